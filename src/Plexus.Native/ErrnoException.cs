@@ -1,0 +1,95 @@
+using System.Runtime.InteropServices;
+
+namespace Plexus.Native;
+
+/// <summary>
+/// A failed system call: names the call, the <c>errno</c> it returned and the system's text for it.
+/// </summary>
+public sealed class ErrnoException : IOException
+{
+    /// <summary>Creates the exception for <paramref name="call"/> failing with <paramref name="errno"/>.</summary>
+    public ErrnoException(string call, int errno, string? detail = null)
+        : base(Format(call, errno, detail), errno)
+    {
+        Call = call;
+        Errno = errno;
+    }
+
+    /// <summary>The system call that failed, e.g. <c>epoll_ctl</c>.</summary>
+    public string Call { get; }
+
+    /// <summary>The <c>errno</c> value (see <see cref="Errno"/> constants in <see cref="Errnos"/>).</summary>
+    public int Errno { get; }
+
+    /// <summary>Throws for the last P/Invoke error of <paramref name="call"/>.</summary>
+    public static ErrnoException FromLastError(string call, string? detail = null)
+        => new(call, Marshal.GetLastPInvokeError(), detail);
+
+    private static string Format(string call, int errno, string? detail)
+    {
+        string text = Marshal.GetPInvokeErrorMessage(errno);
+        string name = Errnos.Name(errno);
+        return detail is null
+            ? $"{call} failed: {name} ({errno}): {text}"
+            : $"{call} failed on {detail}: {name} ({errno}): {text}";
+    }
+}
+
+/// <summary>Linux <c>errno</c> values that Plexus handles by name.</summary>
+public static class Errnos
+{
+    /// <summary>Operation not permitted.</summary>
+    public const int EPERM = 1;
+    /// <summary>No such file or directory.</summary>
+    public const int ENOENT = 2;
+    /// <summary>No such process.</summary>
+    public const int ESRCH = 3;
+    /// <summary>Interrupted system call.</summary>
+    public const int EINTR = 4;
+    /// <summary>Bad file descriptor.</summary>
+    public const int EBADF = 9;
+    /// <summary>Resource temporarily unavailable (would block).</summary>
+    public const int EAGAIN = 11;
+    /// <summary>Invalid argument.</summary>
+    public const int EINVAL = 22;
+    /// <summary>Too many open files in this process.</summary>
+    public const int EMFILE = 24;
+    /// <summary>Broken pipe.</summary>
+    public const int EPIPE = 32;
+    /// <summary>File exists.</summary>
+    public const int EEXIST = 17;
+    /// <summary>Address already in use.</summary>
+    public const int EADDRINUSE = 98;
+    /// <summary>Connection reset by peer.</summary>
+    public const int ECONNRESET = 104;
+    /// <summary>Connection timed out.</summary>
+    public const int ETIMEDOUT = 110;
+    /// <summary>Connection refused.</summary>
+    public const int ECONNREFUSED = 111;
+    /// <summary>Operation now in progress.</summary>
+    public const int EINPROGRESS = 115;
+    /// <summary>Owner died (robust futex).</summary>
+    public const int EOWNERDEAD = 130;
+
+    /// <summary>The symbolic name of <paramref name="errno"/>, or <c>errno N</c>.</summary>
+    public static string Name(int errno) => errno switch
+    {
+        EPERM => "EPERM",
+        ENOENT => "ENOENT",
+        ESRCH => "ESRCH",
+        EINTR => "EINTR",
+        EBADF => "EBADF",
+        EAGAIN => "EAGAIN",
+        EEXIST => "EEXIST",
+        EINVAL => "EINVAL",
+        EMFILE => "EMFILE",
+        EPIPE => "EPIPE",
+        EADDRINUSE => "EADDRINUSE",
+        ECONNRESET => "ECONNRESET",
+        ETIMEDOUT => "ETIMEDOUT",
+        ECONNREFUSED => "ECONNREFUSED",
+        EINPROGRESS => "EINPROGRESS",
+        EOWNERDEAD => "EOWNERDEAD",
+        _ => "errno " + errno,
+    };
+}

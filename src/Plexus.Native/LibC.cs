@@ -1,0 +1,67 @@
+using System.Runtime.InteropServices;
+
+namespace Plexus.Native;
+
+/// <summary>
+/// libc entry points shared by both halves of Plexus. Each concept adds its calls in its own
+/// partial file (<c>LibC.Epoll.cs</c>, <c>LibC.Socket.cs</c>, ...). Every call sets the last
+/// P/Invoke error, so a failure can become an <see cref="ErrnoException"/> naming the call.
+/// </summary>
+internal static unsafe partial class LibC
+{
+    internal const string Lib = "libc";
+
+    [LibraryImport(Lib, SetLastError = true)]
+    internal static partial int close(int fd);
+
+    [LibraryImport(Lib, SetLastError = true)]
+    internal static partial nint read(int fd, byte* buf, nint count);
+
+    [LibraryImport(Lib, SetLastError = true)]
+    internal static partial nint write(int fd, byte* buf, nint count);
+
+    [LibraryImport(Lib, SetLastError = true)]
+    internal static partial int getpid();
+
+    [LibraryImport(Lib, SetLastError = true)]
+    internal static partial int getppid();
+
+    [LibraryImport(Lib, SetLastError = true)]
+    internal static partial int kill(int pid, int sig);
+
+    [LibraryImport(Lib, SetLastError = true)]
+    internal static partial int fcntl(int fd, int cmd, int arg);
+
+    [LibraryImport(Lib, SetLastError = true)]
+    internal static partial int pipe2(int* fds, int flags);
+
+    [LibraryImport(Lib, SetLastError = true)]
+    internal static partial int dup(int fd);
+
+    internal const int F_GETFD = 1;
+    internal const int F_SETFD = 2;
+    internal const int F_GETFL = 3;
+    internal const int F_SETFL = 4;
+    internal const int FD_CLOEXEC = 1;
+    internal const int O_NONBLOCK = 0x800;
+    internal const int O_CLOEXEC = 0x80000;
+
+    internal const int SIGKILL = 9;
+    internal const int SIGTERM = 15;
+    internal const int SIGINT = 2;
+
+    /// <summary>Throws <see cref="ErrnoException"/> when <paramref name="result"/> is -1.</summary>
+    internal static int Check(int result, string call, string? detail = null)
+        => result == -1 ? throw ErrnoException.FromLastError(call, detail) : result;
+
+    /// <summary>Sets or clears <c>O_NONBLOCK</c> on <paramref name="fd"/>.</summary>
+    internal static void SetNonBlocking(int fd, bool nonBlocking)
+    {
+        int flags = Check(fcntl(fd, F_GETFL, 0), "fcntl(F_GETFL)");
+        int wanted = nonBlocking ? flags | O_NONBLOCK : flags & ~O_NONBLOCK;
+        if (wanted != flags)
+        {
+            Check(fcntl(fd, F_SETFL, wanted), "fcntl(F_SETFL)");
+        }
+    }
+}
