@@ -1,0 +1,346 @@
+using System.Buffers;
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Reflection;
+using MessagePack;
+using Plexus.Native;
+using Plexus.Processes.Hosting;
+using Plexus.Processes.Serialization;
+
+namespace Plexus.Processes;
+
+/// <summary>
+/// Runs a method in a new process; mirrors Python's <c>multiprocessing.Process</c>.
+/// </summary>
+/// <remarks>
+/// The target is a static method or a lambda that captures nothing; its arguments travel by
+/// <see cref="PlexusSerializer"/> and are checked when <see cref="Start"/> is called, so an argument
+/// that cannot cross (a thread, a lock, a capturing lambda) fails there with the argument's name.
+/// The child is this same program started again, taken over before <c>Main</c>; it shares the
+/// parent's console, and it exits if the parent dies. Pipe ends and other process-shared objects
+/// passed as arguments arrive connected. <see cref="Prestart"/> keeps hosts ready so a start
+/// costs a message instead of a runtime start-up.
+/// </remarks>
+public sealed class ChildProcess : IDisposable
+{
+    private static readonly ConcurrentDictionary<ChildProcess, byte> Running = new();
+    private static int _counter;
+
+    private readonly Target _target;
+    private readonly ParameterInfo[] _parameters;
+    private readonly object?[] _args;
+    private readonly object _gate = new();
+    private readonly TaskCompletionSource _reportDone = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private HostSpawner.Host? _host;
+    private HandleTable? _handles;
+    private ReportMessage? _report;
+    private int? _exitCode;
+    private bool _disposed;
+
+    private ChildProcess(Delegate target, object?[] args)
+    {
+        _target = Target.From(target, out _parameters);
+        if (args.Length != _parameters.Length)
+        {
+            throw new ArgumentException($"{_target.DisplayName} takes {_parameters.Length} arguments but {args.Length} were given", nameof(args));
+        }
+        _args = args;
+        Name = $"ChildProcess-{Interlocked.Increment(ref _counter)}";
+    }
+
+    /// <summary>A child that will run <paramref name="target"/>.</summary>
+    public static ChildProcess Create(Action target) => new(target, []);
+
+    /// <summary>A child that will run <paramref name="target"/>(<paramref name="arg1"/>).</summary>
+    public static ChildProcess Create<T1>(Action<T1> target, T1 arg1) => new(target, [arg1]);
+
+    /// <summary>A child that will run <paramref name="target"/> with two arguments.</summary>
+    public static ChildProcess Create<T1, T2>(Action<T1, T2> target, T1 arg1, T2 arg2) => new(target, [arg1, arg2]);
+
+    /// <summary>A child that will run <paramref name="target"/> with three arguments.</summary>
+    public static ChildProcess Create<T1, T2, T3>(Action<T1, T2, T3> target, T1 arg1, T2 arg2, T3 arg3) => new(target, [arg1, arg2, arg3]);
+
+    /// <summary>A child that will run <paramref name="target"/> with four arguments.</summary>
+    public static ChildProcess Create<T1, T2, T3, T4>(Action<T1, T2, T3, T4> target, T1 arg1, T2 arg2, T3 arg3, T4 arg4)
+        => new(target, [arg1, arg2, arg3, arg4]);
+
+    /// <summary>A child that will run the asynchronous <paramref name="target"/> to completion.</summary>
+    public static ChildProcess Create(Func<Task> target) => new(target, []);
+
+    /// <summary>A child that will run the asynchronous <paramref name="target"/>(<paramref name="arg1"/>).</summary>
+    public static ChildProcess Create<T1>(Func<T1, Task> target, T1 arg1) => new(target, [arg1]);
+
+    /// <summary>A child that will run any static <paramref name="target"/>; arguments are checked against its parameters.</summary>
+    public static ChildProcess Create(Delegate target, params object?[] args) => new(target, args ?? [null]);
+
+    /// <summary>
+    /// Keeps <paramref name="count"/> child hosts started and idle, so that <see cref="Start"/> hands
+    /// its target to one at once instead of waiting for a runtime to start (0 turns it off).
+    /// </summary>
+    public static void Prestart(int count) => HostSpawner.Prestart(count);
+
+    /// <summary>The name (Python's <c>name</c>); the child sees it as <see cref="ProcessInfo.Name"/>.</summary>
+    public string Name { get; set; }
+
+    /// <summary>
+    /// Whether the child is ended (SIGTERM) when this process exits normally, instead of being
+    /// waited for (Python's <c>daemon</c>). Either way a child never outlives a parent that crashed.
+    /// </summary>
+    public bool IsDaemon { get; set; }
+
+    /// <summary>The child's process id, once started.</summary>
+    public int? Pid => _host?.Process.Id;
+
+    /// <summary>Whether the child has started and not yet exited.</summary>
+    public bool IsAlive => _host is { } host && !host.Process.HasExited;
+
+    /// <summary>
+    /// The exit code once the child has exited and been joined (<c>null</c> before): 0 when the target
+    /// returned, 1 when it threw, the code given to <c>Environment.Exit</c>, or minus the signal number
+    /// when a signal ended it (-15 after <see cref="Terminate"/>, -9 after <see cref="Kill"/>), as in Python.
+    /// </summary>
+    public int? ExitCode => _exitCode;
+
+    /// <summary>The exception the target threw in the child, once joined; <c>null</c> when it threw none.</summary>
+    public ChildProcessException? Error { get; private set; }
+
+    /// <summary>Starts the child. Arguments are serialized here; one that cannot cross throws now, naming it.</summary>
+    /// <returns>This object, for chaining.</returns>
+    /// <exception cref="ArgumentException">An argument cannot be sent to another process.</exception>
+    public ChildProcess Start()
+    {
+        lock (_gate)
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            if (_host is not null)
+            {
+                throw new InvalidOperationException($"{Name} was already started; a process object can be started only once (create another)");
+            }
+            LaunchMessage launch = BuildLaunch(out _handles);
+            Running[this] = 0;
+            try
+            {
+                if (HostSpawner.TakeIdle() is { } idle)
+                {
+                    _host = idle;
+                    Attach(idle, launch);
+                }
+                else
+                {
+                    _host = HostSpawner.Spawn(host => Attach(host, launch));
+                }
+            }
+            catch
+            {
+                Running.TryRemove(this, out _);
+                _handles.Sent();
+                throw;
+            }
+        }
+        return this;
+    }
+
+    /// <summary>Waits for the child to exit (Python's <c>join</c>).</summary>
+    /// <param name="timeout">How long to wait; <c>null</c> waits without limit.</param>
+    /// <returns><c>true</c> when the child has exited; <c>false</c> when the timeout passed first.</returns>
+    public bool Join(TimeSpan? timeout = null)
+    {
+        HostSpawner.Host host = StartedHost();
+        bool exited = timeout is null ? Wait(host) : host.Process.WaitForExit(timeout.Value);
+        if (exited)
+        {
+            Finish(host);
+        }
+        return exited;
+    }
+
+    /// <summary>Waits for the child to exit without blocking a thread.</summary>
+    public async Task JoinAsync(CancellationToken cancellationToken = default)
+    {
+        HostSpawner.Host host = StartedHost();
+        await host.Process.WaitForExitAsync(cancellationToken).ConfigureAwait(false);
+        Finish(host);
+    }
+
+    /// <summary>Asks the child to stop with SIGTERM (Python's <c>terminate</c>); <see cref="ExitCode"/> becomes -15.</summary>
+    public void Terminate() => Signal(ProcessIds.SigTerm);
+
+    /// <summary>Ends the child with SIGKILL (Python's <c>kill</c>); <see cref="ExitCode"/> becomes -9.</summary>
+    public void Kill() => Signal(ProcessIds.SigKill);
+
+    /// <summary>Kills the child if it still runs, waits for it and releases everything it held.</summary>
+    public void Dispose()
+    {
+        lock (_gate)
+        {
+            if (_disposed)
+            {
+                return;
+            }
+            _disposed = true;
+        }
+        if (_host is { } host)
+        {
+            if (!host.Process.HasExited)
+            {
+                ProcessIds.Signal(host.Process.Id, ProcessIds.SigKill);
+            }
+            Wait(host);
+            Finish(host);
+            host.Process.Dispose();
+        }
+        Running.TryRemove(this, out _);
+    }
+
+    /// <inheritdoc />
+    public override string ToString() => $"<{Name} pid={Pid?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "-"} " +
+        (_host is null ? "initial" : IsAlive ? "started" : $"stopped exitcode={ExitCode}") + (IsDaemon ? " daemon>" : ">");
+
+    /// <summary>At a normal exit of this process: daemons are terminated, other children are waited for.</summary>
+    internal static void OnParentExit()
+    {
+        foreach (ChildProcess child in Running.Keys)
+        {
+            if (child.IsDaemon && child.IsAlive)
+            {
+                child.Terminate();
+            }
+        }
+        foreach (ChildProcess child in Running.Keys)
+        {
+            if (child._host is { } host)
+            {
+                Wait(host);
+            }
+        }
+    }
+
+    private LaunchMessage BuildLaunch(out HandleTable handles)
+    {
+        handles = new HandleTable();
+        MessagePackSerializerOptions options = PlexusSerializerOptions.Create(handles);
+        byte[][] arguments = new byte[_args.Length][];
+        for (int i = 0; i < _args.Length; i++)
+        {
+            ParameterInfo parameter = _parameters[i];
+            object? value = _args[i];
+            if (value is not null && !parameter.ParameterType.IsInstanceOfType(value))
+            {
+                throw new ArgumentException($"argument '{parameter.Name}' of {_target.DisplayName} is a {value.GetType()}, not a {parameter.ParameterType}");
+            }
+            if (value is not null && PlexusSerializer.WhyNotSerializable(value.GetType()) is { } why)
+            {
+                throw Unserializable(parameter, value.GetType(), why, null);
+            }
+            var buffer = new ArrayBufferWriter<byte>();
+            try
+            {
+                PlexusSerializer.Serialize(parameter.ParameterType, buffer, value, options);
+            }
+            catch (MessagePackSerializationException e)
+            {
+                Exception cause = e.InnerException ?? e;
+                string reason = cause is NotSerializableException ns ? ns.Message : cause.Message;
+                throw Unserializable(parameter, value?.GetType() ?? parameter.ParameterType, reason, e);
+            }
+            arguments[i] = buffer.WrittenSpan.ToArray();
+        }
+        return new LaunchMessage
+        {
+            AssemblyName = _target.AssemblyName,
+            ModuleVersionId = _target.ModuleVersionId,
+            MetadataToken = _target.MetadataToken,
+            DisplayName = _target.DisplayName,
+            ProcessName = Name,
+            Arguments = arguments,
+        };
+    }
+
+    private ArgumentException Unserializable(ParameterInfo parameter, Type type, string reason, Exception? inner) => new(
+        $"argument '{parameter.Name}' of {_target.DisplayName} ({type}) cannot be sent to child process {Name}: {reason}",
+        parameter.Name, inner);
+
+    /// <summary>Sends the launch to a connected host and starts reading its report.</summary>
+    private void Attach(HostSpawner.Host host, LaunchMessage launch)
+    {
+        ControlChannel channel = host.Channel!;
+        try
+        {
+            channel.Send(launch, _handles);
+        }
+        catch (IOException)
+        {
+            // The host died before it could take the work; Join reports the exit.
+        }
+        finally
+        {
+            _handles!.Sent();
+        }
+        var reader = new Thread(() => ReadReport(channel)) { IsBackground = true, Name = $"plexus-report-{Name}" };
+        reader.UnsafeStart();
+    }
+
+    private void ReadReport(ControlChannel channel)
+    {
+        try
+        {
+            if (channel.Receive([]) is { } frame)
+            {
+                _report = PlexusSerializer.Deserialize<ReportMessage>(frame);
+            }
+        }
+        catch (Exception e) when (e is IOException or MessagePackSerializationException or InvalidDataException)
+        {
+        }
+        finally
+        {
+            _reportDone.TrySetResult();
+        }
+    }
+
+    private void Finish(HostSpawner.Host host)
+    {
+        lock (_gate)
+        {
+            if (_exitCode is not null)
+            {
+                return;
+            }
+            if (host.Channel is null)
+            {
+                // It exited before connecting: the work never left, and moved descriptors must close.
+                HostSpawner.Abandon(host);
+                _handles?.Sent();
+                _reportDone.TrySetResult();
+            }
+            _reportDone.Task.Wait(TimeSpan.FromSeconds(5));
+            host.Channel?.Dispose();
+            int raw = host.Process.ExitCode;
+            ReportMessage? report = _report;
+            _exitCode = report?.ExitCode ?? (raw > 128 && raw < 128 + 65 ? -(raw - 128) : raw);
+            if (report?.ErrorType is { } type)
+            {
+                Error = new ChildProcessException(type, report.ErrorMessage ?? "", report.ErrorStack ?? "", host.Process.Id, Name);
+            }
+            Running.TryRemove(this, out _);
+        }
+    }
+
+    private void Signal(int signal)
+    {
+        HostSpawner.Host host = StartedHost();
+        if (!host.Process.HasExited)
+        {
+            ProcessIds.Signal(host.Process.Id, signal);
+        }
+    }
+
+    private HostSpawner.Host StartedHost() =>
+        _host ?? throw new InvalidOperationException($"{Name} has not been started; call Start() first");
+
+    private static bool Wait(HostSpawner.Host host)
+    {
+        host.Process.WaitForExit();
+        return true;
+    }
+}

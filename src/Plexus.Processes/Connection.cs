@@ -1,0 +1,319 @@
+using System.Buffers;
+using System.Buffers.Binary;
+using System.Net.Sockets;
+using MessagePack;
+using Plexus.Native;
+using Plexus.Processes.Serialization;
+
+namespace Plexus.Processes;
+
+/// <summary>
+/// One end of a <see cref="ProcessPipe"/>: sends and receives framed messages (objects or raw
+/// bytes) over a Unix stream socket. Mirrors Python's <c>multiprocessing.connection.Connection</c>.
+/// </summary>
+/// <remarks>
+/// A frame is a 4-byte little-endian length and a payload of at most <see cref="MaxFrameSize"/>
+/// bytes; a larger announced frame is refused before anything is allocated. A closed peer is an
+/// <see cref="EndOfStreamException"/>, never a hang. Passing a connection to a child process as a
+/// start argument moves it: the child gets a connected end and this process's copy is closed, so
+/// that the child's death reaches the other end as EOF. One thread may send while another receives.
+/// </remarks>
+public sealed class Connection : IProcessShareable<Connection>, IDisposable
+{
+    /// <summary>The default <see cref="MaxFrameSize"/>: 64 MiB.</summary>
+    public const int DefaultMaxFrameSize = 64 << 20;
+
+    private const int HeaderSize = 4;
+    private readonly Socket _socket;
+    private readonly object _sendLock = new();
+    private readonly object _receiveLock = new();
+    private readonly ArrayBufferWriter<byte> _sendBuffer = new(256);
+    private byte[] _receiveBuffer = new byte[64 * 1024];
+    private int _start, _end;
+    private string? _movedTo;
+    private bool _broken;
+
+    internal Connection(int fd, bool readable, bool writable)
+    {
+        _socket = new Socket(new SafeSocketHandle(fd, ownsHandle: true));
+        Readable = readable;
+        Writable = writable;
+    }
+
+    /// <summary>Whether this end can receive.</summary>
+    public bool Readable { get; }
+
+    /// <summary>Whether this end can send.</summary>
+    public bool Writable { get; }
+
+    /// <summary>Whether <see cref="Close"/> (or a move to a child) has happened.</summary>
+    public bool IsClosed { get; private set; }
+
+    /// <summary>
+    /// The largest frame this end accepts, in bytes (default 64 MiB). A peer that announces more is
+    /// refused with <see cref="InvalidDataException"/> and the connection is closed.
+    /// </summary>
+    public int MaxFrameSize { get; set; } = DefaultMaxFrameSize;
+
+    /// <summary>The underlying descriptor (for selectors and event loops).</summary>
+    public int Fd => (int)_socket.Handle;
+
+    /// <summary>Sends <paramref name="value"/> as one frame; the receiver reads it as the same declared type.</summary>
+    public void Send<T>(T value)
+    {
+        lock (_sendLock)
+        {
+            EnsureWritable();
+            _sendBuffer.ResetWrittenCount();
+            _sendBuffer.Advance(HeaderSize);
+            try
+            {
+                PlexusSerializer.Serialize(_sendBuffer, value);
+            }
+            catch (MessagePackSerializationException e)
+            {
+                throw Unserializable(typeof(T), e);
+            }
+            SendFrame();
+        }
+    }
+
+    /// <summary>Sends an <c>object</c>-typed value (Python's <c>send</c>).</summary>
+    public void Send(object? value) => Send<object?>(value);
+
+    /// <summary>Sends <paramref name="bytes"/> as one frame (Python's <c>send_bytes</c>).</summary>
+    public void SendBytes(ReadOnlySpan<byte> bytes)
+    {
+        lock (_sendLock)
+        {
+            EnsureWritable();
+            _sendBuffer.ResetWrittenCount();
+            _sendBuffer.Advance(HeaderSize);
+            _sendBuffer.Write(bytes);
+            SendFrame();
+        }
+    }
+
+    /// <summary>Receives one frame as <typeparamref name="T"/>, blocking until it arrives.</summary>
+    /// <exception cref="EndOfStreamException">The peer closed its end.</exception>
+    public T Receive<T>()
+    {
+        lock (_receiveLock)
+        {
+            ReadOnlyMemory<byte> payload = ReceiveFrame(Timeout.InfiniteTimeSpan)!.Value;
+            return PlexusSerializer.Deserialize<T>(payload);
+        }
+    }
+
+    /// <summary>Receives one <c>object</c>-typed value (Python's <c>recv</c>).</summary>
+    public object? Receive() => Receive<object?>();
+
+    /// <summary>Receives one frame as <typeparamref name="T"/> within <paramref name="timeout"/>.</summary>
+    /// <returns><c>false</c> when nothing arrived in time.</returns>
+    public bool TryReceive<T>(TimeSpan timeout, out T value)
+    {
+        lock (_receiveLock)
+        {
+            if (ReceiveFrame(timeout) is not { } payload)
+            {
+                value = default!;
+                return false;
+            }
+            value = PlexusSerializer.Deserialize<T>(payload);
+            return true;
+        }
+    }
+
+    /// <summary>Receives one frame's bytes (Python's <c>recv_bytes</c>).</summary>
+    public byte[] ReceiveBytes()
+    {
+        lock (_receiveLock)
+        {
+            return ReceiveFrame(Timeout.InfiniteTimeSpan)!.Value.ToArray();
+        }
+    }
+
+    /// <summary>Receives one frame into <paramref name="destination"/> and returns its length.</summary>
+    /// <exception cref="ArgumentException">The frame is longer than <paramref name="destination"/> (it is discarded).</exception>
+    public int ReceiveBytes(Span<byte> destination)
+    {
+        lock (_receiveLock)
+        {
+            ReadOnlySpan<byte> frame = ReceiveFrame(Timeout.InfiniteTimeSpan)!.Value.Span;
+            if (frame.Length > destination.Length)
+            {
+                throw new ArgumentException($"the frame has {frame.Length} bytes but the buffer holds {destination.Length}", nameof(destination));
+            }
+            frame.CopyTo(destination);
+            return frame.Length;
+        }
+    }
+
+    /// <summary>Whether a frame (or EOF) can be read within <paramref name="timeout"/> (Python's <c>poll</c>).</summary>
+    public bool Poll(TimeSpan timeout = default)
+    {
+        EnsureReadable();
+        if (_end - _start >= HeaderSize)
+        {
+            return true;
+        }
+        return _socket.Poll(timeout < TimeSpan.Zero ? Timeout.InfiniteTimeSpan : timeout, SelectMode.SelectRead);
+    }
+
+    /// <summary>Closes this end; the peer's next receive sees EOF.</summary>
+    public void Close() => Dispose();
+
+    /// <inheritdoc />
+    public void Dispose()
+    {
+        IsClosed = true;
+        _socket.Dispose();
+    }
+
+    private void SendFrame()
+    {
+        int length = _sendBuffer.WrittenCount - HeaderSize;
+        ReadOnlySpan<byte> frame = _sendBuffer.WrittenSpan;
+        // The header is patched in place so header and payload leave in one system call.
+        BinaryPrimitives.WriteInt32LittleEndian(
+            System.Runtime.InteropServices.MemoryMarshal.CreateSpan(ref System.Runtime.InteropServices.MemoryMarshal.GetReference(frame), HeaderSize), length);
+        try
+        {
+            while (!frame.IsEmpty)
+            {
+                frame = frame[_socket.Send(frame)..];
+            }
+        }
+        catch (SocketException e)
+        {
+            throw new IOException($"cannot send on the connection: the peer has closed its end ({e.SocketErrorCode})", e);
+        }
+        if (_sendBuffer.Capacity > 1 << 20)
+        {
+            _sendBuffer.Clear();
+        }
+    }
+
+    /// <returns>The payload (valid until the next receive), or <c>null</c> on timeout.</returns>
+    private ReadOnlyMemory<byte>? ReceiveFrame(TimeSpan timeout)
+    {
+        EnsureReadable();
+        if (_end - _start < HeaderSize && timeout != Timeout.InfiniteTimeSpan && !_socket.Poll(timeout, SelectMode.SelectRead))
+        {
+            return null;
+        }
+        Fill(HeaderSize);
+        int length = BinaryPrimitives.ReadInt32LittleEndian(_receiveBuffer.AsSpan(_start));
+        if (length < 0 || length > MaxFrameSize)
+        {
+            _broken = true;
+            Dispose();
+            throw new InvalidDataException(
+                $"the peer announced a frame of {(uint)length} bytes, more than this connection's MaxFrameSize " +
+                $"of {MaxFrameSize} bytes; the connection is closed. Raise Connection.MaxFrameSize on the receiving " +
+                "end if such frames are expected, or check that both ends speak Plexus's framing.");
+        }
+        _start += HeaderSize;
+        Fill(length);
+        var payload = new ReadOnlyMemory<byte>(_receiveBuffer, _start, length);
+        _start += length;
+        return payload;
+    }
+
+    /// <summary>Reads until <paramref name="needed"/> bytes are buffered from <c>_start</c>.</summary>
+    private void Fill(int needed)
+    {
+        if (_end - _start >= needed)
+        {
+            return;
+        }
+        if (_start + needed > _receiveBuffer.Length)
+        {
+            byte[] target = needed > _receiveBuffer.Length ? new byte[Math.Max(needed, _receiveBuffer.Length * 2)] : _receiveBuffer;
+            Buffer.BlockCopy(_receiveBuffer, _start, target, 0, _end - _start);
+            _end -= _start;
+            _start = 0;
+            _receiveBuffer = target;
+        }
+        while (_end - _start < needed)
+        {
+            int n;
+            try
+            {
+                n = _socket.Receive(_receiveBuffer, _end, _receiveBuffer.Length - _end, SocketFlags.None);
+            }
+            catch (SocketException e) when (e.SocketErrorCode is SocketError.ConnectionReset or SocketError.Shutdown)
+            {
+                n = 0;
+            }
+            if (n == 0)
+            {
+                int had = _end - _start;
+                _start = _end = 0;
+                throw had == 0 && needed == HeaderSize
+                    ? new EndOfStreamException("the peer closed the connection (EOF): no more messages will arrive")
+                    : new EndOfStreamException($"the peer closed the connection in the middle of a frame ({had} of {needed} bytes arrived); the message is lost");
+            }
+            _end += n;
+        }
+    }
+
+    private void EnsureReadable()
+    {
+        EnsureOpen();
+        if (!Readable)
+        {
+            throw new InvalidOperationException("this is the sending end of a one-way pipe; receive on the other end");
+        }
+    }
+
+    private void EnsureWritable()
+    {
+        EnsureOpen();
+        if (!Writable)
+        {
+            throw new InvalidOperationException("this is the receiving end of a one-way pipe; send on the other end");
+        }
+    }
+
+    private void EnsureOpen()
+    {
+        if (_movedTo is not null)
+        {
+            throw new ObjectDisposedException(nameof(Connection), $"this end was handed to {_movedTo}; only that process can use it now");
+        }
+        if (_broken)
+        {
+            throw new ObjectDisposedException(nameof(Connection), "this connection was closed after a malformed or oversized frame");
+        }
+        ObjectDisposedException.ThrowIf(IsClosed, this);
+    }
+
+    private static NotSerializableException Unserializable(Type type, MessagePackSerializationException e)
+        => e.InnerException as NotSerializableException ?? new NotSerializableException(type, e.InnerException?.Message ?? e.Message);
+
+    void IProcessShareable.WriteShared(ref MessagePackWriter writer, HandleTable handles)
+    {
+        EnsureOpen();
+        if (_end > _start)
+        {
+            throw new InvalidOperationException("this connection has received data that was not read yet; read it before handing the end to another process");
+        }
+        writer.WriteArrayHeader(4);
+        writer.Write(handles.Add(Fd));
+        writer.Write(Readable);
+        writer.Write(Writable);
+        writer.Write(MaxFrameSize);
+        handles.AfterSend(() => { _movedTo ??= "a child process"; _socket.Dispose(); });
+    }
+
+    static Connection IProcessShareable<Connection>.ReadShared(ref MessagePackReader reader, HandleTable handles)
+    {
+        if (reader.ReadArrayHeader() != 4)
+        {
+            throw new MessagePackSerializationException("a connection is four fields");
+        }
+        int fd = handles.Take(reader.ReadInt32());
+        return new Connection(fd, reader.ReadBoolean(), reader.ReadBoolean()) { MaxFrameSize = reader.ReadInt32() };
+    }
+}

@@ -1,0 +1,227 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Net.Sockets;
+using System.Security.Cryptography;
+using Plexus.Processes.Serialization;
+
+namespace Plexus.Processes.Hosting;
+
+/// <summary>
+/// Starts host processes and meets them on a private Unix socket. A host is this same program
+/// started again with a startup hook (<c>DOTNET_STARTUP_HOOKS</c>) that takes over before
+/// <c>Main</c>: it connects back, proves itself with a one-time token and runs what the parent
+/// sends. Being the same program, it resolves every assembly the parent can (an xunit test
+/// assembly included) and never runs the parent's <c>Main</c>.
+/// </summary>
+internal static class HostSpawner
+{
+    internal const string ControlVariable = "PLEXUS_CONTROL";
+    internal const string TokenVariable = "PLEXUS_TOKEN";
+    internal const string HooksVariable = "DOTNET_STARTUP_HOOKS";
+
+    private static readonly object Gate = new();
+    private static readonly ConcurrentDictionary<string, Action<ControlChannel>> Pending = new();
+    private static readonly ConcurrentQueue<Host> Idle = new();
+    private static Socket? _listener;
+    private static string? _directory;
+    private static string? _socketPath;
+    private static int _warmTarget;
+
+    /// <summary>A started host process and, once it has connected, its channel.</summary>
+    internal sealed class Host
+    {
+        private Process? _process;
+
+        public Process Process => _process ?? SpinUntilStarted();
+        public ControlChannel? Channel { get; set; }
+        public string Token { get; init; } = "";
+
+        internal void Started(Process process) => Volatile.Write(ref _process, process);
+
+        // A host may say hello before Process.Start has returned in the parent.
+        private Process SpinUntilStarted()
+        {
+            SpinWait.SpinUntil(() => Volatile.Read(ref _process) is not null);
+            return _process!;
+        }
+    }
+
+    /// <summary>How many idle hosts are kept ready.</summary>
+    public static int WarmTarget => Volatile.Read(ref _warmTarget);
+
+    /// <summary>Starts a host; <paramref name="onReady"/> runs (on a pool thread) once it has connected.</summary>
+    public static Host Spawn(Action<Host> onReady)
+    {
+        string path = EnsureListening();
+        string token = Convert.ToHexString(RandomNumberGenerator.GetBytes(24));
+        var info = new ProcessStartInfo(Environment.ProcessPath!) { UseShellExecute = false };
+        foreach (string arg in CommandLine.Value.Skip(1))
+        {
+            info.ArgumentList.Add(arg);
+        }
+        info.Environment[ControlVariable] = path;
+        info.Environment[TokenVariable] = token;
+        info.Environment[HooksVariable] = typeof(HostSpawner).Assembly.Location;
+        var host = new Host { Token = token };
+        Pending[token] = channel =>
+        {
+            host.Channel = channel;
+            onReady(host);
+        };
+        try
+        {
+            host.Started(Process.Start(info) ?? throw new InvalidOperationException("the host process did not start"));
+        }
+        catch
+        {
+            Pending.TryRemove(token, out _);
+            throw;
+        }
+        return host;
+    }
+
+    /// <summary>Forgets a host that will never connect (it exited first).</summary>
+    public static void Abandon(Host host) => Pending.TryRemove(host.Token, out _);
+
+    /// <summary>An idle, connected host, or <c>null</c>; takes care of keeping the warm pool filled.</summary>
+    public static Host? TakeIdle()
+    {
+        while (Idle.TryDequeue(out Host? host))
+        {
+            Refill();
+            if (!host.Process.HasExited)
+            {
+                return host;
+            }
+            host.Channel?.Dispose();
+            host.Process.Dispose();
+        }
+        return null;
+    }
+
+    /// <summary>Keeps <paramref name="count"/> hosts started and waiting, so a start skips the runtime's start-up.</summary>
+    public static void Prestart(int count)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(count);
+        Volatile.Write(ref _warmTarget, count);
+        Refill();
+    }
+
+    private static int _starting;
+
+    private static void Refill()
+    {
+        while (Idle.Count + Volatile.Read(ref _starting) < WarmTarget)
+        {
+            Interlocked.Increment(ref _starting);
+            try
+            {
+                Spawn(host =>
+                {
+                    Interlocked.Decrement(ref _starting);
+                    Idle.Enqueue(host);
+                });
+            }
+            catch
+            {
+                Interlocked.Decrement(ref _starting);
+                throw;
+            }
+        }
+    }
+
+    /// <summary>Ends idle hosts (closing a host's channel makes it exit).</summary>
+    public static void StopIdle()
+    {
+        Volatile.Write(ref _warmTarget, 0);
+        while (Idle.TryDequeue(out Host? host))
+        {
+            host.Channel?.Dispose();
+            host.Process.WaitForExit(2000);
+            host.Process.Dispose();
+        }
+    }
+
+    private static readonly Lazy<string[]> CommandLine = new(() =>
+        File.ReadAllText("/proc/self/cmdline").TrimEnd('\0').Split('\0'));
+
+    private static string EnsureListening()
+    {
+        lock (Gate)
+        {
+            if (_socketPath is not null)
+            {
+                return _socketPath;
+            }
+            // Owner-only (0700): nobody but this user can reach the socket, and the token proves which child is calling.
+            _directory = Path.Combine(Path.GetTempPath(), $"plexus-{Environment.ProcessId}-{Convert.ToHexString(RandomNumberGenerator.GetBytes(8))}");
+            Directory.CreateDirectory(_directory, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+            string path = Path.Combine(_directory, "control.sock");
+            var listener = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+            listener.Bind(new UnixDomainSocketEndPoint(path));
+            listener.Listen(512);
+            _listener = listener;
+            _socketPath = path;
+            new Thread(AcceptLoop) { IsBackground = true, Name = "plexus-control-accept" }.Start(listener);
+            AppDomain.CurrentDomain.ProcessExit += (_, _) => Cleanup();
+            return path;
+        }
+    }
+
+    private static void AcceptLoop(object? state)
+    {
+        var listener = (Socket)state!;
+        while (true)
+        {
+            Socket client;
+            try
+            {
+                client = listener.Accept();
+            }
+            catch (Exception e) when (e is SocketException or ObjectDisposedException)
+            {
+                return;
+            }
+            ThreadPool.UnsafeQueueUserWorkItem(Greet, client, preferLocal: false);
+        }
+    }
+
+    private static void Greet(Socket client)
+    {
+        var channel = new ControlChannel(client);
+        try
+        {
+            client.ReceiveTimeout = 10_000;
+            byte[]? frame = channel.Receive([]);
+            client.ReceiveTimeout = 0;
+            HelloMessage? hello = frame is null ? null : PlexusSerializer.Deserialize<HelloMessage>(frame);
+            if (hello is null || !Pending.TryRemove(hello.Token, out Action<ControlChannel>? onReady))
+            {
+                channel.Dispose();
+                return;
+            }
+            onReady(channel);
+        }
+        catch (Exception e) when (e is IOException or SocketException or MessagePack.MessagePackSerializationException or ArgumentException)
+        {
+            channel.Dispose();
+        }
+    }
+
+    private static void Cleanup()
+    {
+        ChildProcess.OnParentExit();
+        StopIdle();
+        _listener?.Dispose();
+        try
+        {
+            if (_directory is not null)
+            {
+                Directory.Delete(_directory, recursive: true);
+            }
+        }
+        catch (IOException)
+        {
+        }
+    }
+}

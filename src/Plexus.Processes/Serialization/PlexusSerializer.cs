@@ -1,0 +1,251 @@
+using System.Buffers;
+using System.Collections.Concurrent;
+using MessagePack;
+using MessagePack.Formatters;
+using MessagePack.Resolvers;
+
+namespace Plexus.Processes.Serialization;
+
+/// <summary>
+/// The one serializer of Plexus: MessagePack with no type names in the payload. A value is read
+/// back as the type the receiver declares (a parameter's, a typed queue's); records and POCOs go
+/// by their public members, <c>object</c>-typed values by the closed set of
+/// <see cref="ObjectFormatter"/>. Types that hold process-local state (threads, locks, streams,
+/// capturing delegates) are refused with an error that says why and what to use instead.
+/// </summary>
+public static class PlexusSerializer
+{
+    /// <summary>Options for untrusted input: depth limits and collision-resistant hashing.</summary>
+    public static MessagePackSerializerOptions Options { get; } = PlexusSerializerOptions.Create(null);
+
+    /// <summary>Serializes <paramref name="value"/> as <typeparamref name="T"/> into <paramref name="writer"/>.</summary>
+    public static void Serialize<T>(IBufferWriter<byte> writer, T value)
+        => MessagePackSerializer.Serialize(writer, value, Options);
+
+    /// <summary>Serializes <paramref name="value"/> as <typeparamref name="T"/> to a new array.</summary>
+    public static byte[] Serialize<T>(T value) => MessagePackSerializer.Serialize(value, Options);
+
+    /// <summary>Reads a <typeparamref name="T"/> from <paramref name="bytes"/>.</summary>
+    public static T Deserialize<T>(ReadOnlyMemory<byte> bytes) => MessagePackSerializer.Deserialize<T>(bytes, Options);
+
+    /// <summary>Serializes <paramref name="value"/> as <paramref name="type"/>, which must be its declared type.</summary>
+    public static void Serialize(Type type, IBufferWriter<byte> writer, object? value, MessagePackSerializerOptions? options = null)
+        => MessagePackSerializer.Serialize(type, writer, value, options ?? Options);
+
+    /// <summary>Reads a value of the declared <paramref name="type"/>.</summary>
+    public static object? Deserialize(Type type, ReadOnlyMemory<byte> bytes, MessagePackSerializerOptions? options = null)
+        => MessagePackSerializer.Deserialize(type, bytes, options ?? Options);
+
+    /// <summary>
+    /// Why <paramref name="type"/> cannot cross to another process, or <c>null</c> when it can.
+    /// </summary>
+    public static string? WhyNotSerializable(Type type)
+    {
+        if (typeof(IProcessShareable).IsAssignableFrom(type))
+        {
+            return null;
+        }
+        if (typeof(Delegate).IsAssignableFrom(type))
+        {
+            return "it is a delegate: code cannot travel in a payload. Pass data and let the child's own method act on it";
+        }
+        if (type.IsPointer || type.IsByRef || type.IsByRefLike)
+        {
+            return "it points into this process's memory";
+        }
+        if (typeof(Thread).IsAssignableFrom(type) || typeof(WaitHandle).IsAssignableFrom(type)
+            || type.Namespace == "System.Threading" && !type.IsValueType
+            || type.Namespace == "System.Threading.Tasks")
+        {
+            return "it is a thread, task or lock that lives in this process only. Use Plexus's process-shared " +
+                   "primitives (ProcessQueue, ProcessLock, ...) to coordinate across processes";
+        }
+        if (typeof(IDisposable).IsAssignableFrom(type) || typeof(IAsyncDisposable).IsAssignableFrom(type))
+        {
+            return "it owns process-local resources (it is IDisposable: a handle, a stream, a lock or a thread). " +
+                   "For a queue between processes use ProcessQueue<T>; otherwise pass the plain data it holds";
+        }
+        return null;
+    }
+
+    /// <summary>The resolver: refusals first, then Plexus's own formatters, then MessagePack's contractless ones.</summary>
+    internal sealed class Resolver : IFormatterResolver
+    {
+        public static readonly Resolver Instance = new();
+
+        public IMessagePackFormatter<T>? GetFormatter<T>() => Cache<T>.Formatter;
+
+        private static class Cache<T>
+        {
+            public static readonly IMessagePackFormatter<T>? Formatter = Create();
+
+            private static IMessagePackFormatter<T>? Create()
+            {
+                if (typeof(T) == typeof(object))
+                {
+                    return (IMessagePackFormatter<T>)(object)ObjectFormatter.Instance;
+                }
+                if (typeof(IProcessShareable).IsAssignableFrom(typeof(T)))
+                {
+                    return (IMessagePackFormatter<T>)Activator.CreateInstance(
+                        typeof(ShareableFormatter<>).MakeGenericType(typeof(T)))!;
+                }
+                if (WhyNotSerializable(typeof(T)) is { } why)
+                {
+                    return new RefusingFormatter<T>(why);
+                }
+                // Plexus's own internal messages are not public, so they need the resolver that allows that.
+                return typeof(T).Assembly == typeof(Resolver).Assembly && !typeof(T).IsVisible
+                    ? ContractlessStandardResolverAllowPrivate.Instance.GetFormatter<T>()
+                    : ContractlessStandardResolver.Instance.GetFormatter<T>();
+            }
+        }
+    }
+
+    private sealed class RefusingFormatter<T>(string why) : IMessagePackFormatter<T>
+    {
+        public void Serialize(ref MessagePackWriter writer, T value, MessagePackSerializerOptions options)
+            => throw new NotSerializableException(typeof(T), why);
+
+        public T Deserialize(ref MessagePackReader reader, MessagePackSerializerOptions options)
+            => throw new NotSerializableException(typeof(T), why);
+    }
+}
+
+/// <summary>A value of a type that cannot cross to another process, with the reason.</summary>
+public sealed class NotSerializableException : InvalidOperationException
+{
+    /// <summary>Creates the exception for <paramref name="type"/>.</summary>
+    public NotSerializableException(Type type, string reason)
+        : base($"{type} cannot be sent to another process: {reason}.")
+    {
+        Type = type;
+        Reason = reason;
+    }
+
+    /// <summary>The refused type.</summary>
+    public Type Type { get; }
+
+    /// <summary>Why it was refused and what to do instead.</summary>
+    public string Reason { get; }
+}
+
+/// <summary>Serializer options that carry the descriptors that travel beside a payload.</summary>
+internal sealed class PlexusSerializerOptions : MessagePackSerializerOptions
+{
+    private PlexusSerializerOptions(HandleTable? handles)
+        : base(PlexusSerializer.Resolver.Instance) => Handles = handles;
+
+    public static PlexusSerializerOptions Create(HandleTable? handles)
+        => (PlexusSerializerOptions)new PlexusSerializerOptions(handles).WithSecurity(MessagePackSecurity.UntrustedData);
+
+    private PlexusSerializerOptions(PlexusSerializerOptions copyFrom) : base(copyFrom) => Handles = copyFrom.Handles;
+
+    /// <summary>Descriptors sent (or received) with this payload, or <c>null</c> where none can travel.</summary>
+    public HandleTable? Handles { get; }
+
+    protected override MessagePackSerializerOptions Clone() => new PlexusSerializerOptions(this);
+}
+
+/// <summary>
+/// Descriptors that travel beside one payload (over <c>SCM_RIGHTS</c>): a shareable object writes
+/// the index of its descriptor, and the receiver takes the descriptor at that index.
+/// </summary>
+internal sealed class HandleTable
+{
+    private readonly List<int> _fds = [];
+    private readonly List<Action> _afterSend = [];
+
+    public HandleTable() { }
+
+    public HandleTable(IEnumerable<int> received) => _fds.AddRange(received);
+
+    public IReadOnlyList<int> Fds => _fds;
+
+    /// <summary>Adds a descriptor to send and returns its index.</summary>
+    public int Add(int fd)
+    {
+        _fds.Add(fd);
+        return _fds.Count - 1;
+    }
+
+    /// <summary>Runs once the payload is sent (e.g. a moved pipe end closes its copy here).</summary>
+    public void AfterSend(Action action) => _afterSend.Add(action);
+
+    public void Sent()
+    {
+        foreach (Action action in _afterSend)
+        {
+            action();
+        }
+    }
+
+    /// <summary>Takes the received descriptor at <paramref name="index"/>; each is taken once.</summary>
+    public int Take(int index)
+    {
+        if ((uint)index >= (uint)_fds.Count || _fds[index] < 0)
+        {
+            throw new MessagePackSerializationException($"descriptor #{index} was not received with this payload");
+        }
+        int fd = _fds[index];
+        _fds[index] = -1;
+        return fd;
+    }
+
+    /// <summary>Closes received descriptors that no object took (so none leak).</summary>
+    public void CloseUntaken()
+    {
+        for (int i = 0; i < _fds.Count; i++)
+        {
+            if (_fds[i] >= 0)
+            {
+                Native.Descriptors.Close(_fds[i]);
+                _fds[i] = -1;
+            }
+        }
+    }
+}
+
+/// <summary>
+/// An object that stands for a kernel resource shared between processes (a pipe end, a queue, a
+/// lock): it travels to a child as descriptors plus a little data, and arrives connected.
+/// </summary>
+public interface IProcessShareable
+{
+    /// <summary>Writes this object's data, adding its descriptors to <paramref name="handles"/>.</summary>
+    internal void WriteShared(ref MessagePackWriter writer, HandleTable handles);
+}
+
+/// <summary>Static half of <see cref="IProcessShareable"/>: how the receiving side rebuilds it.</summary>
+internal interface IProcessShareable<TSelf> : IProcessShareable where TSelf : IProcessShareable<TSelf>
+{
+    static abstract TSelf ReadShared(ref MessagePackReader reader, HandleTable handles);
+}
+
+internal sealed class ShareableFormatter<T> : IMessagePackFormatter<T> where T : IProcessShareable<T>
+{
+    public void Serialize(ref MessagePackWriter writer, T value, MessagePackSerializerOptions options)
+    {
+        if (value is null)
+        {
+            writer.WriteNil();
+            return;
+        }
+        HandleTable handles = (options as PlexusSerializerOptions)?.Handles ?? throw NoHandles();
+        value.WriteShared(ref writer, handles);
+    }
+
+    public T Deserialize(ref MessagePackReader reader, MessagePackSerializerOptions options)
+    {
+        if (reader.TryReadNil())
+        {
+            return default!;
+        }
+        HandleTable handles = (options as PlexusSerializerOptions)?.Handles ?? throw NoHandles();
+        return T.ReadShared(ref reader, handles);
+    }
+
+    private static NotSerializableException NoHandles() => new(typeof(T),
+        "it stands for a kernel resource and travels only as an argument of ChildProcess.Start (or through " +
+        "a Plexus channel that carries descriptors)");
+}
