@@ -1,6 +1,5 @@
 using System.Buffers;
 using System.Buffers.Binary;
-using System.Net.Sockets;
 using MessagePack;
 using Plexus.Native;
 using Plexus.Processes.Serialization;
@@ -24,7 +23,7 @@ public sealed class Connection : IProcessShareable<Connection>, IDisposable
     public const int DefaultMaxFrameSize = 64 << 20;
 
     private const int HeaderSize = 4;
-    private readonly Socket _socket;
+    private readonly SafeFd _fd;
     private readonly object _sendLock = new();
     private readonly object _receiveLock = new();
     private readonly ArrayBufferWriter<byte> _sendBuffer = new(256);
@@ -35,7 +34,7 @@ public sealed class Connection : IProcessShareable<Connection>, IDisposable
 
     internal Connection(int fd, bool readable, bool writable)
     {
-        _socket = new Socket(new SafeSocketHandle(fd, ownsHandle: true));
+        _fd = new SafeFd(fd);
         Readable = readable;
         Writable = writable;
     }
@@ -56,7 +55,7 @@ public sealed class Connection : IProcessShareable<Connection>, IDisposable
     public int MaxFrameSize { get; set; } = DefaultMaxFrameSize;
 
     /// <summary>The underlying descriptor (for selectors and event loops).</summary>
-    public int Fd => (int)_socket.Handle;
+    public int Fd => _fd.Fd;
 
     /// <summary>Sends <paramref name="value"/> as one frame; the receiver reads it as the same declared type.</summary>
     public void Send<T>(T value)
@@ -87,6 +86,14 @@ public sealed class Connection : IProcessShareable<Connection>, IDisposable
         lock (_sendLock)
         {
             EnsureWritable();
+            if (bytes.Length >= 16 * 1024)
+            {
+                // Large payloads go out beside the header (one sendmsg with two vectors), not copied.
+                Span<byte> header = stackalloc byte[HeaderSize];
+                BinaryPrimitives.WriteInt32LittleEndian(header, bytes.Length);
+                Write(header, bytes);
+                return;
+            }
             _sendBuffer.ResetWrittenCount();
             _sendBuffer.Advance(HeaderSize);
             _sendBuffer.Write(bytes);
@@ -157,7 +164,7 @@ public sealed class Connection : IProcessShareable<Connection>, IDisposable
         {
             return true;
         }
-        return _socket.Poll(timeout < TimeSpan.Zero ? Timeout.InfiniteTimeSpan : timeout, SelectMode.SelectRead);
+        return Descriptors.WaitReadable(Fd, ToMilliseconds(timeout));
     }
 
     /// <summary>Closes this end; the peer's next receive sees EOF.</summary>
@@ -167,7 +174,7 @@ public sealed class Connection : IProcessShareable<Connection>, IDisposable
     public void Dispose()
     {
         IsClosed = true;
-        _socket.Dispose();
+        _fd.Dispose();
     }
 
     private void SendFrame()
@@ -177,28 +184,33 @@ public sealed class Connection : IProcessShareable<Connection>, IDisposable
         // The header is patched in place so header and payload leave in one system call.
         BinaryPrimitives.WriteInt32LittleEndian(
             System.Runtime.InteropServices.MemoryMarshal.CreateSpan(ref System.Runtime.InteropServices.MemoryMarshal.GetReference(frame), HeaderSize), length);
-        try
-        {
-            while (!frame.IsEmpty)
-            {
-                frame = frame[_socket.Send(frame)..];
-            }
-        }
-        catch (SocketException e)
-        {
-            throw new IOException($"cannot send on the connection: the peer has closed its end ({e.SocketErrorCode})", e);
-        }
+        Write(frame, default);
         if (_sendBuffer.Capacity > 1 << 20)
         {
             _sendBuffer.Clear();
         }
     }
 
+    private void Write(ReadOnlySpan<byte> first, ReadOnlySpan<byte> second)
+    {
+        try
+        {
+            Descriptors.WriteAll(Fd, first, second);
+        }
+        catch (ErrnoException e) when (e.Errno is Errnos.EPIPE or Errnos.ECONNRESET)
+        {
+            throw new IOException("cannot send on the connection: the peer has closed its end", e);
+        }
+    }
+
+    private static int ToMilliseconds(TimeSpan timeout) =>
+        timeout == Timeout.InfiniteTimeSpan || timeout < TimeSpan.Zero ? -1 : (int)Math.Min(int.MaxValue, Math.Ceiling(timeout.TotalMilliseconds));
+
     /// <returns>The payload (valid until the next receive), or <c>null</c> on timeout.</returns>
     private ReadOnlyMemory<byte>? ReceiveFrame(TimeSpan timeout)
     {
         EnsureReadable();
-        if (_end - _start < HeaderSize && timeout != Timeout.InfiniteTimeSpan && !_socket.Poll(timeout, SelectMode.SelectRead))
+        if (_end - _start < HeaderSize && timeout != Timeout.InfiniteTimeSpan && !Descriptors.WaitReadable(Fd, ToMilliseconds(timeout)))
         {
             return null;
         }
@@ -237,15 +249,7 @@ public sealed class Connection : IProcessShareable<Connection>, IDisposable
         }
         while (_end - _start < needed)
         {
-            int n;
-            try
-            {
-                n = _socket.Receive(_receiveBuffer, _end, _receiveBuffer.Length - _end, SocketFlags.None);
-            }
-            catch (SocketException e) when (e.SocketErrorCode is SocketError.ConnectionReset or SocketError.Shutdown)
-            {
-                n = 0;
-            }
+            int n = Descriptors.Read(Fd, _receiveBuffer.AsSpan(_end));
             if (n == 0)
             {
                 int had = _end - _start;
@@ -304,7 +308,7 @@ public sealed class Connection : IProcessShareable<Connection>, IDisposable
         writer.Write(Readable);
         writer.Write(Writable);
         writer.Write(MaxFrameSize);
-        handles.AfterSend(() => { _movedTo ??= "a child process"; _socket.Dispose(); });
+        handles.AfterSend(() => { _movedTo ??= "a child process"; _fd.Dispose(); });
     }
 
     static Connection IProcessShareable<Connection>.ReadShared(ref MessagePackReader reader, HandleTable handles)

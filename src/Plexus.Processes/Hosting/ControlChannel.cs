@@ -1,6 +1,8 @@
 using System.Buffers.Binary;
-using System.Net.Sockets;
+using System.Runtime.InteropServices;
 using Plexus.Native;
+using System.Buffers;
+using MessagePack;
 using Plexus.Processes.Serialization;
 
 namespace Plexus.Processes.Hosting;
@@ -13,19 +15,22 @@ namespace Plexus.Processes.Hosting;
 internal sealed class ControlChannel : IDisposable
 {
     private const int MaxFrame = 256 << 20;
-    private readonly Socket _socket;
+    private readonly SafeHandle _handle;
     private readonly object _sendLock = new();
 
-    public ControlChannel(Socket socket) => _socket = socket;
+    public ControlChannel(SafeHandle handle) => _handle = handle;
 
-    public int Fd => (int)_socket.Handle;
+    public int Fd => (int)_handle.DangerousGetHandle();
 
-    public void Send<T>(T message, HandleTable? handles = null)
+    public void Send(IControlMessage message, HandleTable? handles = null)
     {
-        byte[] payload = PlexusSerializer.Serialize(message);
-        byte[] frame = new byte[4 + payload.Length];
-        BinaryPrimitives.WriteInt32LittleEndian(frame, payload.Length);
-        payload.CopyTo(frame, 4);
+        var buffer = new ArrayBufferWriter<byte>(256);
+        buffer.Advance(4);
+        var writer = new MessagePackWriter(buffer);
+        message.Write(ref writer);
+        writer.Flush();
+        byte[] frame = buffer.WrittenSpan.ToArray();
+        BinaryPrimitives.WriteInt32LittleEndian(frame, frame.Length - 4);
         lock (_sendLock)
         {
             int[] fds = handles is null ? [] : [.. handles.Fds];
@@ -78,18 +83,49 @@ internal sealed class ControlChannel : IDisposable
         return true;
     }
 
-    public void Dispose() => _socket.Dispose();
+    public void Dispose() => _handle.Dispose();
+}
+
+/// <summary>
+/// A control message. Each writes itself as a plain MessagePack array: no type names, and no
+/// formatter generation at run time, which would cost every child tens of milliseconds at start.
+/// </summary>
+internal interface IControlMessage
+{
+    void Write(ref MessagePackWriter writer);
 }
 
 /// <summary>Child → parent, first frame: who is calling.</summary>
-internal sealed class HelloMessage
+internal sealed class HelloMessage : IControlMessage
 {
     public string Token { get; set; } = "";
     public int Pid { get; set; }
+
+    public void Write(ref MessagePackWriter writer)
+    {
+        writer.WriteArrayHeader(2);
+        writer.Write(Token);
+        writer.Write(Pid);
+    }
+
+    public static HelloMessage Read(ReadOnlyMemory<byte> bytes)
+    {
+        var reader = new MessagePackReader(bytes);
+        Expect(ref reader, 2);
+        return new HelloMessage { Token = reader.ReadString() ?? "", Pid = reader.ReadInt32() };
+    }
+
+    internal static void Expect(ref MessagePackReader reader, int count)
+    {
+        if (reader.ReadArrayHeader() != count)
+        {
+            throw new InvalidDataException("malformed control message");
+        }
+    }
 }
 
 /// <summary>Parent → child: what to run.</summary>
-internal sealed class LaunchMessage
+internal sealed class LaunchMessage : IControlMessage
 {
     public string AssemblyName { get; set; } = "";
     public Guid ModuleVersionId { get; set; }
@@ -97,13 +133,70 @@ internal sealed class LaunchMessage
     public string DisplayName { get; set; } = "";
     public string ProcessName { get; set; } = "";
     public byte[][] Arguments { get; set; } = [];
+
+    public void Write(ref MessagePackWriter writer)
+    {
+        writer.WriteArrayHeader(6);
+        writer.Write(AssemblyName);
+        writer.Write(ModuleVersionId.ToByteArray());
+        writer.Write(MetadataToken);
+        writer.Write(DisplayName);
+        writer.Write(ProcessName);
+        writer.WriteArrayHeader(Arguments.Length);
+        foreach (byte[] argument in Arguments)
+        {
+            writer.Write(argument);
+        }
+    }
+
+    public static LaunchMessage Read(ReadOnlyMemory<byte> bytes)
+    {
+        var reader = new MessagePackReader(bytes);
+        HelloMessage.Expect(ref reader, 6);
+        var launch = new LaunchMessage
+        {
+            AssemblyName = reader.ReadString() ?? "",
+            ModuleVersionId = new Guid(reader.ReadBytes()!.Value.ToArray()),
+            MetadataToken = reader.ReadInt32(),
+            DisplayName = reader.ReadString() ?? "",
+            ProcessName = reader.ReadString() ?? "",
+        };
+        launch.Arguments = new byte[reader.ReadArrayHeader()][];
+        for (int i = 0; i < launch.Arguments.Length; i++)
+        {
+            launch.Arguments[i] = reader.ReadBytes()!.Value.ToArray();
+        }
+        return launch;
+    }
 }
 
 /// <summary>Child → parent: how the target ended.</summary>
-internal sealed class ReportMessage
+internal sealed class ReportMessage : IControlMessage
 {
     public int ExitCode { get; set; }
     public string? ErrorType { get; set; }
     public string? ErrorMessage { get; set; }
     public string? ErrorStack { get; set; }
+
+    public void Write(ref MessagePackWriter writer)
+    {
+        writer.WriteArrayHeader(4);
+        writer.Write(ExitCode);
+        writer.Write(ErrorType);
+        writer.Write(ErrorMessage);
+        writer.Write(ErrorStack);
+    }
+
+    public static ReportMessage Read(ReadOnlyMemory<byte> bytes)
+    {
+        var reader = new MessagePackReader(bytes);
+        HelloMessage.Expect(ref reader, 4);
+        return new ReportMessage
+        {
+            ExitCode = reader.ReadInt32(),
+            ErrorType = reader.ReadString(),
+            ErrorMessage = reader.ReadString(),
+            ErrorStack = reader.ReadString(),
+        };
+    }
 }
