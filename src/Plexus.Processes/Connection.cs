@@ -136,7 +136,10 @@ public sealed class Connection : IProcessShareable<Connection>, IDisposable
     {
         lock (_receiveLock)
         {
-            return ReceiveFrame(Timeout.InfiniteTimeSpan)!.Value.ToArray();
+            int length = ReceiveHeader(Timeout.InfiniteTimeSpan);
+            byte[] frame = new byte[length];
+            ReceivePayload(frame);
+            return frame;
         }
     }
 
@@ -146,13 +149,15 @@ public sealed class Connection : IProcessShareable<Connection>, IDisposable
     {
         lock (_receiveLock)
         {
-            ReadOnlySpan<byte> frame = ReceiveFrame(Timeout.InfiniteTimeSpan)!.Value.Span;
-            if (frame.Length > destination.Length)
+            int length = ReceiveHeader(Timeout.InfiniteTimeSpan);
+            if (length > destination.Length)
             {
-                throw new ArgumentException($"the frame has {frame.Length} bytes but the buffer holds {destination.Length}", nameof(destination));
+                Fill(length);
+                _start += length;
+                throw new ArgumentException($"the frame has {length} bytes but the buffer holds {destination.Length}; the frame was discarded", nameof(destination));
             }
-            frame.CopyTo(destination);
-            return frame.Length;
+            ReceivePayload(destination[..length]);
+            return length;
         }
     }
 
@@ -209,10 +214,49 @@ public sealed class Connection : IProcessShareable<Connection>, IDisposable
     /// <returns>The payload (valid until the next receive), or <c>null</c> on timeout.</returns>
     private ReadOnlyMemory<byte>? ReceiveFrame(TimeSpan timeout)
     {
+        int length = ReceiveHeader(timeout);
+        if (length < 0)
+        {
+            return null;
+        }
+        Fill(length);
+        var payload = new ReadOnlyMemory<byte>(_receiveBuffer, _start, length);
+        _start += length;
+        return payload;
+    }
+
+    /// <summary>Copies the next <c>destination.Length</c> payload bytes out: what is buffered, then straight from the socket.</summary>
+    private void ReceivePayload(Span<byte> destination)
+    {
+        if (destination.Length <= _receiveBuffer.Length / 2)
+        {
+            Fill(destination.Length);
+            _receiveBuffer.AsSpan(_start, destination.Length).CopyTo(destination);
+            _start += destination.Length;
+            return;
+        }
+        // Large payloads skip the buffer: one copy (the kernel's) instead of two.
+        int buffered = Math.Min(_end - _start, destination.Length);
+        _receiveBuffer.AsSpan(_start, buffered).CopyTo(destination);
+        _start += buffered;
+        for (int read = buffered; read < destination.Length;)
+        {
+            int n = Descriptors.Read(Fd, destination[read..]);
+            if (n == 0)
+            {
+                throw new EndOfStreamException($"the peer closed the connection in the middle of a frame ({read} of {destination.Length} bytes arrived); the message is lost");
+            }
+            read += n;
+        }
+    }
+
+    /// <returns>The announced payload length, or -1 on timeout.</returns>
+    private int ReceiveHeader(TimeSpan timeout)
+    {
         EnsureReadable();
         if (_end - _start < HeaderSize && timeout != Timeout.InfiniteTimeSpan && !Descriptors.WaitReadable(Fd, ToMilliseconds(timeout)))
         {
-            return null;
+            return -1;
         }
         Fill(HeaderSize);
         int length = BinaryPrimitives.ReadInt32LittleEndian(_receiveBuffer.AsSpan(_start));
@@ -226,10 +270,7 @@ public sealed class Connection : IProcessShareable<Connection>, IDisposable
                 "end if such frames are expected, or check that both ends speak Plexus's framing.");
         }
         _start += HeaderSize;
-        Fill(length);
-        var payload = new ReadOnlyMemory<byte>(_receiveBuffer, _start, length);
-        _start += length;
-        return payload;
+        return length;
     }
 
     /// <summary>Reads until <paramref name="needed"/> bytes are buffered from <c>_start</c>.</summary>
