@@ -144,10 +144,9 @@ internal static class ChildHost
                 Arguments = arguments,
             };
             var bytes = new System.Buffers.ArrayBufferWriter<byte>();
-            var writer = new MessagePack.MessagePackWriter(bytes);
+            var writer = new ControlWriter(bytes);
             launch.Write(ref writer);
-            writer.Flush();
-            (MethodInfo method, object? instance, object?[] args) = Prepare(LaunchMessage.Read(bytes.WrittenMemory), new HandleTable());
+            (MethodInfo method, object? instance, object?[] args) = Prepare(LaunchMessage.Read(bytes.WrittenSpan), new HandleTable());
             method.Invoke(instance, args);
             (Connection a, Connection b) = ProcessPipe.Create();
             using (a)

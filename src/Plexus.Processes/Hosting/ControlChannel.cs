@@ -2,7 +2,7 @@ using System.Buffers.Binary;
 using System.Runtime.InteropServices;
 using Plexus.Native;
 using System.Buffers;
-using MessagePack;
+using System.Text;
 using Plexus.Processes.Serialization;
 
 namespace Plexus.Processes.Hosting;
@@ -26,9 +26,8 @@ internal sealed class ControlChannel : IDisposable
     {
         var buffer = new ArrayBufferWriter<byte>(256);
         buffer.Advance(4);
-        var writer = new MessagePackWriter(buffer);
+        var writer = new ControlWriter(buffer);
         message.Write(ref writer);
-        writer.Flush();
         byte[] frame = buffer.WrittenSpan.ToArray();
         BinaryPrimitives.WriteInt32LittleEndian(frame, frame.Length - 4);
         lock (_sendLock)
@@ -87,12 +86,79 @@ internal sealed class ControlChannel : IDisposable
 }
 
 /// <summary>
-/// A control message. Each writes itself as a plain MessagePack array: no type names, and no
-/// formatter generation at run time, which would cost every child tens of milliseconds at start.
+/// A control message, in a plain binary layout (little-endian integers, length-prefixed UTF-8 and
+/// byte strings): no type names, and nothing for a starting child to compile but these few lines,
+/// since every millisecond here is a millisecond of every child's start.
 /// </summary>
 internal interface IControlMessage
 {
-    void Write(ref MessagePackWriter writer);
+    void Write(ref ControlWriter writer);
+}
+
+internal ref struct ControlWriter(ArrayBufferWriter<byte> buffer)
+{
+    public readonly void Int(int value)
+    {
+        BinaryPrimitives.WriteInt32LittleEndian(buffer.GetSpan(4), value);
+        buffer.Advance(4);
+    }
+
+    public readonly void Bytes(ReadOnlySpan<byte> value)
+    {
+        Int(value.Length);
+        buffer.Write(value);
+    }
+
+    public readonly void String(string? value)
+    {
+        if (value is null)
+        {
+            Int(-1);
+            return;
+        }
+        int length = Encoding.UTF8.GetByteCount(value);
+        Int(length);
+        Encoding.UTF8.GetBytes(value, buffer.GetSpan(length));
+        buffer.Advance(length);
+    }
+}
+
+internal ref struct ControlReader(ReadOnlySpan<byte> data)
+{
+    private ReadOnlySpan<byte> _data = data;
+
+    public int Int()
+    {
+        if (_data.Length < 4)
+        {
+            throw new InvalidDataException("malformed control message");
+        }
+        int value = BinaryPrimitives.ReadInt32LittleEndian(_data);
+        _data = _data[4..];
+        return value;
+    }
+
+    public ReadOnlySpan<byte> Bytes()
+    {
+        int length = Int();
+        if (length < 0 || length > _data.Length)
+        {
+            throw new InvalidDataException("malformed control message");
+        }
+        ReadOnlySpan<byte> value = _data[..length];
+        _data = _data[length..];
+        return value;
+    }
+
+    public string? String()
+    {
+        if (BinaryPrimitives.ReadInt32LittleEndian(_data) == -1)
+        {
+            Int();
+            return null;
+        }
+        return Encoding.UTF8.GetString(Bytes());
+    }
 }
 
 /// <summary>Child → parent, first frame: who is calling.</summary>
@@ -101,26 +167,16 @@ internal sealed class HelloMessage : IControlMessage
     public string Token { get; set; } = "";
     public int Pid { get; set; }
 
-    public void Write(ref MessagePackWriter writer)
+    public void Write(ref ControlWriter writer)
     {
-        writer.WriteArrayHeader(2);
-        writer.Write(Token);
-        writer.Write(Pid);
+        writer.String(Token);
+        writer.Int(Pid);
     }
 
-    public static HelloMessage Read(ReadOnlyMemory<byte> bytes)
+    public static HelloMessage Read(ReadOnlySpan<byte> bytes)
     {
-        var reader = new MessagePackReader(bytes);
-        Expect(ref reader, 2);
-        return new HelloMessage { Token = reader.ReadString() ?? "", Pid = reader.ReadInt32() };
-    }
-
-    internal static void Expect(ref MessagePackReader reader, int count)
-    {
-        if (reader.ReadArrayHeader() != count)
-        {
-            throw new InvalidDataException("malformed control message");
-        }
+        var reader = new ControlReader(bytes);
+        return new HelloMessage { Token = reader.String() ?? "", Pid = reader.Int() };
     }
 }
 
@@ -134,37 +190,42 @@ internal sealed class LaunchMessage : IControlMessage
     public string ProcessName { get; set; } = "";
     public byte[][] Arguments { get; set; } = [];
 
-    public void Write(ref MessagePackWriter writer)
+    public void Write(ref ControlWriter writer)
     {
-        writer.WriteArrayHeader(6);
-        writer.Write(AssemblyName);
-        writer.Write(ModuleVersionId.ToByteArray());
-        writer.Write(MetadataToken);
-        writer.Write(DisplayName);
-        writer.Write(ProcessName);
-        writer.WriteArrayHeader(Arguments.Length);
+        writer.String(AssemblyName);
+        Span<byte> guid = stackalloc byte[16];
+        ModuleVersionId.TryWriteBytes(guid);
+        writer.Bytes(guid);
+        writer.Int(MetadataToken);
+        writer.String(DisplayName);
+        writer.String(ProcessName);
+        writer.Int(Arguments.Length);
         foreach (byte[] argument in Arguments)
         {
-            writer.Write(argument);
+            writer.Bytes(argument);
         }
     }
 
-    public static LaunchMessage Read(ReadOnlyMemory<byte> bytes)
+    public static LaunchMessage Read(ReadOnlySpan<byte> bytes)
     {
-        var reader = new MessagePackReader(bytes);
-        HelloMessage.Expect(ref reader, 6);
+        var reader = new ControlReader(bytes);
         var launch = new LaunchMessage
         {
-            AssemblyName = reader.ReadString() ?? "",
-            ModuleVersionId = new Guid(reader.ReadBytes()!.Value.ToArray()),
-            MetadataToken = reader.ReadInt32(),
-            DisplayName = reader.ReadString() ?? "",
-            ProcessName = reader.ReadString() ?? "",
+            AssemblyName = reader.String() ?? "",
+            ModuleVersionId = new Guid(reader.Bytes()),
+            MetadataToken = reader.Int(),
+            DisplayName = reader.String() ?? "",
+            ProcessName = reader.String() ?? "",
         };
-        launch.Arguments = new byte[reader.ReadArrayHeader()][];
-        for (int i = 0; i < launch.Arguments.Length; i++)
+        int count = reader.Int();
+        if (count is < 0 or > 1024)
         {
-            launch.Arguments[i] = reader.ReadBytes()!.Value.ToArray();
+            throw new InvalidDataException("malformed control message");
+        }
+        launch.Arguments = new byte[count][];
+        for (int i = 0; i < count; i++)
+        {
+            launch.Arguments[i] = reader.Bytes().ToArray();
         }
         return launch;
     }
@@ -178,25 +239,23 @@ internal sealed class ReportMessage : IControlMessage
     public string? ErrorMessage { get; set; }
     public string? ErrorStack { get; set; }
 
-    public void Write(ref MessagePackWriter writer)
+    public void Write(ref ControlWriter writer)
     {
-        writer.WriteArrayHeader(4);
-        writer.Write(ExitCode);
-        writer.Write(ErrorType);
-        writer.Write(ErrorMessage);
-        writer.Write(ErrorStack);
+        writer.Int(ExitCode);
+        writer.String(ErrorType);
+        writer.String(ErrorMessage);
+        writer.String(ErrorStack);
     }
 
-    public static ReportMessage Read(ReadOnlyMemory<byte> bytes)
+    public static ReportMessage Read(ReadOnlySpan<byte> bytes)
     {
-        var reader = new MessagePackReader(bytes);
-        HelloMessage.Expect(ref reader, 4);
+        var reader = new ControlReader(bytes);
         return new ReportMessage
         {
-            ExitCode = reader.ReadInt32(),
-            ErrorType = reader.ReadString(),
-            ErrorMessage = reader.ReadString(),
-            ErrorStack = reader.ReadString(),
+            ExitCode = reader.Int(),
+            ErrorType = reader.String(),
+            ErrorMessage = reader.String(),
+            ErrorStack = reader.String(),
         };
     }
 }
