@@ -165,9 +165,11 @@ public static unsafe partial class Descriptors
     /// Waits until <paramref name="fd"/> is readable (data, EOF or error) for at most
     /// <paramref name="timeoutMs"/> milliseconds (-1: no limit).
     /// </summary>
-    public static bool WaitReadable(int fd, int timeoutMs)
+    public static bool WaitReadable(int fd, int timeoutMs) => Wait(fd, 1 /* POLLIN */, timeoutMs);
+
+    private static bool Wait(int fd, short events, int timeoutMs)
     {
-        PollFd entry = new() { Fd = fd, Events = 1 /* POLLIN */ };
+        PollFd entry = new() { Fd = fd, Events = events };
         while (true)
         {
             int n = poll(&entry, 1, timeoutMs);
@@ -199,6 +201,12 @@ public static unsafe partial class Descriptors
                 if (errno == Errnos.ECONNRESET)
                 {
                     return 0;
+                }
+                if (errno == Errnos.EAGAIN)
+                {
+                    // The descriptor was made non-blocking (an async wait did that): block here instead.
+                    Wait(fd, 1 /* POLLIN */, -1);
+                    continue;
                 }
                 if (errno != Errnos.EINTR)
                 {
@@ -235,6 +243,11 @@ public static unsafe partial class Descriptors
                 if (n < 0)
                 {
                     int errno = Marshal.GetLastPInvokeError();
+                    if (errno == Errnos.EAGAIN)
+                    {
+                        Wait(fd, 4 /* POLLOUT */, -1);
+                        continue;
+                    }
                     if (errno == Errnos.EINTR)
                     {
                         continue;

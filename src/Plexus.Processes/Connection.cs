@@ -30,6 +30,7 @@ public sealed class Connection : IProcessShareable<Connection>, IDisposable
     private byte[] _receiveBuffer = new byte[64 * 1024];
     private int _start, _end;
     private string? _movedTo;
+    private System.Net.Sockets.Socket? _waiter;
     private bool _broken;
 
     internal Connection(int fd, bool readable, bool writable)
@@ -115,6 +116,25 @@ public sealed class Connection : IProcessShareable<Connection>, IDisposable
     /// <summary>Receives one <c>object</c>-typed value (Python's <c>recv</c>).</summary>
     public object? Receive() => Receive<object?>();
 
+    /// <summary>
+    /// Receives one frame as <typeparamref name="T"/> without holding a thread while nothing has
+    /// arrived; <paramref name="cancellationToken"/> cancels the wait.
+    /// </summary>
+    public async ValueTask<T> ReceiveAsync<T>(CancellationToken cancellationToken = default)
+    {
+        EnsureReadable();
+        if (_end - _start < HeaderSize)
+        {
+            // A zero-byte receive through .NET's socket engine waits for data without consuming any.
+            _waiter ??= new System.Net.Sockets.Socket(new System.Net.Sockets.SafeSocketHandle(Fd, ownsHandle: false));
+            await _waiter.ReceiveAsync(Memory<byte>.Empty, System.Net.Sockets.SocketFlags.None, cancellationToken).ConfigureAwait(false);
+        }
+        return Receive<T>();
+    }
+
+    /// <summary>Receives one <c>object</c>-typed value asynchronously.</summary>
+    public ValueTask<object?> ReceiveAsync(CancellationToken cancellationToken = default) => ReceiveAsync<object?>(cancellationToken);
+
     /// <summary>Receives one frame as <typeparamref name="T"/> within <paramref name="timeout"/>.</summary>
     /// <returns><c>false</c> when nothing arrived in time.</returns>
     public bool TryReceive<T>(TimeSpan timeout, out T value)
@@ -179,6 +199,7 @@ public sealed class Connection : IProcessShareable<Connection>, IDisposable
     public void Dispose()
     {
         IsClosed = true;
+        _waiter?.Dispose();
         _fd.Dispose();
     }
 
