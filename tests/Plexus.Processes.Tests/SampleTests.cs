@@ -1,0 +1,85 @@
+using System.Diagnostics;
+using System.Text.RegularExpressions;
+
+namespace Plexus.Processes.Tests;
+
+public class SampleTests
+{
+    private static readonly TimeSpan Long = TimeSpan.FromSeconds(60);
+
+    [Fact]
+    public void S01_prints_six_hello_world_lines_side_by_side()
+    {
+        var clock = Stopwatch.StartNew();
+        (_, string output) = SampleRunner.Run("s01", Long);
+        clock.Stop();
+        string[] lines = SampleRunner.Lines(output);
+        Assert.Equal(6, lines.Length);
+        Assert.All(lines, l => Assert.Equal("hello world", l));
+        // Six 2 s sleeps run one after another would take 12 s; the bound is deliberately loose.
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(8), $"took {clock.Elapsed}");
+    }
+
+    [Fact]
+    public void S02_each_hello_is_followed_by_a_thread_id()
+    {
+        string[] lines = SampleRunner.Lines(SampleRunner.Run("s02", Long).Output);
+        Assert.Equal(12, lines.Length);
+        int hellos = 0, ids = 0;
+        foreach (string line in lines)
+        {
+            if (line == "hello world") hellos++;
+            else
+            {
+                Assert.Matches("^[0-9]+$", line);
+                ids++;
+                // Children run side by side, so lines interleave, but a thread id never precedes its hello.
+                Assert.True(ids <= hellos, string.Join('\n', lines));
+            }
+        }
+        Assert.Equal(6, hellos);
+        Assert.Equal(6, ids);
+    }
+
+    [Fact]
+    public void S03_child_parent_pid_is_the_parent_pid()
+    {
+        string output = SampleRunner.Run("s03", Long).Output;
+        MatchCollection ids = Regex.Matches(output, "process id: ([0-9]+)");
+        MatchCollection parents = Regex.Matches(output, "parent process: ([0-9]+)");
+        Assert.Equal(2, ids.Count);
+        Assert.Equal(2, parents.Count);
+        Assert.Equal(ids[0].Groups[1].Value, parents[1].Groups[1].Value);
+        Assert.NotEqual(ids[0].Groups[1].Value, ids[1].Groups[1].Value);
+        Assert.Contains("hello bob", output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void S05_child_sees_the_static_unset()
+    {
+        string output = SampleRunner.Run("s05", Long).Output;
+        Assert.Contains("child: the list is null", output, StringComparison.Ordinal);
+        Assert.Contains("parent: the list is set", output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void S06_names_the_argument_and_its_type()
+    {
+        string output = SampleRunner.Run("s06", Long).Output;
+        Assert.Contains("ArgumentException", output, StringComparison.Ordinal);
+        Assert.Contains("data", output, StringComparison.Ordinal);
+        Assert.Contains("BlockingCollection", output, StringComparison.Ordinal);
+        Assert.DoesNotContain("unexpected", output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void S08_messages_arrive_in_seed_order()
+    {
+        string[] lines = SampleRunner.Lines(SampleRunner.Run("s08", Long).Output);
+        string[] parent = lines.Where(l => l.StartsWith("parent received from child:", StringComparison.Ordinal)).ToArray();
+        Assert.Equal(2, parent.Length);
+        Assert.EndsWith("[11, None, 'hello from pipe2']", parent[0], StringComparison.Ordinal);
+        Assert.EndsWith("[22, None, 'hello from pipe2']", parent[1], StringComparison.Ordinal);
+        Assert.Contains(lines, l => l == "child received from parent pipe1: {'num': 20, 'data': None, 'msg': 'hello from pipe1'}");
+    }
+}
