@@ -1,0 +1,96 @@
+using System.Diagnostics;
+using System.Text.RegularExpressions;
+
+namespace Plexus.Processes.Tests;
+
+/// <summary>Counting this process's descriptors needs no other test opening pipes at the same time.</summary>
+[CollectionDefinition(nameof(ProcessLifetimeTests), DisableParallelization = true)]
+public class ProcessLifetimeSerial;
+
+[Collection(nameof(ProcessLifetimeTests))]
+public class ProcessLifetimeTests
+{
+    private static readonly TimeSpan Long = TimeSpan.FromSeconds(30);
+
+    [Fact]
+    public void Dispose_leaves_no_zombies_and_no_leaked_descriptors()
+    {
+        // The first start creates a control listener that lives for the process: warm it up first.
+        using (ChildProcess warm = ChildProcess.Create(ChildProcessTests.Nothing).Start())
+            Assert.True(warm.Join(Long));
+        int before = Directory.GetFiles("/proc/self/fd").Length;
+
+        var pids = new List<int>();
+        for (int i = 0; i < 10; i++)
+        {
+            (Connection mine, Connection theirs) = ProcessPipe.Create();
+            using (mine)
+            using (ChildProcess child = ChildProcess.Create(Echo, theirs).Start())
+            {
+                pids.Add(child.Pid!.Value);
+                mine.Send(i);
+                Assert.Equal(i, mine.Receive<int>());
+                Assert.True(child.Join(Long));
+            }
+        }
+        // A sleeping child disposed while alive must be killed and reaped too.
+        using (ChildProcess sleeper = ChildProcess.Create(ChildProcessTests.Sleep, 60_000).Start())
+            pids.Add(sleeper.Pid!.Value);
+
+        foreach (int pid in pids)
+            Assert.False(ExistsOrZombie(pid), $"child {pid} is still in the process table");
+        int after = Directory.GetFiles("/proc/self/fd").Length;
+        Assert.True(after <= before, $"descriptors before {before}, after {after}");
+    }
+
+    [Fact]
+    public async Task A_child_never_outlives_a_parent_killed_with_SIGKILL()
+    {
+        using Process parent = SampleRunner.Start("s90");
+        int childPid = 0;
+        try
+        {
+            string? line = await parent.StandardOutput.ReadLineAsync().WaitAsync(Long);
+            Match m = Regex.Match(line ?? "", "child pid: ([0-9]+)");
+            Assert.True(m.Success, line);
+            childPid = int.Parse(m.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture);
+            Assert.True(Directory.Exists($"/proc/{childPid}"));
+
+            parent.Kill();
+            Assert.True(parent.WaitForExit(Long));
+            var clock = Stopwatch.StartNew();
+            while (Alive(childPid) && clock.Elapsed < TimeSpan.FromSeconds(10))
+                await Task.Delay(50);
+            Assert.False(Alive(childPid), $"child {childPid} outlived its killed parent");
+        }
+        finally
+        {
+            if (!parent.HasExited) parent.Kill();
+            if (childPid != 0 && Alive(childPid)) Native.ProcessIds.Signal(childPid, Native.ProcessIds.SigKill);
+        }
+    }
+
+    /// <summary>Running or stopped; a zombie already ran to the end (its reaper is init, not us).</summary>
+    private static bool Alive(int pid) => State(pid) is { } s && s != 'Z' && s != 'X';
+
+    private static bool ExistsOrZombie(int pid) => State(pid) is not null;
+
+    private static char? State(int pid)
+    {
+        try
+        {
+            foreach (string l in File.ReadLines($"/proc/{pid}/status"))
+                if (l.StartsWith("State:", StringComparison.Ordinal))
+                    return l[6..].Trim()[0];
+        }
+        catch (IOException) { }
+        catch (UnauthorizedAccessException) { }
+        return null;
+    }
+
+    private static void Echo(Connection c)
+    {
+        using (c)
+            c.Send(c.Receive<int>());
+    }
+}
