@@ -3,11 +3,17 @@ using System.Text.RegularExpressions;
 
 namespace Plexus.Processes.Tests;
 
-/// <summary>Counting this process's descriptors needs no other test opening pipes at the same time.</summary>
-[CollectionDefinition(nameof(ProcessLifetimeTests), DisableParallelization = true)]
-public class ProcessLifetimeSerial;
+/// <summary>
+/// Tests that run alone, after the parallel ones: counting this process's descriptors needs no other
+/// test opening pipes meanwhile, and the samples' loose time bound needs the cores free of our own children.
+/// </summary>
+[CollectionDefinition(Name, DisableParallelization = true)]
+public class RunAlone
+{
+    public const string Name = "run alone";
+}
 
-[Collection(nameof(ProcessLifetimeTests))]
+[Collection(RunAlone.Name)]
 public class ProcessLifetimeTests
 {
     private static readonly TimeSpan Long = TimeSpan.FromSeconds(30);

@@ -3,6 +3,7 @@ using System.Text.RegularExpressions;
 
 namespace Plexus.Processes.Tests;
 
+[Collection(RunAlone.Name)]
 public class SampleTests
 {
     private static readonly TimeSpan Long = TimeSpan.FromSeconds(60);
