@@ -8,7 +8,7 @@ namespace Plexus.Lab;
 /// <summary><c>plexus load</c>: drive an echo server with N connections and report what came back.</summary>
 internal static class LoadCommand
 {
-    public static int Run(string host, int port, int connections, int size, string? duration, int? messages, string pattern, int threads, string? json)
+    public static int Run(string host, int port, int connections, int size, string? duration, int? messages, string pattern, int threads, string? json, string timeout)
     {
         LoadOptions options;
         try
@@ -34,7 +34,7 @@ internal static class LoadCommand
                 throw new LabException("--messages must be at least 1");
             }
             TimeSpan? window = messages is null ? Durations.Parse(duration ?? "10s", "--duration") : null;
-            options = new LoadOptions(Sys.ResolveIPv4(host), port, connections, size, window, messages, pattern == "seed", Math.Max(1, threads), TimeSpan.FromSeconds(5));
+            options = new LoadOptions(Sys.ResolveIPv4(host), port, connections, size, window, messages, pattern == "seed", Math.Max(1, threads), Durations.Parse(timeout, "--timeout"));
         }
         catch (LabException e)
         {

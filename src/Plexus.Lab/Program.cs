@@ -21,13 +21,14 @@ var messages = new Option<int?>("--messages") { Description = "round trips per c
 var pattern = new Option<string>("--pattern") { Description = "pingpong (size-byte messages) or seed (the seed's three messages)", DefaultValueFactory = _ => "pingpong" };
 var threads = new Option<int>("--threads") { Description = "load threads, each with its own epoll set", DefaultValueFactory = _ => 1 };
 var json = new Option<string?>("--json") { Description = "also write the result as JSON to this file" };
+var timeout = new Option<string>("--timeout") { Description = "how long a connect or a reply may take before it counts as a timeout", DefaultValueFactory = _ => "10s" };
 var load = new Command("load", "Open N connections to an echo server and run closed-loop ping-pong, checking every byte.")
 {
-    loadHost, loadPort, connections, size, duration, messages, pattern, threads, json,
+    loadHost, loadPort, connections, size, duration, messages, pattern, threads, json, timeout,
 };
 load.SetAction(p => LoadCommand.Run(
     p.GetValue(loadHost)!, p.GetValue(loadPort), p.GetValue(connections), p.GetValue(size), p.GetValue(duration),
-    p.GetValue(messages), p.GetValue(pattern)!, p.GetValue(threads), p.GetValue(json)));
+    p.GetValue(messages), p.GetValue(pattern)!, p.GetValue(threads), p.GetValue(json), p.GetValue(timeout)!));
 
 var models = new Option<string[]>("--models") { Description = "models to compare (default: all)", AllowMultipleArgumentsPerToken = true };
 var levels = new Option<string>("--connections") { Description = "connection levels, comma-separated", DefaultValueFactory = _ => "100,1000,10000" };
