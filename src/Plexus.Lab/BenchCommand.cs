@@ -116,7 +116,7 @@ internal static class BenchCommand
             }
             Measure(cell, server.Pid, port, window);
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"{model,-12} {cell.Connections,6}: {cell.RoundTripsPerSecond,9:0} rt/s  p99 {cell.P99Us,7:0} µs  server {cell.ServerCpuUsPerRoundTrip,6:0.0} µs CPU/rt  RSS {cell.ServerRssMb,6:0} MB  errors: {cell.ErrorSummary}"));
+                $"{model,-12} {cell.Connections,6}: {cell.RoundTripsPerSecond,9:0} rt/s  p99 {cell.P99Us,7:0} µs  server {cell.ServerCpuUsPerRoundTrip,6:0.0} µs CPU/rt  RSS {cell.ServerRssMb,6:0} MB  errors: {cell.ErrorSummary}  drops {cell.KernelDrops}"));
             Thread.Sleep(300); // let the server close the last level's connections
         }
         server.Stop();
@@ -127,7 +127,7 @@ internal static class BenchCommand
     {
         var options = new LoadOptions(IPAddress.Loopback, port, cell.Connections, 32, window, null, false, 1, TimeSpan.FromSeconds(5));
         double cpuStart = 0, cpuEnd = 0;
-        long rss = 0;
+        long rss = 0, dropsStart = ProcessTree.SoftnetDrops();
         LoadResult result;
         try
         {
@@ -155,6 +155,7 @@ internal static class BenchCommand
         cell.ServerCpuUsPerRoundTrip = result.RoundTrips > 0 ? Math.Round((cpuEnd - cpuStart) * 1e6 / result.RoundTrips, 2) : 0;
         cell.ServerRssMb = Math.Round(rss / 1048576.0, 1);
         cell.Errors = result.Errors;
+        cell.KernelDrops = ProcessTree.SoftnetDrops() - dropsStart;
         cell.ErrorSummary = result.ErrorSummary();
     }
 
@@ -175,18 +176,18 @@ internal static class BenchCommand
     {
         var sb = new StringBuilder();
         CultureInfo c = CultureInfo.InvariantCulture;
-        sb.AppendLine(c, $"Echo ping-pong, 32-byte messages, {window.TotalSeconds:0.#} s per cell, {Environment.ProcessorCount} cores; one load thread in the bench process; server CPU = utime+stime of the server process tree over the measured window. Ratios are to `{Baseline}` at the same level in the same run (×rt/s higher is better, ×CPU lower is better).");
+        sb.AppendLine(c, $"Echo ping-pong, 32-byte messages, {window.TotalSeconds:0.#} s per cell, {Environment.ProcessorCount} cores; one load thread in the bench process; server CPU = utime+stime of the server process tree over the measured window; drops = packets the kernel dropped from a full per-CPU input backlog (net.core.netdev_max_backlog) during the cell, each one a TCP retransmit. Ratios are to `{Baseline}` at the same level in the same run (×rt/s higher is better, ×CPU lower is better).");
         sb.AppendLine();
-        sb.AppendLine("| model | connections | round trips/s | p99 µs | server CPU µs/rt | RSS MB | ×rt/s vs dotnet-async | ×CPU vs dotnet-async | errors |");
-        sb.AppendLine("|---|---:|---:|---:|---:|---:|---:|---:|---|");
+        sb.AppendLine("| model | connections | round trips/s | p99 µs | server CPU µs/rt | RSS MB | ×rt/s vs dotnet-async | ×CPU vs dotnet-async | errors | drops |");
+        sb.AppendLine("|---|---:|---:|---:|---:|---:|---:|---:|---|---:|");
         foreach (BenchCell cell in cells.OrderBy(x => Array.IndexOf(levels, x.Connections)).ThenBy(x => cells.FindIndex(y => y.Model == x.Model)))
         {
             if (cell.Skipped is not null)
             {
-                sb.AppendLine(c, $"| {cell.Model} | {cell.Connections} | {cell.Skipped} | | | | | | |");
+                sb.AppendLine(c, $"| {cell.Model} | {cell.Connections} | {cell.Skipped} | | | | | | | |");
                 continue;
             }
-            sb.AppendLine(c, $"| {cell.Model} | {cell.Connections} | {cell.RoundTripsPerSecond:0} | {cell.P99Us:0} | {cell.ServerCpuUsPerRoundTrip:0.0} | {cell.ServerRssMb:0} | {Ratio(cell.ThroughputVsBaseline)} | {Ratio(cell.CpuVsBaseline)} | {cell.ErrorSummary} |");
+            sb.AppendLine(c, $"| {cell.Model} | {cell.Connections} | {cell.RoundTripsPerSecond:0} | {cell.P99Us:0} | {cell.ServerCpuUsPerRoundTrip:0.0} | {cell.ServerRssMb:0} | {Ratio(cell.ThroughputVsBaseline)} | {Ratio(cell.CpuVsBaseline)} | {cell.ErrorSummary} | {cell.KernelDrops} |");
         }
         return sb.ToString();
     }

@@ -17,6 +17,7 @@ internal sealed class BenchCell
     public double ServerCpuUsPerRoundTrip { get; set; }
     public double ServerRssMb { get; set; }
     public long Errors { get; set; }
+    public long KernelDrops { get; set; }
     public string ErrorSummary { get; set; } = "none";
     public double? ThroughputVsBaseline { get; set; }
     public double? CpuVsBaseline { get; set; }

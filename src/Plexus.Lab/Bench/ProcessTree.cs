@@ -78,6 +78,25 @@ internal static class ProcessTree
         return kb * 1024;
     }
 
+    /// <summary>
+    /// Packets the kernel dropped because a CPU's input backlog was full (second column of
+    /// <c>/proc/net/softnet_stat</c>, summed over CPUs). On loopback a drop costs a TCP retransmit
+    /// (200 ms or more), so the bench reports it beside each cell.
+    /// </summary>
+    public static long SoftnetDrops()
+    {
+        long drops = 0;
+        foreach (string line in File.ReadLines("/proc/net/softnet_stat"))
+        {
+            string[] fields = line.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+            if (fields.Length > 1)
+            {
+                drops += long.Parse(fields[1], NumberStyles.HexNumber, CultureInfo.InvariantCulture);
+            }
+        }
+        return drops;
+    }
+
     /// <summary>The fields of <c>/proc/pid/stat</c> after the command name: [0] state, [1] ppid, ...</summary>
     private static string[]? Stat(int pid)
     {

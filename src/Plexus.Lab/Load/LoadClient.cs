@@ -242,22 +242,29 @@ internal static class LoadClient
 
         private void PingPong()
         {
-            for (int i = 0; i < _conns.Length; i++)
-            {
-                if (_conns[i].State == 2)
-                {
-                    StartMessage(ref _conns[i], i);
-                }
-                else if (_conns[i].State == 3)
-                {
-                    Fail(ref _conns[i], Sys.ETIMEDOUT); // its warm-up echo never came back
-                }
-            }
             Sys.EpollEvent* events = stackalloc Sys.EpollEvent[512];
             long lastProgress = Stopwatch.GetTimestamp();
             long end = Volatile.Read(ref shared.EndTimestamp);
+            int started = 0;
             while (_active > 0)
             {
+                if (started < _conns.Length)
+                {
+                    // Ramp up: thousands of first messages in one burst overflow the kernel's
+                    // per-CPU backlog (net.core.netdev_max_backlog, 1,000), and loopback drops
+                    // cost 200 ms+ retransmits. The closed loop paces itself after this.
+                    for (int stop = Math.Min(_conns.Length, started + 256); started < stop; started++)
+                    {
+                        if (_conns[started].State == 2)
+                        {
+                            StartMessage(ref _conns[started], started);
+                        }
+                        else if (_conns[started].State == 3)
+                        {
+                            Fail(ref _conns[started], Sys.ETIMEDOUT); // its warm-up echo never came back
+                        }
+                    }
+                }
                 long now = Stopwatch.GetTimestamp();
                 if (now >= end)
                 {
@@ -283,7 +290,7 @@ internal static class LoadClient
                     }
                     break;
                 }
-                int n = Sys.EpollWait(_epfd, events, 512, 50);
+                int n = Sys.EpollWait(_epfd, events, 512, started < _conns.Length ? 0 : 50);
                 long before = _roundTrips;
                 for (int e = 0; e < n; e++)
                 {
