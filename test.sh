@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
-# Runs every test project and ends with the line `N passed, N failed` taken from the TRX results.
+# Runs every test project, one project at a time (they start many processes and sockets on a small
+# machine), and ends with the line `N passed, N failed` taken from the TRX results.
 set -uo pipefail
 cd "$(dirname "$0")"
 results=TestResults
 rm -rf "$results"
 dotnet build Plexus.slnx -c Release -warnaserror -nologo -v q || { echo "0 passed, 1 failed"; exit 1; }
-dotnet test Plexus.slnx -c Release --no-build --nologo \
+dotnet test Plexus.slnx -c Release --no-build --nologo -m:1 \
   --logger "trx" --results-directory "$results" \
   --blame-hang-timeout 8m -- RunConfiguration.TestSessionTimeout=3000000
 status=$?

@@ -6,7 +6,7 @@ namespace Plexus.Native;
 /// Descriptor plumbing for inter-process channels: socket pairs and passing descriptors over a
 /// Unix socket with <c>SCM_RIGHTS</c> (how a pipe end or a socket reaches a child process).
 /// </summary>
-public static unsafe class Descriptors
+public static unsafe partial class Descriptors
 {
     /// <summary>The most descriptors one message carries.</summary>
     public const int MaxPerMessage = 64;
@@ -17,6 +17,35 @@ public static unsafe class Descriptors
         int* sv = stackalloc int[2];
         LibC.Check(LibC.socketpair(LibC.AF_UNIX, LibC.SOCK_STREAM | LibC.SOCK_CLOEXEC, 0, sv), "socketpair");
         return (sv[0], sv[1]);
+    }
+
+    /// <summary>
+    /// Connects a close-on-exec Unix stream socket to <paramref name="path"/> with plain system calls
+    /// (a child's first act: cheaper than bringing up System.Net.Sockets).
+    /// </summary>
+    public static SafeFd ConnectUnix(string path)
+    {
+        const int PathOffset = 2, PathCapacity = 108;
+        int length = System.Text.Encoding.UTF8.GetByteCount(path);
+        if (length >= PathCapacity)
+        {
+            throw new ArgumentException($"the socket path '{path}' is longer than the {PathCapacity - 1} bytes a Unix socket address holds", nameof(path));
+        }
+        byte* address = stackalloc byte[PathOffset + PathCapacity];
+        new Span<byte>(address, PathOffset + PathCapacity).Clear();
+        *(ushort*)address = LibC.AF_UNIX;
+        System.Text.Encoding.UTF8.GetBytes(path, new Span<byte>(address + PathOffset, PathCapacity));
+        var fd = new SafeFd(LibC.Check(LibC.socket(LibC.AF_UNIX, LibC.SOCK_STREAM | LibC.SOCK_CLOEXEC, 0), "socket"));
+        while (LibC.connect(fd.Fd, address, (uint)(PathOffset + length + 1)) != 0)
+        {
+            int errno = Marshal.GetLastPInvokeError();
+            if (errno != Errnos.EINTR)
+            {
+                fd.Dispose();
+                throw new ErrnoException("connect", errno, path);
+            }
+        }
+        return fd;
     }
 
     /// <summary>Closes <paramref name="fd"/>, ignoring errors (used on cleanup paths).</summary>
@@ -131,6 +160,123 @@ public static unsafe class Descriptors
             }
         }
     }
+
+    /// <summary>
+    /// Waits until <paramref name="fd"/> is readable (data, EOF or error) for at most
+    /// <paramref name="timeoutMs"/> milliseconds (-1: no limit).
+    /// </summary>
+    public static bool WaitReadable(int fd, int timeoutMs) => Wait(fd, 1 /* POLLIN */, timeoutMs);
+
+    private static bool Wait(int fd, short events, int timeoutMs)
+    {
+        PollFd entry = new() { Fd = fd, Events = events };
+        while (true)
+        {
+            int n = poll(&entry, 1, timeoutMs);
+            if (n >= 0)
+            {
+                return n > 0;
+            }
+            int errno = Marshal.GetLastPInvokeError();
+            if (errno != Errnos.EINTR)
+            {
+                throw new ErrnoException("poll", errno);
+            }
+        }
+    }
+
+    /// <summary>Reads up to <c>buffer.Length</c> bytes, retrying on EINTR; 0 at EOF (a reset counts as EOF).</summary>
+    public static int Read(int fd, Span<byte> buffer)
+    {
+        fixed (byte* start = buffer)
+        {
+            while (true)
+            {
+                nint n = LibC.read(fd, start, buffer.Length);
+                if (n >= 0)
+                {
+                    return (int)n;
+                }
+                int errno = Marshal.GetLastPInvokeError();
+                if (errno == Errnos.ECONNRESET)
+                {
+                    return 0;
+                }
+                if (errno == Errnos.EAGAIN)
+                {
+                    // The descriptor was made non-blocking (an async wait did that): block here instead.
+                    Wait(fd, 1 /* POLLIN */, -1);
+                    continue;
+                }
+                if (errno != Errnos.EINTR)
+                {
+                    throw new ErrnoException("read", errno);
+                }
+            }
+        }
+    }
+
+    /// <summary>Writes all of <paramref name="first"/> then all of <paramref name="second"/> with as few system calls as it can.</summary>
+    public static void WriteAll(int fd, ReadOnlySpan<byte> first, ReadOnlySpan<byte> second = default)
+    {
+        fixed (byte* a = first)
+        fixed (byte* b = second)
+        {
+            IoVecPair vectors = default;
+            long total = (long)first.Length + second.Length;
+            long written = 0;
+            while (written < total)
+            {
+                int count = 0;
+                LibC.IoVec* iov = (LibC.IoVec*)&vectors;
+                if (written < first.Length)
+                {
+                    iov[count++] = new LibC.IoVec { Base = a + written, Length = (nuint)(first.Length - written) };
+                }
+                if (second.Length > 0)
+                {
+                    long skip = Math.Max(0, written - first.Length);
+                    iov[count++] = new LibC.IoVec { Base = b + skip, Length = (nuint)(second.Length - skip) };
+                }
+                var msg = new LibC.MsgHdr { Iov = iov, IovLength = (nuint)count };
+                nint n = LibC.sendmsg(fd, &msg, LibC.MSG_NOSIGNAL);
+                if (n < 0)
+                {
+                    int errno = Marshal.GetLastPInvokeError();
+                    if (errno == Errnos.EAGAIN)
+                    {
+                        Wait(fd, 4 /* POLLOUT */, -1);
+                        continue;
+                    }
+                    if (errno == Errnos.EINTR)
+                    {
+                        continue;
+                    }
+                    throw new ErrnoException("sendmsg", errno);
+                }
+                written += n;
+            }
+        }
+    }
+
+    [StructLayout(LayoutKind.Sequential)]
+    private struct IoVecPair
+    {
+        public LibC.IoVec First;
+        public LibC.IoVec Second;
+    }
+
+    [StructLayout(LayoutKind.Sequential)]
+    private struct PollFd
+    {
+        public int Fd;
+        public short Events;
+        public short Revents;
+    }
+
+    // Kept here rather than in LibC so that the selectors' own poll binding stays the only one there.
+    [LibraryImport(LibC.Lib, SetLastError = true)]
+    private static partial int poll(PollFd* fds, nuint count, int timeout);
 
     private static int Align(int length) => (length + sizeof(nuint) - 1) & ~(sizeof(nuint) - 1);
 

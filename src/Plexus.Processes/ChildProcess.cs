@@ -286,7 +286,7 @@ public sealed class ChildProcess : IDisposable
         {
             if (channel.Receive([]) is { } frame)
             {
-                _report = PlexusSerializer.Deserialize<ReportMessage>(frame);
+                _report = ReportMessage.Read(frame);
             }
         }
         catch (Exception e) when (e is IOException or MessagePackSerializationException or InvalidDataException)

@@ -1,6 +1,5 @@
 using System.Buffers;
 using System.Buffers.Binary;
-using System.Net.Sockets;
 using MessagePack;
 using Plexus.Native;
 using Plexus.Processes.Serialization;
@@ -24,18 +23,19 @@ public sealed class Connection : IProcessShareable<Connection>, IDisposable
     public const int DefaultMaxFrameSize = 64 << 20;
 
     private const int HeaderSize = 4;
-    private readonly Socket _socket;
+    private readonly SafeFd _fd;
     private readonly object _sendLock = new();
     private readonly object _receiveLock = new();
     private readonly ArrayBufferWriter<byte> _sendBuffer = new(256);
     private byte[] _receiveBuffer = new byte[64 * 1024];
     private int _start, _end;
     private string? _movedTo;
+    private System.Net.Sockets.Socket? _waiter;
     private bool _broken;
 
     internal Connection(int fd, bool readable, bool writable)
     {
-        _socket = new Socket(new SafeSocketHandle(fd, ownsHandle: true));
+        _fd = new SafeFd(fd);
         Readable = readable;
         Writable = writable;
     }
@@ -56,7 +56,7 @@ public sealed class Connection : IProcessShareable<Connection>, IDisposable
     public int MaxFrameSize { get; set; } = DefaultMaxFrameSize;
 
     /// <summary>The underlying descriptor (for selectors and event loops).</summary>
-    public int Fd => (int)_socket.Handle;
+    public int Fd => _fd.Fd;
 
     /// <summary>Sends <paramref name="value"/> as one frame; the receiver reads it as the same declared type.</summary>
     public void Send<T>(T value)
@@ -87,6 +87,14 @@ public sealed class Connection : IProcessShareable<Connection>, IDisposable
         lock (_sendLock)
         {
             EnsureWritable();
+            if (bytes.Length >= 16 * 1024)
+            {
+                // Large payloads go out beside the header (one sendmsg with two vectors), not copied.
+                Span<byte> header = stackalloc byte[HeaderSize];
+                BinaryPrimitives.WriteInt32LittleEndian(header, bytes.Length);
+                Write(header, bytes);
+                return;
+            }
             _sendBuffer.ResetWrittenCount();
             _sendBuffer.Advance(HeaderSize);
             _sendBuffer.Write(bytes);
@@ -107,6 +115,25 @@ public sealed class Connection : IProcessShareable<Connection>, IDisposable
 
     /// <summary>Receives one <c>object</c>-typed value (Python's <c>recv</c>).</summary>
     public object? Receive() => Receive<object?>();
+
+    /// <summary>
+    /// Receives one frame as <typeparamref name="T"/> without holding a thread while nothing has
+    /// arrived; <paramref name="cancellationToken"/> cancels the wait.
+    /// </summary>
+    public async ValueTask<T> ReceiveAsync<T>(CancellationToken cancellationToken = default)
+    {
+        EnsureReadable();
+        if (_end - _start < HeaderSize)
+        {
+            // A zero-byte receive through .NET's socket engine waits for data without consuming any.
+            _waiter ??= new System.Net.Sockets.Socket(new System.Net.Sockets.SafeSocketHandle(Fd, ownsHandle: false));
+            await _waiter.ReceiveAsync(Memory<byte>.Empty, System.Net.Sockets.SocketFlags.None, cancellationToken).ConfigureAwait(false);
+        }
+        return Receive<T>();
+    }
+
+    /// <summary>Receives one <c>object</c>-typed value asynchronously.</summary>
+    public ValueTask<object?> ReceiveAsync(CancellationToken cancellationToken = default) => ReceiveAsync<object?>(cancellationToken);
 
     /// <summary>Receives one frame as <typeparamref name="T"/> within <paramref name="timeout"/>.</summary>
     /// <returns><c>false</c> when nothing arrived in time.</returns>
@@ -129,7 +156,10 @@ public sealed class Connection : IProcessShareable<Connection>, IDisposable
     {
         lock (_receiveLock)
         {
-            return ReceiveFrame(Timeout.InfiniteTimeSpan)!.Value.ToArray();
+            int length = ReceiveHeader(Timeout.InfiniteTimeSpan);
+            byte[] frame = new byte[length];
+            ReceivePayload(frame);
+            return frame;
         }
     }
 
@@ -139,13 +169,15 @@ public sealed class Connection : IProcessShareable<Connection>, IDisposable
     {
         lock (_receiveLock)
         {
-            ReadOnlySpan<byte> frame = ReceiveFrame(Timeout.InfiniteTimeSpan)!.Value.Span;
-            if (frame.Length > destination.Length)
+            int length = ReceiveHeader(Timeout.InfiniteTimeSpan);
+            if (length > destination.Length)
             {
-                throw new ArgumentException($"the frame has {frame.Length} bytes but the buffer holds {destination.Length}", nameof(destination));
+                Fill(length);
+                _start += length;
+                throw new ArgumentException($"the frame has {length} bytes but the buffer holds {destination.Length}; the frame was discarded", nameof(destination));
             }
-            frame.CopyTo(destination);
-            return frame.Length;
+            ReceivePayload(destination[..length]);
+            return length;
         }
     }
 
@@ -157,7 +189,7 @@ public sealed class Connection : IProcessShareable<Connection>, IDisposable
         {
             return true;
         }
-        return _socket.Poll(timeout < TimeSpan.Zero ? Timeout.InfiniteTimeSpan : timeout, SelectMode.SelectRead);
+        return Descriptors.WaitReadable(Fd, ToMilliseconds(timeout));
     }
 
     /// <summary>Closes this end; the peer's next receive sees EOF.</summary>
@@ -167,7 +199,8 @@ public sealed class Connection : IProcessShareable<Connection>, IDisposable
     public void Dispose()
     {
         IsClosed = true;
-        _socket.Dispose();
+        _waiter?.Dispose();
+        _fd.Dispose();
     }
 
     private void SendFrame()
@@ -177,30 +210,74 @@ public sealed class Connection : IProcessShareable<Connection>, IDisposable
         // The header is patched in place so header and payload leave in one system call.
         BinaryPrimitives.WriteInt32LittleEndian(
             System.Runtime.InteropServices.MemoryMarshal.CreateSpan(ref System.Runtime.InteropServices.MemoryMarshal.GetReference(frame), HeaderSize), length);
-        try
-        {
-            while (!frame.IsEmpty)
-            {
-                frame = frame[_socket.Send(frame)..];
-            }
-        }
-        catch (SocketException e)
-        {
-            throw new IOException($"cannot send on the connection: the peer has closed its end ({e.SocketErrorCode})", e);
-        }
+        Write(frame, default);
         if (_sendBuffer.Capacity > 1 << 20)
         {
             _sendBuffer.Clear();
         }
     }
 
+    private void Write(ReadOnlySpan<byte> first, ReadOnlySpan<byte> second)
+    {
+        try
+        {
+            Descriptors.WriteAll(Fd, first, second);
+        }
+        catch (ErrnoException e) when (e.Errno is Errnos.EPIPE or Errnos.ECONNRESET)
+        {
+            throw new IOException("cannot send on the connection: the peer has closed its end", e);
+        }
+    }
+
+    private static int ToMilliseconds(TimeSpan timeout) =>
+        timeout == Timeout.InfiniteTimeSpan || timeout < TimeSpan.Zero ? -1 : (int)Math.Min(int.MaxValue, Math.Ceiling(timeout.TotalMilliseconds));
+
     /// <returns>The payload (valid until the next receive), or <c>null</c> on timeout.</returns>
     private ReadOnlyMemory<byte>? ReceiveFrame(TimeSpan timeout)
     {
-        EnsureReadable();
-        if (_end - _start < HeaderSize && timeout != Timeout.InfiniteTimeSpan && !_socket.Poll(timeout, SelectMode.SelectRead))
+        int length = ReceiveHeader(timeout);
+        if (length < 0)
         {
             return null;
+        }
+        Fill(length);
+        var payload = new ReadOnlyMemory<byte>(_receiveBuffer, _start, length);
+        _start += length;
+        return payload;
+    }
+
+    /// <summary>Copies the next <c>destination.Length</c> payload bytes out: what is buffered, then straight from the socket.</summary>
+    private void ReceivePayload(Span<byte> destination)
+    {
+        if (destination.Length <= _receiveBuffer.Length / 2)
+        {
+            Fill(destination.Length);
+            _receiveBuffer.AsSpan(_start, destination.Length).CopyTo(destination);
+            _start += destination.Length;
+            return;
+        }
+        // Large payloads skip the buffer: one copy (the kernel's) instead of two.
+        int buffered = Math.Min(_end - _start, destination.Length);
+        _receiveBuffer.AsSpan(_start, buffered).CopyTo(destination);
+        _start += buffered;
+        for (int read = buffered; read < destination.Length;)
+        {
+            int n = Descriptors.Read(Fd, destination[read..]);
+            if (n == 0)
+            {
+                throw new EndOfStreamException($"the peer closed the connection in the middle of a frame ({read} of {destination.Length} bytes arrived); the message is lost");
+            }
+            read += n;
+        }
+    }
+
+    /// <returns>The announced payload length, or -1 on timeout.</returns>
+    private int ReceiveHeader(TimeSpan timeout)
+    {
+        EnsureReadable();
+        if (_end - _start < HeaderSize && timeout != Timeout.InfiniteTimeSpan && !Descriptors.WaitReadable(Fd, ToMilliseconds(timeout)))
+        {
+            return -1;
         }
         Fill(HeaderSize);
         int length = BinaryPrimitives.ReadInt32LittleEndian(_receiveBuffer.AsSpan(_start));
@@ -214,10 +291,7 @@ public sealed class Connection : IProcessShareable<Connection>, IDisposable
                 "end if such frames are expected, or check that both ends speak Plexus's framing.");
         }
         _start += HeaderSize;
-        Fill(length);
-        var payload = new ReadOnlyMemory<byte>(_receiveBuffer, _start, length);
-        _start += length;
-        return payload;
+        return length;
     }
 
     /// <summary>Reads until <paramref name="needed"/> bytes are buffered from <c>_start</c>.</summary>
@@ -237,15 +311,7 @@ public sealed class Connection : IProcessShareable<Connection>, IDisposable
         }
         while (_end - _start < needed)
         {
-            int n;
-            try
-            {
-                n = _socket.Receive(_receiveBuffer, _end, _receiveBuffer.Length - _end, SocketFlags.None);
-            }
-            catch (SocketException e) when (e.SocketErrorCode is SocketError.ConnectionReset or SocketError.Shutdown)
-            {
-                n = 0;
-            }
+            int n = Descriptors.Read(Fd, _receiveBuffer.AsSpan(_end));
             if (n == 0)
             {
                 int had = _end - _start;
@@ -304,7 +370,7 @@ public sealed class Connection : IProcessShareable<Connection>, IDisposable
         writer.Write(Readable);
         writer.Write(Writable);
         writer.Write(MaxFrameSize);
-        handles.AfterSend(() => { _movedTo ??= "a child process"; _socket.Dispose(); });
+        handles.AfterSend(() => { _movedTo ??= "a child process"; _fd.Dispose(); });
     }
 
     static Connection IProcessShareable<Connection>.ReadShared(ref MessagePackReader reader, HandleTable handles)

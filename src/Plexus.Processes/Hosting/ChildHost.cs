@@ -1,4 +1,3 @@
-using System.Net.Sockets;
 using System.Reflection;
 using System.Runtime.InteropServices;
 using Plexus.Native;
@@ -37,18 +36,19 @@ internal static class ChildHost
         List<int> fds = [];
         try
         {
-            var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
-            socket.Connect(new UnixDomainSocketEndPoint(path));
-            _channel = new ControlChannel(socket);
+            // A rehearsal of the launch runs on another core while this one connects and waits for work
+            // (a prestarted host finishes it long before work arrives, so its start costs only the hand-over).
+            ThreadPool.UnsafeQueueUserWorkItem(static _ => Rehearse(), null);
+            _channel = new ControlChannel(Descriptors.ConnectUnix(path));
             _channel.Send(new HelloMessage { Token = token, Pid = Environment.ProcessId });
             byte[]? frame = _channel.Receive(fds);
             if (frame is null)
             {
                 return 0; // an idle host dismissed, or a parent that went away before sending work
             }
-            launch = PlexusSerializer.Deserialize<LaunchMessage>(frame);
+            launch = LaunchMessage.Read(frame);
         }
-        catch (Exception e) when (e is SocketException or IOException)
+        catch (IOException e)
         {
             Console.Error.WriteLine($"plexus: child {Environment.ProcessId} lost its parent before starting: {e.Message}");
             return 70;
@@ -68,19 +68,7 @@ internal static class ChildHost
         var handles = new HandleTable(fds);
         try
         {
-            var target = new Target(launch.AssemblyName, launch.ModuleVersionId, launch.MetadataToken, launch.DisplayName);
-            (MethodInfo method, object? instance) = target.Resolve();
-            ParameterInfo[] parameters = method.GetParameters();
-            if (parameters.Length != launch.Arguments.Length)
-            {
-                throw new InvalidOperationException($"{launch.DisplayName} takes {parameters.Length} arguments but {launch.Arguments.Length} arrived");
-            }
-            MessagePack.MessagePackSerializerOptions options = PlexusSerializerOptions.Create(handles);
-            object?[] args = new object?[parameters.Length];
-            for (int i = 0; i < args.Length; i++)
-            {
-                args[i] = PlexusSerializer.Deserialize(parameters[i].ParameterType, launch.Arguments[i], options);
-            }
+            (MethodInfo method, object? instance, object?[] args) = Prepare(launch, handles);
             handles.CloseUntaken();
             object? result = method.Invoke(instance, args);
             if (result is Task task)
@@ -113,6 +101,72 @@ internal static class ChildHost
         }
     }
 
+    private static (MethodInfo Method, object? Instance, object?[] Args) Prepare(LaunchMessage launch, HandleTable handles)
+    {
+        var target = new Target(launch.AssemblyName, launch.ModuleVersionId, launch.MetadataToken, launch.DisplayName);
+        (MethodInfo method, object? instance) = target.Resolve();
+        ParameterInfo[] parameters = method.GetParameters();
+        if (parameters.Length != launch.Arguments.Length)
+        {
+            throw new InvalidOperationException($"{launch.DisplayName} takes {parameters.Length} arguments but {launch.Arguments.Length} arrived");
+        }
+        MessagePack.MessagePackSerializerOptions options = PlexusSerializerOptions.Create(handles);
+        object?[] args = new object?[parameters.Length];
+        for (int i = 0; i < args.Length; i++)
+        {
+            args[i] = PlexusSerializer.Deserialize(parameters[i].ParameterType, launch.Arguments[i], options);
+        }
+        return (method, instance, args);
+    }
+
+    /// <summary>Runs the launch path once on made-up work, so the real launch finds it compiled.</summary>
+    private static void Rehearse()
+    {
+        try
+        {
+            Target target = Target.From(RehearsalTarget, out ParameterInfo[] parameters);
+            var handles = new HandleTable();
+            MessagePack.MessagePackSerializerOptions options = PlexusSerializerOptions.Create(handles);
+            object?[] values = [1, "text", new object?[] { 11, null, "hello" }, null];
+            byte[][] arguments = new byte[values.Length][];
+            for (int i = 0; i < values.Length; i++)
+            {
+                var buffer = new System.Buffers.ArrayBufferWriter<byte>();
+                PlexusSerializer.Serialize(parameters[i].ParameterType, buffer, values[i], options);
+                arguments[i] = buffer.WrittenSpan.ToArray();
+            }
+            var launch = new LaunchMessage
+            {
+                AssemblyName = target.AssemblyName,
+                ModuleVersionId = target.ModuleVersionId,
+                MetadataToken = target.MetadataToken,
+                DisplayName = target.DisplayName,
+                Arguments = arguments,
+            };
+            var bytes = new System.Buffers.ArrayBufferWriter<byte>();
+            var writer = new ControlWriter(bytes);
+            launch.Write(ref writer);
+            (MethodInfo method, object? instance, object?[] args) = Prepare(LaunchMessage.Read(bytes.WrittenSpan), new HandleTable());
+            method.Invoke(instance, args);
+            (Connection a, Connection b) = ProcessPipe.Create();
+            using (a)
+            using (b)
+            {
+                a.SendBytes([1, 2, 3]);
+                b.ReceiveBytes();
+                a.Send<object?>(values[2]);
+                b.Receive();
+            }
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            // A rehearsal that fails costs nothing but the time it saved; the real launch reports real errors.
+        }
+    }
+
+    private static void RehearsalTarget(int number, string text, object? value, Connection? connection)
+        => GC.KeepAlive((number, text, value, connection));
+
     /// <summary>Sends the first report only: how the target ended beats how the process exited.</summary>
     private static void Report(ReportMessage report)
     {
@@ -124,7 +178,7 @@ internal static class ChildHost
         {
             _channel.Send(report);
         }
-        catch (Exception e) when (e is IOException or SocketException)
+        catch (IOException)
         {
             // The parent is gone; nobody is left to tell.
         }
@@ -137,7 +191,7 @@ internal static class ChildHost
         {
             _channel!.Receive([]);
         }
-        catch (Exception e) when (e is IOException or SocketException or InvalidDataException)
+        catch (Exception e) when (e is IOException or InvalidDataException)
         {
         }
         ProcessIds.Signal(Environment.ProcessId, ProcessIds.SigKill);

@@ -1,6 +1,8 @@
 using System.Buffers.Binary;
-using System.Net.Sockets;
+using System.Runtime.InteropServices;
 using Plexus.Native;
+using System.Buffers;
+using System.Text;
 using Plexus.Processes.Serialization;
 
 namespace Plexus.Processes.Hosting;
@@ -13,19 +15,21 @@ namespace Plexus.Processes.Hosting;
 internal sealed class ControlChannel : IDisposable
 {
     private const int MaxFrame = 256 << 20;
-    private readonly Socket _socket;
+    private readonly SafeHandle _handle;
     private readonly object _sendLock = new();
 
-    public ControlChannel(Socket socket) => _socket = socket;
+    public ControlChannel(SafeHandle handle) => _handle = handle;
 
-    public int Fd => (int)_socket.Handle;
+    public int Fd => (int)_handle.DangerousGetHandle();
 
-    public void Send<T>(T message, HandleTable? handles = null)
+    public void Send(IControlMessage message, HandleTable? handles = null)
     {
-        byte[] payload = PlexusSerializer.Serialize(message);
-        byte[] frame = new byte[4 + payload.Length];
-        BinaryPrimitives.WriteInt32LittleEndian(frame, payload.Length);
-        payload.CopyTo(frame, 4);
+        var buffer = new ArrayBufferWriter<byte>(256);
+        buffer.Advance(4);
+        var writer = new ControlWriter(buffer);
+        message.Write(ref writer);
+        byte[] frame = buffer.WrittenSpan.ToArray();
+        BinaryPrimitives.WriteInt32LittleEndian(frame, frame.Length - 4);
         lock (_sendLock)
         {
             int[] fds = handles is null ? [] : [.. handles.Fds];
@@ -78,18 +82,106 @@ internal sealed class ControlChannel : IDisposable
         return true;
     }
 
-    public void Dispose() => _socket.Dispose();
+    public void Dispose() => _handle.Dispose();
+}
+
+/// <summary>
+/// A control message, in a plain binary layout (little-endian integers, length-prefixed UTF-8 and
+/// byte strings): no type names, and nothing for a starting child to compile but these few lines,
+/// since every millisecond here is a millisecond of every child's start.
+/// </summary>
+internal interface IControlMessage
+{
+    void Write(ref ControlWriter writer);
+}
+
+internal ref struct ControlWriter(ArrayBufferWriter<byte> buffer)
+{
+    public readonly void Int(int value)
+    {
+        BinaryPrimitives.WriteInt32LittleEndian(buffer.GetSpan(4), value);
+        buffer.Advance(4);
+    }
+
+    public readonly void Bytes(ReadOnlySpan<byte> value)
+    {
+        Int(value.Length);
+        buffer.Write(value);
+    }
+
+    public readonly void String(string? value)
+    {
+        if (value is null)
+        {
+            Int(-1);
+            return;
+        }
+        int length = Encoding.UTF8.GetByteCount(value);
+        Int(length);
+        Encoding.UTF8.GetBytes(value, buffer.GetSpan(length));
+        buffer.Advance(length);
+    }
+}
+
+internal ref struct ControlReader(ReadOnlySpan<byte> data)
+{
+    private ReadOnlySpan<byte> _data = data;
+
+    public int Int()
+    {
+        if (_data.Length < 4)
+        {
+            throw new InvalidDataException("malformed control message");
+        }
+        int value = BinaryPrimitives.ReadInt32LittleEndian(_data);
+        _data = _data[4..];
+        return value;
+    }
+
+    public ReadOnlySpan<byte> Bytes()
+    {
+        int length = Int();
+        if (length < 0 || length > _data.Length)
+        {
+            throw new InvalidDataException("malformed control message");
+        }
+        ReadOnlySpan<byte> value = _data[..length];
+        _data = _data[length..];
+        return value;
+    }
+
+    public string? String()
+    {
+        if (BinaryPrimitives.ReadInt32LittleEndian(_data) == -1)
+        {
+            Int();
+            return null;
+        }
+        return Encoding.UTF8.GetString(Bytes());
+    }
 }
 
 /// <summary>Child → parent, first frame: who is calling.</summary>
-internal sealed class HelloMessage
+internal sealed class HelloMessage : IControlMessage
 {
     public string Token { get; set; } = "";
     public int Pid { get; set; }
+
+    public void Write(ref ControlWriter writer)
+    {
+        writer.String(Token);
+        writer.Int(Pid);
+    }
+
+    public static HelloMessage Read(ReadOnlySpan<byte> bytes)
+    {
+        var reader = new ControlReader(bytes);
+        return new HelloMessage { Token = reader.String() ?? "", Pid = reader.Int() };
+    }
 }
 
 /// <summary>Parent → child: what to run.</summary>
-internal sealed class LaunchMessage
+internal sealed class LaunchMessage : IControlMessage
 {
     public string AssemblyName { get; set; } = "";
     public Guid ModuleVersionId { get; set; }
@@ -97,13 +189,73 @@ internal sealed class LaunchMessage
     public string DisplayName { get; set; } = "";
     public string ProcessName { get; set; } = "";
     public byte[][] Arguments { get; set; } = [];
+
+    public void Write(ref ControlWriter writer)
+    {
+        writer.String(AssemblyName);
+        Span<byte> guid = stackalloc byte[16];
+        ModuleVersionId.TryWriteBytes(guid);
+        writer.Bytes(guid);
+        writer.Int(MetadataToken);
+        writer.String(DisplayName);
+        writer.String(ProcessName);
+        writer.Int(Arguments.Length);
+        foreach (byte[] argument in Arguments)
+        {
+            writer.Bytes(argument);
+        }
+    }
+
+    public static LaunchMessage Read(ReadOnlySpan<byte> bytes)
+    {
+        var reader = new ControlReader(bytes);
+        var launch = new LaunchMessage
+        {
+            AssemblyName = reader.String() ?? "",
+            ModuleVersionId = new Guid(reader.Bytes()),
+            MetadataToken = reader.Int(),
+            DisplayName = reader.String() ?? "",
+            ProcessName = reader.String() ?? "",
+        };
+        int count = reader.Int();
+        if (count is < 0 or > 1024)
+        {
+            throw new InvalidDataException("malformed control message");
+        }
+        launch.Arguments = new byte[count][];
+        for (int i = 0; i < count; i++)
+        {
+            launch.Arguments[i] = reader.Bytes().ToArray();
+        }
+        return launch;
+    }
 }
 
 /// <summary>Child → parent: how the target ended.</summary>
-internal sealed class ReportMessage
+internal sealed class ReportMessage : IControlMessage
 {
     public int ExitCode { get; set; }
     public string? ErrorType { get; set; }
     public string? ErrorMessage { get; set; }
     public string? ErrorStack { get; set; }
+
+    public void Write(ref ControlWriter writer)
+    {
+        writer.Int(ExitCode);
+        writer.String(ErrorType);
+        writer.String(ErrorMessage);
+        writer.String(ErrorStack);
+    }
+
+    public static ReportMessage Read(ReadOnlySpan<byte> bytes)
+    {
+        var reader = new ControlReader(bytes);
+        return new ReportMessage
+        {
+            ExitCode = reader.Int(),
+            ErrorType = reader.String(),
+            ErrorMessage = reader.String(),
+            ErrorStack = reader.String(),
+        };
+    }
 }

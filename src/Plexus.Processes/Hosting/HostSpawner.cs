@@ -88,7 +88,9 @@ internal static class HostSpawner
     {
         while (Idle.TryDequeue(out Host? host))
         {
-            Refill();
+            // The replacement starts a little later, off the caller's path: a runtime starting up takes a
+            // core for ~30 ms, which on a small machine would slow the hand-over it is replacing.
+            _ = Task.Delay(RefillDelay).ContinueWith(static _ => Refill(), TaskScheduler.Default);
             if (!host.Process.HasExited)
             {
                 return host;
@@ -108,6 +110,7 @@ internal static class HostSpawner
     }
 
     private static int _starting;
+    private static readonly TimeSpan RefillDelay = TimeSpan.FromMilliseconds(50);
 
     private static void Refill()
     {
@@ -182,19 +185,20 @@ internal static class HostSpawner
             {
                 return;
             }
-            ThreadPool.UnsafeQueueUserWorkItem(Greet, client, preferLocal: false);
+            // Inline, not on the thread pool: a pool starved by threads blocked in Join would delay every start.
+            Greet(client);
         }
     }
 
     private static void Greet(Socket client)
     {
-        var channel = new ControlChannel(client);
+        var channel = new ControlChannel(client.SafeHandle);
         try
         {
-            client.ReceiveTimeout = 10_000;
+            client.ReceiveTimeout = 2_000;
             byte[]? frame = channel.Receive([]);
             client.ReceiveTimeout = 0;
-            HelloMessage? hello = frame is null ? null : PlexusSerializer.Deserialize<HelloMessage>(frame);
+            HelloMessage? hello = frame is null ? null : HelloMessage.Read(frame);
             if (hello is null || !Pending.TryRemove(hello.Token, out Action<ControlChannel>? onReady))
             {
                 channel.Dispose();

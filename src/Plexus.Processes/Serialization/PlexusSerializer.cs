@@ -30,11 +30,36 @@ public static class PlexusSerializer
 
     /// <summary>Serializes <paramref name="value"/> as <paramref name="type"/>, which must be its declared type.</summary>
     public static void Serialize(Type type, IBufferWriter<byte> writer, object? value, MessagePackSerializerOptions? options = null)
-        => MessagePackSerializer.Serialize(type, writer, value, options ?? Options);
+        => ByType.Get(type).Serialize(writer, value, options ?? Options);
 
     /// <summary>Reads a value of the declared <paramref name="type"/>.</summary>
     public static object? Deserialize(Type type, ReadOnlyMemory<byte> bytes, MessagePackSerializerOptions? options = null)
-        => MessagePackSerializer.Deserialize(type, bytes, options ?? Options);
+        => ByType.Get(type).Deserialize(bytes, options ?? Options);
+
+    /// <summary>
+    /// Non-generic calls through a generic instantiation made once per type: MessagePack's own
+    /// non-generic API compiles expression trees, which costs a child milliseconds per parameter type.
+    /// </summary>
+    private abstract class ByType
+    {
+        private static readonly ConcurrentDictionary<Type, ByType> Cache = new();
+
+        public static ByType Get(Type type) => Cache.GetOrAdd(type, static t =>
+            (ByType)Activator.CreateInstance(typeof(Of<>).MakeGenericType(t))!);
+
+        public abstract void Serialize(IBufferWriter<byte> writer, object? value, MessagePackSerializerOptions options);
+
+        public abstract object? Deserialize(ReadOnlyMemory<byte> bytes, MessagePackSerializerOptions options);
+
+        private sealed class Of<T> : ByType
+        {
+            public override void Serialize(IBufferWriter<byte> writer, object? value, MessagePackSerializerOptions options)
+                => MessagePackSerializer.Serialize(writer, (T)value!, options);
+
+            public override object? Deserialize(ReadOnlyMemory<byte> bytes, MessagePackSerializerOptions options)
+                => MessagePackSerializer.Deserialize<T>(bytes, options);
+        }
+    }
 
     /// <summary>
     /// Why <paramref name="type"/> cannot cross to another process, or <c>null</c> when it can.
