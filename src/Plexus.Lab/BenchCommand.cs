@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
+using System.Runtime.InteropServices;
 using System.Text;
 using System.Text.Json;
 using Plexus.Lab.Bench;
@@ -48,6 +49,10 @@ internal static class BenchCommand
         }
 
         Directory.CreateDirectory(output);
+        // Ctrl-C or SIGTERM mid-run must not leave a server process behind.
+        void OnSignal(PosixSignalContext context) => ServerProcess.KillCurrent();
+        using PosixSignalRegistration sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, OnSignal);
+        using PosixSignalRegistration sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, OnSignal);
         var cells = new List<BenchCell>();
         var started = Stopwatch.StartNew();
         foreach (string model in chosen)

@@ -11,6 +11,7 @@ namespace Plexus.Lab.Bench;
 /// </summary>
 internal sealed class ServerProcess : IDisposable
 {
+    private static ServerProcess? s_current;
     private readonly Process _process;
     private readonly BlockingCollection<string> _lines = [];
     private string _lastError = "";
@@ -50,6 +51,20 @@ internal sealed class ServerProcess : IDisposable
         _process.Start();
         _process.BeginOutputReadLine();
         _process.BeginErrorReadLine();
+        s_current = this;
+    }
+
+    /// <summary>Kills the running server's whole tree at once (the bench is being interrupted).</summary>
+    public static void KillCurrent()
+    {
+        try
+        {
+            s_current?._process.Kill(entireProcessTree: true);
+        }
+        catch (InvalidOperationException)
+        {
+            // Already gone.
+        }
     }
 
     public int Pid => _process.Id;
@@ -100,6 +115,7 @@ internal sealed class ServerProcess : IDisposable
     public void Dispose()
     {
         Stop();
+        Interlocked.CompareExchange(ref s_current, null, this);
         _process.Dispose();
         _lines.Dispose();
     }
