@@ -14,6 +14,7 @@ internal sealed class ProcessesModel : ServerModel
 {
     private readonly Lock _gate = new();
     private readonly HashSet<ChildProcess> _children = [];
+    private bool _stopping;
 
     public override void Run(ServeOptions options, ServerStats stats, Action<string> log, Action ready, CancellationToken stop)
     {
@@ -55,28 +56,11 @@ internal sealed class ProcessesModel : ServerModel
                     continue;
                 }
                 stats.AddConnection();
-                var socket = new Socket(new SafeSocketHandle(fd, ownsHandle: true));
-                (Connection reader, Connection writer) = ProcessPipe.Create(duplex: false);
-                ChildProcess child;
-                try
-                {
-                    child = ChildProcess.Create(ServeOne, new SharedSocket(socket), writer);
-                    child.Start();
-                }
-                catch (Exception e)
-                {
-                    log($"processes: could not start a child for a connection ({e.Message}); closing it");
-                    socket.Dispose();
-                    reader.Dispose();
-                    writer.Dispose();
-                    slots.Release();
-                    continue;
-                }
                 lock (_gate)
                 {
-                    _children.Add(child);
                     reports.RemoveAll(t => t.IsCompleted);
-                    reports.Add(ReapAsync(child, reader, stats, slots));
+                    // Start off the accept loop: several children can start at once.
+                    reports.Add(Task.Run(() => ServeConnectionAsync(fd, stats, slots, log), CancellationToken.None));
                 }
             }
         }
@@ -86,6 +70,7 @@ internal sealed class ProcessesModel : ServerModel
             ChildProcess[] running;
             lock (_gate)
             {
+                _stopping = true;
                 running = [.. _children];
             }
             foreach (ChildProcess child in running)
@@ -116,6 +101,48 @@ internal sealed class ProcessesModel : ServerModel
         return Sys.Poll(&pfd, 1, 200) > 0;
     }
 
+    private async Task ServeConnectionAsync(int fd, ServerStats stats, SemaphoreSlim slots, Action<string> log)
+    {
+        var socket = new Socket(new SafeSocketHandle(fd, ownsHandle: true));
+        (Connection reader, Connection writer) = ProcessPipe.Create(duplex: false);
+        ChildProcess child;
+        try
+        {
+            child = ChildProcess.Create(ServeOne, new SharedSocket(socket), writer);
+            child.Start();
+        }
+        catch (Exception e)
+        {
+            log($"processes: could not start a child for a connection ({e.Message}); closing it");
+            socket.Dispose();
+            reader.Dispose();
+            writer.Dispose();
+            Release(slots);
+            return;
+        }
+        lock (_gate)
+        {
+            _children.Add(child);
+            if (_stopping)
+            {
+                child.Terminate(); // started while the server was stopping
+            }
+        }
+        await ReapAsync(child, reader, stats, slots).ConfigureAwait(false);
+    }
+
+    private static void Release(SemaphoreSlim slots)
+    {
+        try
+        {
+            slots.Release();
+        }
+        catch (ObjectDisposedException)
+        {
+            // Shutting down: nobody waits for a slot any more.
+        }
+    }
+
     private async Task ReapAsync(ChildProcess child, Connection reader, ServerStats stats, SemaphoreSlim slots)
     {
         try
@@ -138,14 +165,7 @@ internal sealed class ProcessesModel : ServerModel
             {
                 _children.Remove(child);
             }
-            try
-            {
-                slots.Release();
-            }
-            catch (ObjectDisposedException)
-            {
-                // Shutting down: nobody waits for a slot any more.
-            }
+            Release(slots);
         }
     }
 
