@@ -159,7 +159,7 @@ internal static unsafe partial class NativeClientBench
     [System.Runtime.InteropServices.LibraryImport("libc", EntryPoint = "getrusage")]
     private static partial int GetRUsage(int who, long* usage);
 
-    private static Process StartServer(string plexus, string model, int port)
+    internal static Process StartServer(string plexus, string model, int port)
     {
         var server = Process.Start(new ProcessStartInfo("dotnet")
         {
@@ -177,7 +177,7 @@ internal static unsafe partial class NativeClientBench
     }
 
     /// <summary>utime+stime of a process (and its children: prefork) in seconds, from /proc.</summary>
-    private static double ServerCpu(int pid)
+    internal static double ServerCpu(int pid)
     {
         double total = 0;
         foreach (string dir in Directory.EnumerateDirectories("/proc"))
@@ -217,14 +217,14 @@ internal static unsafe partial class NativeClientBench
         return (p.ExitCode, output + err.Result);
     }
 
-    private static int FreePort()
+    internal static int FreePort()
     {
         using var probe = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
         probe.Bind(new IPEndPoint(IPAddress.Loopback, 0));
         return ((IPEndPoint)probe.LocalEndPoint!).Port;
     }
 
-    private static string FindPlexus()
+    internal static string FindPlexus()
     {
         var dir = new DirectoryInfo(AppContext.BaseDirectory);
         while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "Plexus.slnx")))
