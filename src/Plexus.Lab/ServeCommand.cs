@@ -36,6 +36,7 @@ internal static class ServeCommand
         using PosixSignalRegistration sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, OnSignal);
 
         var stats = new ServerStats();
+        Accepting.Prepare();
         try
         {
             model.Run(

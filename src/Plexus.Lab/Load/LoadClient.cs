@@ -23,7 +23,11 @@ internal static class LoadClient
     public static LoadResult Run(LoadOptions options, LoadProgress progress, Action? measureStart = null, Action? measureEnd = null)
     {
         ArgumentNullException.ThrowIfNull(options);
-        Sys.RaiseFileLimit((ulong)options.Connections + 256);
+        ulong limit = Sys.RaiseFileLimit((ulong)options.Connections + 256);
+        if (limit < (ulong)options.Connections + 64)
+        {
+            throw new LabException($"{options.Connections} connections need about {options.Connections + 64} descriptors but this process may open only {limit}; raise the hard limit (ulimit -Hn) or run as root");
+        }
         int threads = Math.Clamp(options.Threads, 1, Math.Max(1, options.Connections));
         using var shared = new Shared(threads + 1);
         var workers = new Worker[threads];

@@ -94,7 +94,7 @@ internal sealed unsafe class LoopSocket(CoroutineLoop loop, int fd) : IValueTask
     {
         // Edge-triggered: an edge may have passed while nobody waited, so try the call first.
         int result = Attempt(operation, buffer);
-        if (result != -Sys.EAGAIN)
+        if (!MustWait(operation, result))
         {
             return new ValueTask<int>(result);
         }
@@ -111,13 +111,31 @@ internal sealed unsafe class LoopSocket(CoroutineLoop loop, int fd) : IValueTask
             return;
         }
         int result = Attempt(_operation, _buffer);
-        if (result == -Sys.EAGAIN)
+        if (MustWait(_operation, result))
         {
             return;
         }
         _operation = Operation.None;
         _buffer = default;
         _core.SetResult(result);
+    }
+
+    /// <summary>
+    /// Whether to wait for the next readiness edge: on EAGAIN, and for accept also when descriptors
+    /// ran out (retrying at once would spin the loop thread and starve every other coroutine).
+    /// </summary>
+    private static bool MustWait(Operation operation, int result)
+    {
+        if (result == -Sys.EAGAIN)
+        {
+            return true;
+        }
+        if (operation == Operation.Accept && result is -Sys.EMFILE or -23)
+        {
+            Accepting.OutOfDescriptors();
+            return true;
+        }
+        return false;
     }
 
     private int Attempt(Operation operation, Memory<byte> buffer)

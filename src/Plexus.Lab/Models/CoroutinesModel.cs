@@ -26,13 +26,7 @@ internal sealed class CoroutinesModel : ServerModel
             int fd = await listener.AcceptAsync();
             if (fd < 0)
             {
-                if (fd == -Sys.EMFILE)
-                {
-                    // Out of descriptors: accepting again at once would spin; give closes a moment.
-                    Console.Error.WriteLine("plexus serve: out of descriptors (EMFILE); raise the limit (ulimit -n) to hold more connections");
-                    Thread.Sleep(100);
-                }
-                continue;
+                continue; // ECONNABORTED and the like; out of descriptors waits inside AcceptAsync
             }
             stats.AddConnection();
             _ = EchoAsync(loop.Register(fd), stats);

@@ -117,19 +117,10 @@ internal sealed unsafe class EpollModel(bool edgeTriggered) : ServerModel
     {
         while (true)
         {
-            int fd = Sys.Accept4(listener, null, null, Sys.SOCK_NONBLOCK | Sys.SOCK_CLOEXEC);
+            int fd = Accepting.Accept(listener, nonBlocking: true);
             if (fd < 0)
             {
-                int errno = Sys.Errno;
-                if (errno == Sys.EINTR)
-                {
-                    continue;
-                }
-                if (errno == Sys.EMFILE)
-                {
-                    Console.Error.WriteLine("plexus serve: out of descriptors (EMFILE); raise the limit (ulimit -n) to hold more connections");
-                }
-                return; // EAGAIN: drained; ECONNABORTED and the like: the next wait retries
+                return;
             }
             if (fd >= connections.Length)
             {

@@ -49,7 +49,7 @@ internal sealed class ProcessesModel : ServerModel
                         break;
                     }
                 }
-                int fd = Accept(listener);
+                int fd = Accepting.Accept(listener, nonBlocking: false);
                 if (fd < 0)
                 {
                     slots.Release();
@@ -92,8 +92,6 @@ internal sealed class ProcessesModel : ServerModel
             }
         }
     }
-
-    private static unsafe int Accept(int listener) => Sys.Accept4(listener, null, null, Sys.SOCK_CLOEXEC);
 
     private static unsafe bool ListenerReady(int listener)
     {

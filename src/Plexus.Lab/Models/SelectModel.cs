@@ -79,7 +79,7 @@ internal sealed unsafe class SelectModel : ServerModel
                 {
                     while (true)
                     {
-                        int fd = Sys.Accept4(listener, null, null, Sys.SOCK_NONBLOCK | Sys.SOCK_CLOEXEC);
+                        int fd = Accepting.Accept(listener, nonBlocking: true);
                         if (fd < 0)
                         {
                             break;

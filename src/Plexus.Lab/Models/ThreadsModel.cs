@@ -11,6 +11,7 @@ internal sealed unsafe class ThreadsModel : ServerModel
     private readonly Lock _gate = new();
     private readonly HashSet<int> _open = [];
     private readonly List<Thread> _threads = [];
+    private bool _warned;
 
     public override void Run(ServeOptions options, ServerStats stats, Action<string> log, Action ready, CancellationToken stop)
     {
@@ -26,7 +27,7 @@ internal sealed unsafe class ThreadsModel : ServerModel
                 {
                     continue;
                 }
-                int fd = Sys.Accept4(listener, null, null, Sys.SOCK_CLOEXEC);
+                int fd = Accepting.Accept(listener, nonBlocking: false);
                 if (fd < 0)
                 {
                     continue;
@@ -37,8 +38,22 @@ internal sealed unsafe class ThreadsModel : ServerModel
                     _open.Add(fd);
                     _threads.RemoveAll(t => !t.IsAlive);
                     var thread = new Thread(() => Echo(fd, stats), maxStackSize: 128 * 1024) { IsBackground = true, Name = "echo" };
-                    _threads.Add(thread);
-                    thread.Start();
+                    try
+                    {
+                        thread.Start();
+                        _threads.Add(thread);
+                    }
+                    catch (Exception e) when (e is ThreadStateException or OutOfMemoryException)
+                    {
+                        // No thread to be had (memory or descriptors ran out): this connection is refused.
+                        _open.Remove(fd);
+                        Sys.Close(fd);
+                        if (!_warned)
+                        {
+                            _warned = true;
+                            log($"threads: cannot start a thread for a connection ({e.GetType().Name}: memory or descriptors ran out); closing such connections");
+                        }
+                    }
                 }
             }
         }
