@@ -61,7 +61,7 @@ public sealed class FailureTests
         try
         {
             (int exit, LabProcess load) = LabProcess.Run(TimeSpan.FromSeconds(60),
-                "load", "--port", port.ToString(CultureInfo.InvariantCulture), "--connections", "20", "--duration", "2s", "--json", json);
+                "load", "--port", port.ToString(CultureInfo.InvariantCulture), "--connections", "20", "--messages", "100", "--json", json);
             using (load)
             {
                 Assert.NotEqual(0, exit);
