@@ -240,13 +240,6 @@ public sealed partial class EventLoop : SynchronizationContext, IDisposable
         return RunUntilComplete(StartOnLoop(main));
     }
 
-    /// <summary>Starts <paramref name="main"/> inside the loop and runs until its value task completes.</summary>
-    public void RunUntilComplete(Func<ValueTask> main)
-    {
-        ArgumentNullException.ThrowIfNull(main);
-        RunUntilComplete(StartOnLoop(() => main().AsTask()));
-    }
-
     /// <summary>
     /// Runs <paramref name="coroutine"/> on the loop from any thread and returns a task that
     /// completes with it (Python's <c>run_coroutine_threadsafe</c>).
