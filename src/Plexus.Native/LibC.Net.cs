@@ -23,10 +23,8 @@ internal static unsafe partial class LibC
     }
 
     internal const int AF_INET = 2;
-    internal const int SOCK_STREAM = 1;
     internal const int SOCK_NONBLOCK = 0x800;
-    internal const int SOCK_CLOEXEC = 0x80000;
-    internal const int SOL_SOCKET = 1;
+    // SOCK_STREAM, SOCK_CLOEXEC, SOL_SOCKET, MSG_NOSIGNAL, AF_UNIX, socket and socketpair: LibC.Unix.cs.
     internal const int SO_REUSEADDR = 2;
     internal const int SO_ERROR = 4;
     internal const int SO_SNDBUF = 7;
@@ -34,14 +32,7 @@ internal static unsafe partial class LibC
     internal const int SO_LINGER = 13;
     internal const int IPPROTO_TCP = 6;
     internal const int TCP_NODELAY = 1;
-    internal const int MSG_NOSIGNAL = 0x4000;
     internal const int SHUT_WR = 1;
-
-    [LibraryImport(Lib, SetLastError = true)]
-    internal static partial int socket(int domain, int type, int protocol);
-
-    [LibraryImport(Lib, SetLastError = true)]
-    internal static partial int socketpair(int domain, int type, int protocol, int* sv);
 
     [LibraryImport(Lib, SetLastError = true)]
     internal static partial int bind(int fd, void* addr, int addrlen);
@@ -73,6 +64,5 @@ internal static unsafe partial class LibC
     [LibraryImport(Lib, SetLastError = true)]
     internal static partial int shutdown(int fd, int how);
 
-    internal const int AF_UNIX = 1;
     internal const int F_DUPFD = 0;
 }

@@ -48,10 +48,16 @@ internal static unsafe class Accepting
     /// <summary>Says once that descriptors ran out, and pauses so the accept loop does not spin.</summary>
     public static void OutOfDescriptors()
     {
+        WarnOutOfDescriptors();
+        Thread.Sleep(10);
+    }
+
+    /// <summary>Says once (per process) that descriptors ran out.</summary>
+    public static void WarnOutOfDescriptors()
+    {
         if (Interlocked.Exchange(ref s_warned, 1) == 0)
         {
             Console.Error.WriteLine("plexus serve: out of descriptors (EMFILE); new connections wait until others close. Raise the limit (ulimit -n) to hold more");
         }
-        Thread.Sleep(10);
     }
 }
