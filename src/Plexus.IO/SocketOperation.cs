@@ -1,0 +1,269 @@
+using System.Net;
+using System.Runtime.InteropServices;
+using System.Threading.Tasks.Sources;
+using Plexus.Native;
+
+namespace Plexus.IO;
+
+/// <summary>
+/// One direction of a <see cref="LoopSocket"/> (reads: receive and accept; writes: send and
+/// connect) as a reusable awaitable: each operation tries its system call at once, and only on
+/// <c>EAGAIN</c> waits for the loop to report readiness, then retries. The same object backs every
+/// <see cref="ValueTask"/> of its direction, so steady-state I/O allocates nothing.
+/// </summary>
+internal sealed unsafe class SocketOperation : IValueTaskSource<int>, IValueTaskSource<LoopSocket>, IValueTaskSource
+{
+    private readonly LoopSocket _socket;
+    private ManualResetValueTaskSourceCore<int> _core;
+    private Memory<byte> _buffer;
+    private ReadOnlyMemory<byte> _data;
+    private LoopSocket? _accepted;
+
+    internal SocketOperation(LoopSocket socket)
+    {
+        _socket = socket;
+        // Completions happen on the loop thread; the continuation runs right there, in order.
+        _core.RunContinuationsAsynchronously = false;
+    }
+
+    internal enum OpKind
+    {
+        None,
+        Receive,
+        Accept,
+        Send,
+        Connect,
+    }
+
+    internal OpKind Kind { get; private set; }
+
+    internal short Version => _core.Version;
+
+    internal void StartReceive(Memory<byte> buffer)
+    {
+        Begin(OpKind.Receive);
+        _buffer = buffer;
+    }
+
+    internal void StartAccept() => Begin(OpKind.Accept);
+
+    internal void StartSend(ReadOnlyMemory<byte> data)
+    {
+        Begin(OpKind.Send);
+        _data = data;
+    }
+
+    /// <summary>Starts a non-blocking connect; true when it finished (either way) at once.</summary>
+    internal bool StartConnect(IPEndPoint endPoint)
+    {
+        Begin(OpKind.Connect);
+        LibC.SockAddrIn addr = LoopSocket.ToSockAddr(endPoint);
+        while (true)
+        {
+            if (LibC.connect(_socket.Fd, &addr, sizeof(LibC.SockAddrIn)) == 0)
+            {
+                Succeed(0);
+                return true;
+            }
+            int errno = Marshal.GetLastPInvokeError();
+            if (errno == Errnos.EINTR)
+            {
+                continue;
+            }
+            if (errno is Errnos.EINPROGRESS or Errnos.EAGAIN)
+            {
+                return false;
+            }
+            Fail(_socket.Error("connect", errno, endPoint.ToString()));
+            return true;
+        }
+    }
+
+    /// <summary>Retries the pending call; true when the operation completed (result or error).</summary>
+    internal bool TryComplete()
+    {
+        switch (Kind)
+        {
+            case OpKind.Receive:
+                return TryReceive();
+            case OpKind.Accept:
+                return TryAccept();
+            case OpKind.Send:
+                return TrySend();
+            case OpKind.Connect:
+                return TryFinishConnect();
+            default:
+                return true;
+        }
+    }
+
+    /// <summary>The socket is closing: a waiting operation fails instead of hanging.</summary>
+    internal void Abort()
+    {
+        if (Kind != OpKind.None)
+        {
+            Fail(new ObjectDisposedException(nameof(LoopSocket), "the socket was disposed while an operation was waiting on it"));
+        }
+    }
+
+    public ValueTaskSourceStatus GetStatus(short token) => _core.GetStatus(token);
+
+    public void OnCompleted(Action<object?> continuation, object? state, short token, ValueTaskSourceOnCompletedFlags flags)
+        // The loop completes operations on its own thread, so the captured context (the loop) adds only a hop and an allocation.
+        => _core.OnCompleted(continuation, state, token, flags & ~ValueTaskSourceOnCompletedFlags.UseSchedulingContext);
+
+    public int GetResult(short token)
+    {
+        try
+        {
+            return _core.GetResult(token);
+        }
+        finally
+        {
+            _core.Reset();
+        }
+    }
+
+    void IValueTaskSource.GetResult(short token) => GetResult(token);
+
+    LoopSocket IValueTaskSource<LoopSocket>.GetResult(short token)
+    {
+        LoopSocket? accepted = _accepted;
+        _accepted = null;
+        GetResult(token);
+        return accepted!;
+    }
+
+    private void Begin(OpKind kind)
+    {
+        if (Kind != OpKind.None)
+        {
+            throw new InvalidOperationException(
+                $"{_socket.Describe()} already has a {Kind} operation waiting; await it before starting another {kind} in the same direction");
+        }
+        Kind = kind;
+    }
+
+    private bool TryReceive()
+    {
+        while (true)
+        {
+            nint n;
+            fixed (byte* p = _buffer.Span)
+            {
+                n = LibC.recv(_socket.Fd, p, _buffer.Length, 0);
+            }
+            if (n >= 0)
+            {
+                Succeed((int)n);
+                return true;
+            }
+            int errno = Marshal.GetLastPInvokeError();
+            if (errno == Errnos.EINTR)
+            {
+                continue;
+            }
+            if (errno == Errnos.EAGAIN)
+            {
+                return false;
+            }
+            Fail(_socket.Error("recv", errno));
+            return true;
+        }
+    }
+
+    private bool TryAccept()
+    {
+        while (true)
+        {
+            int fd = LibC.accept4(_socket.Fd, null, null, LibC.SOCK_NONBLOCK | LibC.SOCK_CLOEXEC);
+            if (fd >= 0)
+            {
+                _accepted = LoopSocket.FromAccepted(fd);
+                Succeed(0);
+                return true;
+            }
+            int errno = Marshal.GetLastPInvokeError();
+            // ECONNABORTED (103): the client gave up before we accepted; take the next one.
+            if (errno is Errnos.EINTR or 103)
+            {
+                continue;
+            }
+            if (errno == Errnos.EAGAIN)
+            {
+                return false;
+            }
+            Fail(_socket.Error("accept4", errno));
+            return true;
+        }
+    }
+
+    private bool TrySend()
+    {
+        while (!_data.IsEmpty)
+        {
+            nint n;
+            fixed (byte* p = _data.Span)
+            {
+                n = LibC.send(_socket.Fd, p, _data.Length, LibC.MSG_NOSIGNAL);
+            }
+            if (n >= 0)
+            {
+                // A partial send: keep the rest for the next writable event.
+                _data = _data[(int)n..];
+                continue;
+            }
+            int errno = Marshal.GetLastPInvokeError();
+            if (errno == Errnos.EINTR)
+            {
+                continue;
+            }
+            if (errno == Errnos.EAGAIN)
+            {
+                return false;
+            }
+            Fail(_socket.Error("send", errno));
+            return true;
+        }
+        Succeed(0);
+        return true;
+    }
+
+    private bool TryFinishConnect()
+    {
+        int error = 0;
+        int len = sizeof(int);
+        if (LibC.getsockopt(_socket.Fd, LibC.SOL_SOCKET, LibC.SO_ERROR, &error, &len) == -1)
+        {
+            Fail(_socket.Error("getsockopt(SO_ERROR)", Marshal.GetLastPInvokeError()));
+            return true;
+        }
+        if (error == Errnos.EINPROGRESS || error == Errnos.EAGAIN)
+        {
+            return false;
+        }
+        if (error != 0)
+        {
+            Fail(_socket.Error("connect", error));
+            return true;
+        }
+        Succeed(0);
+        return true;
+    }
+
+    private void Succeed(int result)
+    {
+        Kind = OpKind.None;
+        _buffer = default;
+        _data = default;
+        _core.SetResult(result);
+    }
+
+    private void Fail(Exception error)
+    {
+        Kind = OpKind.None;
+        _buffer = default;
+        _data = default;
+        _core.SetException(error);
+    }
+}

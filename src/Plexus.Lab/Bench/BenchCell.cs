@@ -1,0 +1,24 @@
+namespace Plexus.Lab.Bench;
+
+/// <summary>One model at one connection level: the numbers, or why the model could not hold it.</summary>
+internal sealed class BenchCell
+{
+    public required string Model { get; init; }
+    public required int Connections { get; init; }
+    public string? Skipped { get; set; }
+    public long Connected { get; set; }
+    public double ConnectSeconds { get; set; }
+    public long RoundTrips { get; set; }
+    public double RoundTripsPerSecond { get; set; }
+    public double P50Us { get; set; }
+    public double P99Us { get; set; }
+    public double MaxUs { get; set; }
+    public double ServerCpuSeconds { get; set; }
+    public double ServerCpuUsPerRoundTrip { get; set; }
+    public double ServerRssMb { get; set; }
+    public long Errors { get; set; }
+    public long KernelDrops { get; set; }
+    public string ErrorSummary { get; set; } = "none";
+    public double? ThroughputVsBaseline { get; set; }
+    public double? CpuVsBaseline { get; set; }
+}

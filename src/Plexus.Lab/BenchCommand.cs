@@ -1,0 +1,208 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
+using System.Runtime.InteropServices;
+using System.Text;
+using System.Text.Json;
+using Plexus.Lab.Bench;
+using Plexus.Lab.Load;
+using Plexus.Lab.Models;
+using Plexus.Lab.Native;
+
+namespace Plexus.Lab;
+
+/// <summary>
+/// <c>plexus bench</c>: every model as its own <c>plexus serve</c> process, loaded in turn at each
+/// connection level by the in-process load client (one thread), with the server tree's CPU time
+/// and RSS sampled over exactly the measured window.
+/// </summary>
+internal static class BenchCommand
+{
+    public const string Baseline = "dotnet-async";
+    public const int ProcessesCap = 64;
+
+    /// <summary>The default order: reactors first, then the baseline, then the classic models.</summary>
+    public static readonly string[] DefaultModels = ["epoll", "epoll-et", "coroutines", "prefork", "dotnet-async", "poll", "select", "threads", "processes"];
+
+    private static readonly JsonSerializerOptions JsonOptions = new() { WriteIndented = true };
+
+    public static int Run(string[]? models, string levels, string duration, string output)
+    {
+        string[] chosen;
+        int[] connectionLevels;
+        TimeSpan window;
+        try
+        {
+            chosen = models is { Length: > 0 } ? [.. models.SelectMany(m => m.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))] : DefaultModels;
+            foreach (string m in chosen)
+            {
+                _ = ServerModel.Create(m);
+            }
+            connectionLevels = [.. levels.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(ParseLevel)];
+            window = Durations.Parse(duration, "--duration");
+        }
+        catch (LabException e)
+        {
+            Console.Error.WriteLine($"plexus bench: {e.Message}");
+            return 2;
+        }
+
+        Directory.CreateDirectory(output);
+        // Ctrl-C or SIGTERM mid-run must not leave a server process behind.
+        void OnSignal(PosixSignalContext context) => ServerProcess.KillCurrent();
+        using PosixSignalRegistration sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, OnSignal);
+        using PosixSignalRegistration sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, OnSignal);
+        var cells = new List<BenchCell>();
+        var started = Stopwatch.StartNew();
+        foreach (string model in chosen)
+        {
+            cells.AddRange(RunModel(model, connectionLevels, window));
+        }
+        ComputeRatios(cells);
+
+        File.WriteAllText(Path.Combine(output, "results.json"), JsonSerializer.Serialize(new
+        {
+            machine = $"{Environment.ProcessorCount} cores, {Environment.OSVersion}, .NET {Environment.Version}",
+            durationSeconds = window.TotalSeconds,
+            messageBytes = 32,
+            cells,
+        }, JsonOptions));
+        string table = Markdown(cells, connectionLevels, window);
+        File.WriteAllText(Path.Combine(output, "results.md"), table);
+        BenchChart.Save(cells, chosen, connectionLevels, Path.Combine(output, "chart.png"));
+        Console.WriteLine();
+        Console.WriteLine(table);
+        Console.WriteLine($"plexus bench: done in {started.Elapsed.TotalSeconds:0} s; wrote {Path.Combine(output, "results.json")}, results.md, chart.png");
+        return 0;
+    }
+
+    private static int ParseLevel(string text) => int.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out int n) && n > 0
+        ? n
+        : throw new LabException($"--connections '{text}' is not a positive number; write e.g. 100,1000,10000");
+
+    /// <summary>Why a model cannot hold <paramref name="connections"/>, or null when it can.</summary>
+    public static string? CannotHold(string model, int connections) => model switch
+    {
+        "select" when connections > SelectModel.FdSetSize - 24 =>
+            $"cannot hold: select's fd_set watches descriptors below {SelectModel.FdSetSize} only",
+        "processes" when connections > ProcessesCap =>
+            $"cannot hold: one process per connection, capped at {ProcessesCap} (--max-processes)",
+        _ => null,
+    };
+
+    private static List<BenchCell> RunModel(string model, int[] levels, TimeSpan window)
+    {
+        var cells = levels.Select(l => new BenchCell { Model = model, Connections = l, Skipped = CannotHold(model, l) }).ToList();
+        if (cells.All(c => c.Skipped is not null))
+        {
+            foreach (BenchCell c in cells)
+            {
+                Console.WriteLine($"{model,-12} {c.Connections,6}: {c.Skipped}");
+            }
+            return cells;
+        }
+        int port = FreePort();
+        using var server = new ServerProcess(model, port);
+        if (!server.WaitListening(TimeSpan.FromSeconds(30), out string why))
+        {
+            foreach (BenchCell c in cells)
+            {
+                c.Skipped ??= $"server did not start: {why}";
+            }
+            return cells;
+        }
+        foreach (BenchCell cell in cells)
+        {
+            if (cell.Skipped is not null)
+            {
+                Console.WriteLine($"{model,-12} {cell.Connections,6}: {cell.Skipped}");
+                continue;
+            }
+            Measure(cell, server.Pid, port, window);
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"{model,-12} {cell.Connections,6}: {cell.RoundTripsPerSecond,9:0} rt/s  p99 {cell.P99Us,7:0} µs  server {cell.ServerCpuUsPerRoundTrip,6:0.0} µs CPU/rt  RSS {cell.ServerRssMb,6:0} MB  errors: {cell.ErrorSummary}  drops {cell.KernelDrops}"));
+            Thread.Sleep(300); // let the server close the last level's connections
+        }
+        server.Stop();
+        return cells;
+    }
+
+    private static void Measure(BenchCell cell, int serverPid, int port, TimeSpan window)
+    {
+        var options = new LoadOptions(IPAddress.Loopback, port, cell.Connections, 32, window, null, false, 1, TimeSpan.FromSeconds(5));
+        double cpuStart = 0, cpuEnd = 0;
+        long rss = 0, dropsStart = ProcessTree.SoftnetDrops();
+        LoadResult result;
+        try
+        {
+            result = LoadClient.Run(options, new LoadProgress(),
+                measureStart: () => cpuStart = ProcessTree.CpuSeconds(serverPid),
+                measureEnd: () =>
+                {
+                    cpuEnd = ProcessTree.CpuSeconds(serverPid);
+                    rss = ProcessTree.RssBytes(serverPid);
+                });
+        }
+        catch (LabException e)
+        {
+            cell.Skipped = $"load failed: {e.Message}";
+            return;
+        }
+        cell.Connected = result.Connected;
+        cell.ConnectSeconds = Math.Round(result.ConnectSeconds, 3);
+        cell.RoundTrips = result.RoundTrips;
+        cell.RoundTripsPerSecond = Math.Round(result.RoundTripsPerSecond);
+        cell.P50Us = result.Percentile(50);
+        cell.P99Us = result.Percentile(99);
+        cell.MaxUs = result.MaxLatency;
+        cell.ServerCpuSeconds = Math.Round(cpuEnd - cpuStart, 2);
+        cell.ServerCpuUsPerRoundTrip = result.RoundTrips > 0 ? Math.Round((cpuEnd - cpuStart) * 1e6 / result.RoundTrips, 2) : 0;
+        cell.ServerRssMb = Math.Round(rss / 1048576.0, 1);
+        cell.Errors = result.Errors;
+        cell.KernelDrops = ProcessTree.SoftnetDrops() - dropsStart;
+        cell.ErrorSummary = result.ErrorSummary();
+    }
+
+    private static void ComputeRatios(List<BenchCell> cells)
+    {
+        foreach (BenchCell cell in cells)
+        {
+            BenchCell? baseline = cells.FirstOrDefault(c => c.Model == Baseline && c.Connections == cell.Connections && c.Skipped is null && c.RoundTrips > 0);
+            if (cell.Skipped is null && baseline is not null && cell.RoundTrips > 0)
+            {
+                cell.ThroughputVsBaseline = Math.Round(cell.RoundTripsPerSecond / baseline.RoundTripsPerSecond, 2);
+                cell.CpuVsBaseline = baseline.ServerCpuUsPerRoundTrip > 0 ? Math.Round(cell.ServerCpuUsPerRoundTrip / baseline.ServerCpuUsPerRoundTrip, 2) : null;
+            }
+        }
+    }
+
+    private static string Markdown(List<BenchCell> cells, int[] levels, TimeSpan window)
+    {
+        var sb = new StringBuilder();
+        CultureInfo c = CultureInfo.InvariantCulture;
+        sb.AppendLine(c, $"Echo ping-pong, 32-byte messages, {window.TotalSeconds:0.#} s per cell, {Environment.ProcessorCount} cores; one load thread in the bench process; server CPU = utime+stime of the server process tree over the measured window; drops = packets the kernel dropped from a full per-CPU input backlog (net.core.netdev_max_backlog) during the cell, each one a TCP retransmit. Ratios are to `{Baseline}` at the same level in the same run (×rt/s higher is better, ×CPU lower is better).");
+        sb.AppendLine();
+        sb.AppendLine("| model | connections | round trips/s | p99 µs | server CPU µs/rt | RSS MB | ×rt/s vs dotnet-async | ×CPU vs dotnet-async | errors | drops |");
+        sb.AppendLine("|---|---:|---:|---:|---:|---:|---:|---:|---|---:|");
+        foreach (BenchCell cell in cells.OrderBy(x => Array.IndexOf(levels, x.Connections)).ThenBy(x => cells.FindIndex(y => y.Model == x.Model)))
+        {
+            if (cell.Skipped is not null)
+            {
+                sb.AppendLine(c, $"| {cell.Model} | {cell.Connections} | {cell.Skipped} | | | | | | | |");
+                continue;
+            }
+            sb.AppendLine(c, $"| {cell.Model} | {cell.Connections} | {cell.RoundTripsPerSecond:0} | {cell.P99Us:0} | {cell.ServerCpuUsPerRoundTrip:0.0} | {cell.ServerRssMb:0} | {Ratio(cell.ThroughputVsBaseline)} | {Ratio(cell.CpuVsBaseline)} | {cell.ErrorSummary} | {cell.KernelDrops} |");
+        }
+        return sb.ToString();
+    }
+
+    private static string Ratio(double? r) => r is { } v ? v.ToString("0.00", CultureInfo.InvariantCulture) + "×" : "—";
+
+    private static int FreePort()
+    {
+        using var probe = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        probe.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        return ((IPEndPoint)probe.LocalEndPoint!).Port;
+    }
+}

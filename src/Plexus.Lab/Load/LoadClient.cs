@@ -1,0 +1,446 @@
+using System.Diagnostics;
+using HdrHistogram;
+using Plexus.Lab.Native;
+
+namespace Plexus.Lab.Load;
+
+/// <summary>
+/// The load generator: N non-blocking connections spread over T threads, each thread with its own
+/// epoll set, running closed-loop ping-pong (send a message, wait for all of it to come back, check
+/// every byte, send the next). Connects go in batches so a 10,000-connection burst never overflows
+/// the server's accept backlog (which shows as 1 s / 3 s SYN retransmit stalls).
+/// </summary>
+internal static class LoadClient
+{
+    /// <summary>Connects in flight at once across all threads.</summary>
+    public const int ConnectBatch = 512;
+
+    /// <summary>
+    /// Runs the load. <paramref name="measureStart"/> and <paramref name="measureEnd"/> run at the
+    /// edges of the measured window (after every connect, before the closes), so a caller can
+    /// sample the server's CPU over exactly that window.
+    /// </summary>
+    public static LoadResult Run(LoadOptions options, LoadProgress progress, Action? measureStart = null, Action? measureEnd = null)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ulong limit = Sys.RaiseFileLimit((ulong)options.Connections + 256);
+        if (limit < (ulong)options.Connections + 64)
+        {
+            throw new LabException($"{options.Connections} connections need about {options.Connections + 64} descriptors but this process may open only {limit}; raise the hard limit (ulimit -Hn) or run as root");
+        }
+        int threads = Math.Clamp(options.Threads, 1, Math.Max(1, options.Connections));
+        using var shared = new Shared(threads + 1);
+        var workers = new Worker[threads];
+        var running = new Thread[threads];
+        for (int t = 0; t < threads; t++)
+        {
+            int first = options.Connections * t / threads;
+            int count = options.Connections * (t + 1) / threads - first;
+            workers[t] = new Worker(options, shared, first, count, Math.Max(1, ConnectBatch / threads), progress);
+            running[t] = new Thread(workers[t].Run) { IsBackground = true, Name = $"load-{t}" };
+            running[t].Start();
+        }
+
+        long begin = Stopwatch.GetTimestamp();
+        shared.Phase.SignalAndWait(); // all connected (or failed)
+        var result = new LoadResult { Connections = options.Connections, ConnectSeconds = Stopwatch.GetElapsedTime(begin).TotalSeconds };
+        measureStart?.Invoke();
+        progress.Phase = "running";
+        long start = Stopwatch.GetTimestamp();
+        if (options.Duration is { } duration)
+        {
+            Volatile.Write(ref shared.EndTimestamp, start + (long)(duration.TotalSeconds * Stopwatch.Frequency));
+        }
+        shared.Phase.SignalAndWait(); // start ping-pong
+        shared.Phase.SignalAndWait(); // measured window over
+        result.Seconds = Stopwatch.GetElapsedTime(start).TotalSeconds;
+        measureEnd?.Invoke();
+        progress.Phase = "closing";
+        foreach (Thread t in running)
+        {
+            t.Join();
+        }
+        foreach (Worker w in workers)
+        {
+            w.AddTo(result);
+        }
+        return result;
+    }
+
+    private sealed class Shared(int parties) : IDisposable
+    {
+        public readonly Barrier Phase = new(parties);
+        public long EndTimestamp = long.MaxValue;
+
+        public void Dispose() => Phase.Dispose();
+    }
+
+    private struct Conn
+    {
+        public int Fd;
+        public int Id;
+        public int State; // 0 closed, 1 connecting, 2 active, 3 warming up (first echo outstanding)
+        public long Seq;
+        public long SentAt;
+        public int Length;
+        public int Written;
+        public int Received;
+        public bool WantWrite;
+    }
+
+    private sealed unsafe class Worker(LoadOptions options, Shared shared, int firstId, int count, int batch, LoadProgress progress)
+    {
+        private readonly Conn[] _conns = new Conn[count];
+        private readonly LongHistogram _latency = new(1, 60_000_000, 3);
+        private readonly byte[] _buffer = new byte[Math.Max(options.Size, 64) + 64];
+        private readonly long _timeoutTicks = (long)(options.Timeout.TotalSeconds * Stopwatch.Frequency);
+        private long _connected, _roundTrips, _bytes, _refused, _reset, _timeout, _mismatch, _other;
+        private int _epfd = -1;
+        private int _active;
+
+        public void AddTo(LoadResult r)
+        {
+            lock (r)
+            {
+                r.Connected += _connected;
+                r.RoundTrips += _roundTrips;
+                r.Bytes += _bytes;
+                r.Refused += _refused;
+                r.Reset += _reset;
+                r.Timeout += _timeout;
+                r.Mismatch += _mismatch;
+                r.Other += _other;
+                r.Latency.Add(_latency);
+            }
+        }
+
+        public void Run()
+        {
+            int phases = 0;
+            try
+            {
+                _epfd = Sys.Check(Sys.EpollCreate1(0x80000), "epoll_create1");
+                ConnectAll();
+                shared.Phase.SignalAndWait();
+                phases++;
+                shared.Phase.SignalAndWait();
+                phases++;
+                PingPong();
+            }
+            catch (Exception e)
+            {
+                Console.Error.WriteLine($"plexus load: a load thread failed: {e.Message}");
+                _other++;
+            }
+            finally
+            {
+                // Keep the other threads' (and the caller's) phases moving even after a failure.
+                for (; phases < 3; phases++)
+                {
+                    shared.Phase.SignalAndWait();
+                }
+            }
+            CloseAll();
+        }
+
+        private void CloseAll()
+        {
+            for (int i = 0; i < _conns.Length; i++)
+            {
+                if (_conns[i].State != 0)
+                {
+                    Sys.Close(_conns[i].Fd);
+                    _conns[i].State = 0;
+                }
+            }
+            if (_epfd >= 0)
+            {
+                Sys.Close(_epfd);
+            }
+        }
+
+        private void ConnectAll()
+        {
+            Sys.SockAddrIn address = Sys.Address(options.Host, options.Port);
+            Sys.EpollEvent* events = stackalloc Sys.EpollEvent[256];
+            for (int from = 0; from < count; from += batch)
+            {
+                int to = Math.Min(count, from + batch);
+                int pending = 0;
+                for (int i = from; i < to; i++)
+                {
+                    ref Conn c = ref _conns[i];
+                    c.Id = firstId + i;
+                    c.Fd = Sys.Check(Sys.Socket(Sys.AF_INET, Sys.SOCK_STREAM | Sys.SOCK_NONBLOCK | Sys.SOCK_CLOEXEC, 0), "socket");
+                    c.State = 1;
+                    Sys.SetIntOption(c.Fd, Sys.IPPROTO_TCP, Sys.TCP_NODELAY, 1, "setsockopt(TCP_NODELAY)");
+                    if (Sys.Connect(c.Fd, &address, (uint)sizeof(Sys.SockAddrIn)) < 0 && Sys.Errno != Sys.EINPROGRESS)
+                    {
+                        Fail(ref c, Sys.Errno);
+                        continue;
+                    }
+                    Sys.EpollEvent ev = new() { Events = Sys.EPOLLOUT, Data = (ulong)i };
+                    Sys.Check(Sys.EpollCtl(_epfd, Sys.EPOLL_CTL_ADD, c.Fd, &ev), "epoll_ctl(ADD)");
+                    pending++;
+                }
+                long deadline = Stopwatch.GetTimestamp() + _timeoutTicks;
+                while (pending > 0)
+                {
+                    int wait = (int)Math.Max(0, (deadline - Stopwatch.GetTimestamp()) * 1000 / Stopwatch.Frequency);
+                    int n = Sys.EpollWait(_epfd, events, 256, Math.Min(wait, 100));
+                    for (int e = 0; e < n; e++)
+                    {
+                        int index = (int)events[e].Data;
+                        ref Conn c = ref _conns[index];
+                        if (c.State == 3)
+                        {
+                            Progress(ref c, index, events[e].Events);
+                            continue;
+                        }
+                        if (c.State != 1)
+                        {
+                            continue;
+                        }
+                        int error = Sys.SocketError(c.Fd);
+                        if (error != 0)
+                        {
+                            Fail(ref c, error);
+                            continue;
+                        }
+                        _active++;
+                        _connected++;
+                        Interlocked.Increment(ref progress.Connected);
+                        Sys.EpollEvent ev = new() { Events = Sys.EPOLLIN, Data = events[e].Data };
+                        Sys.Check(Sys.EpollCtl(_epfd, Sys.EPOLL_CTL_MOD, c.Fd, &ev), "epoll_ctl(MOD)");
+                        if (options.Duration is null)
+                        {
+                            c.State = 2;
+                            continue;
+                        }
+                        // Duration mode: one unmeasured round trip before the next batch connects.
+                        // It paces the connects to the server's accept rate (a full accept queue drops
+                        // the handshake's last ACK and costs a 1 s retransmit later) and keeps
+                        // first-message start-up costs out of the measured window.
+                        c.State = 3;
+                        StartMessage(ref c, index);
+                    }
+                    pending = 0;
+                    for (int i = from; i < to; i++)
+                    {
+                        pending += _conns[i].State is 1 or 3 ? 1 : 0;
+                    }
+                    if (Stopwatch.GetTimestamp() >= deadline)
+                    {
+                        for (int i = from; i < to; i++)
+                        {
+                            if (_conns[i].State is 1 or 3)
+                            {
+                                Fail(ref _conns[i], Sys.ETIMEDOUT);
+                            }
+                        }
+                        break;
+                    }
+                }
+            }
+        }
+
+        private void PingPong()
+        {
+            Sys.EpollEvent* events = stackalloc Sys.EpollEvent[512];
+            long lastProgress = Stopwatch.GetTimestamp();
+            long end = Volatile.Read(ref shared.EndTimestamp);
+            int started = 0;
+            while (_active > 0)
+            {
+                if (started < _conns.Length)
+                {
+                    // Ramp up: thousands of first messages in one burst overflow the kernel's
+                    // per-CPU backlog (net.core.netdev_max_backlog, 1,000), and loopback drops
+                    // cost 200 ms+ retransmits. The closed loop paces itself after this.
+                    for (int stop = Math.Min(_conns.Length, started + 256); started < stop; started++)
+                    {
+                        if (_conns[started].State == 2)
+                        {
+                            StartMessage(ref _conns[started], started);
+                        }
+                        else if (_conns[started].State == 3)
+                        {
+                            Fail(ref _conns[started], Sys.ETIMEDOUT); // its warm-up echo never came back
+                        }
+                    }
+                }
+                long now = Stopwatch.GetTimestamp();
+                if (now >= end)
+                {
+                    // Duration over: in-flight replies are not counted, but one stuck longer than the
+                    // timeout is a timeout.
+                    for (int i = 0; i < _conns.Length; i++)
+                    {
+                        if (_conns[i].State == 2 && now - _conns[i].SentAt > _timeoutTicks)
+                        {
+                            Fail(ref _conns[i], Sys.ETIMEDOUT);
+                        }
+                    }
+                    break;
+                }
+                if (now - lastProgress > _timeoutTicks)
+                {
+                    for (int i = 0; i < _conns.Length; i++)
+                    {
+                        if (_conns[i].State == 2)
+                        {
+                            Fail(ref _conns[i], Sys.ETIMEDOUT);
+                        }
+                    }
+                    break;
+                }
+                int n = Sys.EpollWait(_epfd, events, 512, started < _conns.Length ? 0 : 50);
+                long before = _roundTrips;
+                for (int e = 0; e < n; e++)
+                {
+                    int index = (int)events[e].Data;
+                    ref Conn c = ref _conns[index];
+                    if (c.State == 2)
+                    {
+                        Progress(ref c, index, events[e].Events);
+                    }
+                }
+                if (_roundTrips != before || n > 0)
+                {
+                    lastProgress = Stopwatch.GetTimestamp();
+                    Interlocked.Add(ref progress.RoundTrips, _roundTrips - before);
+                }
+            }
+        }
+
+        private void Progress(ref Conn c, int index, uint events)
+        {
+            int state = c.State;
+            if (c.WantWrite && (events & Sys.EPOLLOUT) != 0)
+            {
+                WriteRest(ref c, index);
+            }
+            if (c.State == state && (events & (Sys.EPOLLIN | Sys.EPOLLERR | Sys.EPOLLHUP)) != 0)
+            {
+                ReadReply(ref c, index);
+            }
+        }
+
+        private byte Expected(in Conn c, int offset) => options.SeedPattern
+            ? LoadOptions.SeedMessages[c.Seq % 3][offset]
+            : (byte)(c.Id * 7 + c.Seq * 13 + offset);
+
+        private void StartMessage(ref Conn c, int index)
+        {
+            c.Length = options.SeedPattern ? LoadOptions.SeedMessages[c.Seq % 3].Length : options.Size;
+            c.Written = 0;
+            c.Received = 0;
+            c.SentAt = Stopwatch.GetTimestamp();
+            WriteRest(ref c, index);
+        }
+
+        private void WriteRest(ref Conn c, int index)
+        {
+            int length = c.Length - c.Written;
+            for (int i = 0; i < length; i++)
+            {
+                _buffer[i] = Expected(c, c.Written + i);
+            }
+            nint n;
+            fixed (byte* p = _buffer)
+            {
+                n = Sys.Write(c.Fd, p, length);
+            }
+            if (n < 0)
+            {
+                int errno = Sys.Errno;
+                if (errno != Sys.EAGAIN)
+                {
+                    Fail(ref c, errno);
+                    return;
+                }
+                n = 0;
+            }
+            c.Written += (int)n;
+            bool want = c.Written < c.Length;
+            if (want != c.WantWrite)
+            {
+                c.WantWrite = want;
+                Sys.EpollEvent ev = new() { Events = Sys.EPOLLIN | (want ? Sys.EPOLLOUT : 0), Data = (ulong)index };
+                Sys.EpollCtl(_epfd, Sys.EPOLL_CTL_MOD, c.Fd, &ev);
+            }
+        }
+
+        private void ReadReply(ref Conn c, int index)
+        {
+            nint n;
+            fixed (byte* p = _buffer)
+            {
+                // Never read past this message: the server must not send more than it was sent.
+                n = Sys.Read(c.Fd, p, c.Length - c.Received);
+            }
+            if (n <= 0)
+            {
+                int errno = n == 0 ? Sys.ECONNRESET : Sys.Errno;
+                if (errno != Sys.EAGAIN && errno != Sys.EINTR)
+                {
+                    Fail(ref c, errno);
+                }
+                return;
+            }
+            for (int i = 0; i < n; i++)
+            {
+                if (_buffer[i] != Expected(c, c.Received + i))
+                {
+                    Fail(ref c, -1);
+                    return;
+                }
+            }
+            c.Received += (int)n;
+            if (c.Received < c.Length)
+            {
+                return;
+            }
+            if (c.State == 3)
+            {
+                c.Seq++; // the warm-up round trip: verified, not measured
+                c.State = 2;
+                return;
+            }
+            long micros = (Stopwatch.GetTimestamp() - c.SentAt) * 1_000_000 / Stopwatch.Frequency;
+            _latency.RecordValue(Math.Clamp(micros, 1, 60_000_000));
+            _roundTrips++;
+            _bytes += c.Length;
+            c.Seq++;
+            if (options.Messages is { } k && c.Seq >= k)
+            {
+                // Done: close now, as the seed's client does, so a server with a cap (processes) can
+                // take the next connection waiting in its backlog.
+                Sys.Close(c.Fd);
+                c.State = 0;
+                _active--;
+                return;
+            }
+            StartMessage(ref c, index);
+        }
+
+        private void Fail(ref Conn c, int errno)
+        {
+            switch (errno)
+            {
+                case -1: _mismatch++; break;
+                case Sys.ECONNREFUSED: _refused++; break;
+                case Sys.ECONNRESET or Sys.EPIPE: _reset++; break;
+                case Sys.ETIMEDOUT: _timeout++; break;
+                default: _other++; break;
+            }
+            Interlocked.Increment(ref progress.Errors);
+            if (c.State is 2 or 3)
+            {
+                _active--;
+            }
+            Sys.Close(c.Fd);
+            c.State = 0;
+        }
+    }
+}

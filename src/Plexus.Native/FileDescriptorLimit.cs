@@ -1,0 +1,61 @@
+namespace Plexus.Native;
+
+/// <summary>
+/// The process's open-descriptor limit (<c>RLIMIT_NOFILE</c>), like Python's
+/// <c>resource.getrlimit/setrlimit(RLIMIT_NOFILE)</c>. A server or client holding thousands of
+/// sockets raises the soft limit first; only root can raise the hard limit.
+/// </summary>
+public static class FileDescriptorLimit
+{
+    /// <summary>The current soft and hard limits (<see cref="long.MaxValue"/> for unlimited).</summary>
+    public static (long Soft, long Hard) Current
+    {
+        get
+        {
+            LibC.RLimit limit = Get();
+            return (ToLong(limit.Current), ToLong(limit.Maximum));
+        }
+    }
+
+    /// <summary>The soft limit: the most descriptors this process may hold now.</summary>
+    public static long Soft => Current.Soft;
+
+    /// <summary>The hard limit: the ceiling an unprivileged process may raise its soft limit to.</summary>
+    public static long Hard => Current.Hard;
+
+    /// <summary>
+    /// Raises the soft limit to at least <paramref name="needed"/> (never lowers it) and returns the
+    /// new soft limit.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">The hard limit is below <paramref name="needed"/>.</exception>
+    public static long Raise(int needed)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(needed);
+        LibC.RLimit limit = Get();
+        if (limit.Current >= (ulong)needed)
+        {
+            return ToLong(limit.Current);
+        }
+        if (limit.Maximum < (ulong)needed)
+        {
+            throw new InvalidOperationException(
+                $"need {needed} descriptors but the hard limit is {limit.Maximum}; raise it with `ulimit -Hn {needed}` " +
+                "(as root) or a nofile line in /etc/security/limits.conf, then start this process again");
+        }
+        limit.Current = (ulong)needed;
+        unsafe
+        {
+            LibC.Check(LibC.setrlimit(LibC.RLIMIT_NOFILE, &limit), "setrlimit(RLIMIT_NOFILE)", needed.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        }
+        return needed;
+    }
+
+    private static unsafe LibC.RLimit Get()
+    {
+        LibC.RLimit limit;
+        LibC.Check(LibC.getrlimit(LibC.RLIMIT_NOFILE, &limit), "getrlimit(RLIMIT_NOFILE)");
+        return limit;
+    }
+
+    private static long ToLong(ulong value) => value >= long.MaxValue ? long.MaxValue : (long)value;
+}
