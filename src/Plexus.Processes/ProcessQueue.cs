@@ -1,6 +1,5 @@
 using System.Buffers;
 using System.Diagnostics;
-using System.Runtime.InteropServices;
 using MessagePack;
 using Plexus.Processes.Serialization;
 using Plexus.Processes.Sync;
@@ -35,26 +34,9 @@ public unsafe class ProcessQueue<T> : IProcessShareable<ProcessQueue<T>>, IDispo
     /// <summary>The default ring size: 1 MiB.</summary>
     public const int DefaultCapacityBytes = 1 << 20;
 
-    private const int HeaderSize = 384;
-    private const long SpinTicksBudget = 50;  // microseconds a waiter spins before it sleeps
+    private const int HeaderSize = 384;  // QueueHeader, padded
 
-    [StructLayout(LayoutKind.Explicit)]
-    private struct Header
-    {
-        [FieldOffset(0)] public LockState Lock;
-        [FieldOffset(64)] public int NotEmptySequence;
-        [FieldOffset(68)] public int NotEmptySleepers;
-        [FieldOffset(128)] public int NotFullSequence;
-        [FieldOffset(132)] public int NotFullSleepers;
-        [FieldOffset(192)] public long Head;
-        [FieldOffset(256)] public long Tail;
-        [FieldOffset(264)] public int Count;
-        [FieldOffset(268)] public int MaxItems;
-        [FieldOffset(272)] public int Capacity;
-        [FieldOffset(320)] public int Unfinished;
-        [FieldOffset(324)] public int AllDoneSequence;
-        [FieldOffset(328)] public int AllDoneSleepers;
-    }
+    private const long SpinTicksBudget = 50;  // microseconds a waiter spins before it sleeps
 
     [ThreadStatic]
     private static ArrayBufferWriter<byte>? t_writer;
@@ -81,7 +63,7 @@ public unsafe class ProcessQueue<T> : IProcessShareable<ProcessQueue<T>>, IDispo
 
     private protected ProcessQueue(SharedMemory memory) => _memory = memory;
 
-    private Header* H => (Header*)_memory.Pointer;
+    private QueueHeader* H => (QueueHeader*)_memory.Pointer;
 
     private byte* Ring => _memory.Pointer + HeaderSize;
 
@@ -185,7 +167,7 @@ public unsafe class ProcessQueue<T> : IProcessShareable<ProcessQueue<T>>, IDispo
                 ?? new NotSerializableException(typeof(T), e.InnerException?.Message ?? e.Message);
         }
         ReadOnlySpan<byte> payload = buffer.WrittenSpan;
-        Header* h = H;
+        QueueHeader* h = H;
         int record = (4 + payload.Length + 3) & ~3;
         if (record > h->Capacity)
         {
@@ -248,7 +230,7 @@ public unsafe class ProcessQueue<T> : IProcessShareable<ProcessQueue<T>>, IDispo
 
     private bool GetCore(Deadline deadline, out T item)
     {
-        Header* h = H;
+        QueueHeader* h = H;
         if (Volatile.Read(ref h->Tail) == Volatile.Read(ref h->Head) && deadline.RemainingMs != 0)
         {
             SpinUntilChanged(&h->Tail, h);
@@ -298,7 +280,7 @@ public unsafe class ProcessQueue<T> : IProcessShareable<ProcessQueue<T>>, IDispo
     }
 
     /// <summary>Spins (no system call) while the tail equals the head, up to the spin budget.</summary>
-    private static void SpinUntilChanged(long* tail, Header* h)
+    private static void SpinUntilChanged(long* tail, QueueHeader* h)
     {
         long end = Stopwatch.GetTimestamp() + Stopwatch.Frequency * SpinTicksBudget / 1_000_000;
         while (Volatile.Read(ref *tail) == Volatile.Read(ref h->Head))
@@ -340,7 +322,7 @@ public unsafe class ProcessQueue<T> : IProcessShareable<ProcessQueue<T>>, IDispo
         new ReadOnlySpan<byte>(Ring, bytes.Length - first).CopyTo(bytes[first..]);
     }
 
-    private void EnterLock(Header* h)
+    private void EnterLock(QueueHeader* h)
     {
         LockWord.Enter(&h->Lock, Deadline.Infinite, out int abandonedBy);
         if (abandonedBy != 0)
@@ -353,7 +335,7 @@ public unsafe class ProcessQueue<T> : IProcessShareable<ProcessQueue<T>>, IDispo
     /// After taking the lock from a dead process: the indexes are authoritative (each moves by one
     /// store at the end of an operation), so the item count is rebuilt by walking the records.
     /// </summary>
-    private void Recover(Header* h)
+    private void Recover(QueueHeader* h)
     {
         long position = h->Head;
         long tail = h->Tail;
@@ -385,7 +367,7 @@ public unsafe class ProcessQueue<T> : IProcessShareable<ProcessQueue<T>>, IDispo
     /// <summary>Python's <c>JoinableQueue.task_done()</c>; see <see cref="ProcessJoinableQueue{T}"/>.</summary>
     private protected void TaskDoneCore()
     {
-        Header* h = H;
+        QueueHeader* h = H;
         int left = Interlocked.Decrement(ref h->Unfinished);
         if (left < 0)
         {
@@ -405,7 +387,7 @@ public unsafe class ProcessQueue<T> : IProcessShareable<ProcessQueue<T>>, IDispo
     /// <summary>Python's <c>JoinableQueue.join()</c> with a timeout.</summary>
     private protected bool JoinCore(Deadline deadline)
     {
-        Header* h = H;
+        QueueHeader* h = H;
         while (true)
         {
             int sequence = Volatile.Read(ref h->AllDoneSequence);
