@@ -21,8 +21,8 @@ internal static class SyncBench
         Dictionary<string, double> python = RunPython();
         var plexus = new Dictionary<string, double>
         {
-            ["queue_small_msgs"] = Best(() => QueueRate(new object?[] { 11, null, "hello" }, Small)),
-            ["queue_4k_mbs"] = Best(() => QueueRate(new byte[4096], Big) * 4096 / 1e6),
+            ["queue_small_msgs"] = Best(() => QueueRate(new object?[] { 11, null, "hello" }, Small, ConsumeObjects)),
+            ["queue_4k_mbs"] = Best(() => QueueRate(new byte[4096], Big, ConsumeBytes) * 4096 / 1e6),
             ["lock_uncontended_pairs"] = Best(UncontendedLock),
             ["lock_contended_pairs"] = Best(ContendedLock),
         };
@@ -72,11 +72,11 @@ internal static class SyncBench
         return dir;
     }
 
-    private static double QueueRate<T>(T item, int n)
+    private static double QueueRate<T>(T item, int n, Action<ProcessQueue<T>, int, ProcessQueue<long>> consume)
     {
         using var q = new ProcessQueue<T>(capacityBytes: 8 << 20);
         using var done = new ProcessQueue<long>();
-        using ChildProcess consumer = ChildProcess.Create(Consume, q, n, done).Start();
+        using ChildProcess consumer = ChildProcess.Create(consume, q, n, done).Start();
         Thread.Sleep(300);
         long start = Stopwatch.GetTimestamp();
         for (int i = 0; i < n; i++)
@@ -87,6 +87,11 @@ internal static class SyncBench
         consumer.Join();
         return n / Stopwatch.GetElapsedTime(start, end).TotalSeconds;
     }
+
+    // Child targets cannot be generic methods, hence one consumer per item type.
+    private static void ConsumeObjects(ProcessQueue<object?[]> q, int n, ProcessQueue<long> done) => Consume(q, n, done);
+
+    private static void ConsumeBytes(ProcessQueue<byte[]> q, int n, ProcessQueue<long> done) => Consume(q, n, done);
 
     private static void Consume<T>(ProcessQueue<T> q, int n, ProcessQueue<long> done)
     {
