@@ -70,14 +70,12 @@ internal static unsafe class LockWord
         int me = Pid;
         for (int i = 0; i < SpinRounds; i++)
         {
+            // Spin even when the sleeper flag is set: the flag outlives the sleeper that set it, and
+            // giving up on it would turn every later contention into a futex sleep.
             int seen = Volatile.Read(ref *word);
             if (seen == 0 && Interlocked.CompareExchange(ref *word, me, 0) == 0)
             {
                 return true;
-            }
-            if ((seen & Waiters) != 0)
-            {
-                break;  // others already sleep: spinning would only compete with them
             }
             Thread.SpinWait(20);
         }
