@@ -1,0 +1,104 @@
+using System.Runtime.CompilerServices;
+using MessagePack;
+using Plexus.Processes.Serialization;
+using Plexus.Processes.Sync;
+
+namespace Plexus.Processes;
+
+/// <summary>
+/// A fixed-length array of an unmanaged type in shared memory, Python's <c>multiprocessing.Array</c>.
+/// Element accesses are plain memory accesses; guard compound updates with <see cref="Lock"/>.
+/// </summary>
+public sealed unsafe class ProcessArray<T> : IProcessShareable<ProcessArray<T>>, IDisposable where T : unmanaged
+{
+    private const int HeaderSize = 64;
+    private readonly SharedMemory _memory;
+
+    /// <summary>Creates an array of <paramref name="length"/> zeroed elements.</summary>
+    /// <param name="length">The number of elements.</param>
+    /// <param name="synchronized">Whether to create a <see cref="ProcessRLock"/> with it (Python's default).</param>
+    public ProcessArray(int length, bool synchronized = true)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(length);
+        _memory = SharedMemory.Create("array", HeaderSize + (long)length * sizeof(T));
+        *(int*)_memory.Pointer = length;
+        Length = length;
+        Lock = synchronized ? new ProcessRLock() : null;
+    }
+
+    /// <summary>Creates an array holding a copy of <paramref name="initial"/>.</summary>
+    public ProcessArray(ReadOnlySpan<T> initial, bool synchronized = true) : this(initial.Length, synchronized)
+        => initial.CopyTo(AsSpan());
+
+    private ProcessArray(SharedMemory memory, ProcessRLock? @lock)
+    {
+        _memory = memory;
+        Length = *(int*)memory.Pointer;
+        if (HeaderSize + (long)Length * sizeof(T) > memory.Size)
+        {
+            memory.Dispose();
+            throw new MessagePackSerializationException($"the shared memory is too small for {Length} elements of {typeof(T)}: the two processes disagree on the element type");
+        }
+        Lock = @lock;
+    }
+
+    /// <summary>The number of elements.</summary>
+    public int Length { get; }
+
+    /// <summary>The lock created with the array (Python's <c>get_lock()</c>), or <c>null</c>.</summary>
+    public ProcessRLock? Lock { get; }
+
+    /// <summary>The element at <paramref name="index"/>.</summary>
+    public T this[int index]
+    {
+        get => Element(index);
+        set => Element(index) = value;
+    }
+
+    /// <summary>A span over the shared elements (valid until <see cref="Dispose"/>).</summary>
+    public Span<T> AsSpan() => new(_memory.Pointer + HeaderSize, Length);
+
+    /// <summary>A copy of the elements.</summary>
+    public T[] ToArray() => AsSpan().ToArray();
+
+    private ref T Element(int index)
+    {
+        if ((uint)index >= (uint)Length)
+        {
+            throw new ArgumentOutOfRangeException(nameof(index), index, $"the shared array has {Length} elements");
+        }
+        return ref Unsafe.AsRef<T>(_memory.Pointer + HeaderSize + (long)index * sizeof(T));
+    }
+
+    /// <summary>Unmaps the array (and its lock) in this process.</summary>
+    public void Dispose()
+    {
+        _memory.Dispose();
+        Lock?.Dispose();
+    }
+
+    void IProcessShareable.WriteShared(ref MessagePackWriter writer, HandleTable handles)
+    {
+        writer.WriteArrayHeader(2);
+        _memory.WriteShared(ref writer, handles);
+        if (Lock is null)
+        {
+            writer.WriteNil();
+        }
+        else
+        {
+            ((IProcessShareable)Lock).WriteShared(ref writer, handles);
+        }
+    }
+
+    static ProcessArray<T> IProcessShareable<ProcessArray<T>>.ReadShared(ref MessagePackReader reader, HandleTable handles)
+    {
+        if (reader.ReadArrayHeader() != 2)
+        {
+            throw new MessagePackSerializationException("a shared array is two fields");
+        }
+        SharedMemory memory = SharedMemory.ReadShared(ref reader, handles);
+        ProcessRLock? @lock = reader.TryReadNil() ? null : ProcessValue<int>.ReadLock(ref reader, handles);
+        return new ProcessArray<T>(memory, @lock);
+    }
+}

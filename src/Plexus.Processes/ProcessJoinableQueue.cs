@@ -1,0 +1,50 @@
+using MessagePack;
+using Plexus.Processes.Serialization;
+using Plexus.Processes.Sync;
+
+namespace Plexus.Processes;
+
+/// <summary>
+/// A <see cref="ProcessQueue{T}"/> that counts unfinished items, Python's
+/// <c>multiprocessing.JoinableQueue</c>: each put adds one, each <see cref="TaskDone"/> removes one,
+/// and <see cref="Join(TimeSpan)"/> waits until the count is zero.
+/// </summary>
+/// <remarks>A consumer killed between its get and its <see cref="TaskDone"/> leaves the count one too high (as in Python).</remarks>
+[System.Diagnostics.CodeAnalysis.SuppressMessage("Naming", "CA1711", Justification = "Plexus names process-shared types after Python's (Queue, JoinableQueue) with the Process prefix.")]
+public class ProcessJoinableQueue<T> : ProcessQueue<T>, IProcessShareable<ProcessJoinableQueue<T>>
+{
+    /// <summary>Creates a queue; see <see cref="ProcessQueue{T}(int, int)"/>.</summary>
+    public ProcessJoinableQueue(int maxSize = 0, int capacityBytes = DefaultCapacityBytes) : base(maxSize, capacityBytes) { }
+
+    private protected ProcessJoinableQueue(SharedMemory memory) : base(memory) { }
+
+    /// <summary>Items put and not yet marked done with <see cref="TaskDone"/>.</summary>
+    public int Unfinished => UnfinishedCount;
+
+    /// <summary>Marks one item taken from the queue as processed (Python's <c>task_done()</c>).</summary>
+    /// <exception cref="InvalidOperationException">Called more times than items were put.</exception>
+    public void TaskDone() => TaskDoneCore();
+
+    /// <summary>Waits until every item put has been marked done (Python's <c>join()</c>).</summary>
+    public void Join() => JoinCore(Deadline.Infinite);
+
+    /// <summary>Waits up to <paramref name="timeout"/> until every item put has been marked done.</summary>
+    /// <returns><c>false</c> when items were still unfinished at the timeout.</returns>
+    public bool Join(TimeSpan timeout) => JoinCore(Deadline.From(timeout));
+
+    static ProcessJoinableQueue<T> IProcessShareable<ProcessJoinableQueue<T>>.ReadShared(ref MessagePackReader reader, HandleTable handles)
+        => new(SharedMemory.ReadShared(ref reader, handles));
+}
+
+/// <summary>The <c>object</c> form of <see cref="ProcessJoinableQueue{T}"/>.</summary>
+[System.Diagnostics.CodeAnalysis.SuppressMessage("Naming", "CA1711", Justification = "Plexus names process-shared types after Python's (Queue, JoinableQueue) with the Process prefix.")]
+public sealed class ProcessJoinableQueue : ProcessJoinableQueue<object?>, IProcessShareable<ProcessJoinableQueue>
+{
+    /// <summary>Creates a queue; see <see cref="ProcessQueue{T}(int, int)"/>.</summary>
+    public ProcessJoinableQueue(int maxSize = 0, int capacityBytes = ProcessQueue<object?>.DefaultCapacityBytes) : base(maxSize, capacityBytes) { }
+
+    private ProcessJoinableQueue(SharedMemory memory) : base(memory) { }
+
+    static ProcessJoinableQueue IProcessShareable<ProcessJoinableQueue>.ReadShared(ref MessagePackReader reader, HandleTable handles)
+        => new(SharedMemory.ReadShared(ref reader, handles));
+}

@@ -1,0 +1,441 @@
+using System.Buffers;
+using System.Diagnostics;
+using MessagePack;
+using Plexus.Processes.Serialization;
+using Plexus.Processes.Sync;
+
+namespace Plexus.Processes;
+
+/// <summary>
+/// A multi-producer, multi-consumer FIFO queue shared by processes, Python's
+/// <c>multiprocessing.Queue</c>. Items are serialized as <typeparamref name="T"/> with
+/// <see cref="PlexusSerializer"/> into a ring buffer in shared memory; pass the queue to children as
+/// a <see cref="ChildProcess"/> start argument. <see cref="ProcessQueue"/> is the <c>object</c> form.
+/// </summary>
+/// <remarks>
+/// <para>The ring is bounded by bytes (<c>capacityBytes</c>) and optionally by an item count
+/// (<c>maxSize</c>, Python's <c>maxsize</c>). A futex lock guards it; producers and consumers spin
+/// briefly before sleeping on a "not empty" / "not full" futex word, and a put makes a system call to
+/// wake a consumer only when one is registered as sleeping, so a busy consumer is never woken per
+/// message.</para>
+/// <para><b>A process killed mid-operation.</b> An item becomes visible by one aligned 8-byte store
+/// of the write index, made after its bytes are copied; a get takes an item by one store of the read
+/// index, made after its bytes are copied out. So a producer killed inside <see cref="Put(T)"/> left
+/// its item either wholly in the queue or not at all, and a consumer killed inside a get either left
+/// the item in the queue (killed before the read-index store: the next consumer gets it) or took it
+/// with it (killed after: that one item is lost, as in Python). A consumer killed while sleeping in a
+/// get holds nothing and loses nothing. A process killed while holding the queue's lock is detected
+/// by the next process that needs the lock (within about 100 ms); that process takes the lock over,
+/// recounts the items from the indexes and carries on, so no other item is lost or duplicated.</para>
+/// </remarks>
+[System.Diagnostics.CodeAnalysis.SuppressMessage("Naming", "CA1711", Justification = "Plexus names process-shared types after Python's (Queue, JoinableQueue) with the Process prefix.")]
+public unsafe class ProcessQueue<T> : IProcessShareable<ProcessQueue<T>>, IDisposable
+{
+    /// <summary>The default ring size: 1 MiB.</summary>
+    public const int DefaultCapacityBytes = 1 << 20;
+
+    private const int HeaderSize = 384;  // QueueHeader, padded
+
+    private const long SpinTicksBudget = 50;  // microseconds a waiter spins before it sleeps
+
+    [ThreadStatic]
+    private static ArrayBufferWriter<byte>? t_writer;
+
+    [ThreadStatic]
+    private static byte[]? t_readBuffer;
+
+    private readonly SharedMemory _memory;
+
+    /// <summary>Creates a queue.</summary>
+    /// <param name="maxSize">The most items it holds (Python's <c>maxsize</c>); 0 or less: no item limit.</param>
+    /// <param name="capacityBytes">The ring size in bytes; an item's serialized form (plus 4 bytes) must fit.</param>
+    public ProcessQueue(int maxSize = 0, int capacityBytes = DefaultCapacityBytes)
+    {
+        if (capacityBytes is < 64 or > 1 << 30)
+        {
+            throw new ArgumentOutOfRangeException(nameof(capacityBytes), capacityBytes, "the ring must be between 64 bytes and 1 GiB");
+        }
+        int capacity = (capacityBytes + 3) & ~3;
+        _memory = SharedMemory.Create("queue", HeaderSize + (long)capacity);
+        H->Capacity = capacity;
+        H->MaxItems = Math.Max(0, maxSize);
+    }
+
+    private protected ProcessQueue(SharedMemory memory) => _memory = memory;
+
+    private QueueHeader* H => (QueueHeader*)_memory.Pointer;
+
+    private byte* Ring => _memory.Pointer + HeaderSize;
+
+    /// <summary>The item limit (0: none), Python's <c>maxsize</c>.</summary>
+    public int MaxSize => H->MaxItems;
+
+    /// <summary>The ring size in bytes.</summary>
+    public int CapacityBytes => H->Capacity;
+
+    /// <summary>Items in the queue now; approximate while others put and get (Python's <c>qsize()</c>).</summary>
+    public int Count => Volatile.Read(ref H->Count);
+
+    /// <summary>Whether the queue is empty now (Python's <c>empty()</c>; approximate).</summary>
+    public bool IsEmpty => Volatile.Read(ref H->Tail) == Volatile.Read(ref H->Head);
+
+    /// <summary>Whether the item limit is reached now (Python's <c>full()</c>; approximate).</summary>
+    public bool IsFull => H->MaxItems > 0 && Count >= H->MaxItems;
+
+    /// <summary>Whether <see cref="Close"/> was called in this process.</summary>
+    public bool IsClosed => _memory.IsDisposed;
+
+    /// <summary>Puts <paramref name="item"/>, waiting for room without limit (Python's <c>put(item)</c>).</summary>
+    public void Put(T item) => Put(item, Timeout.InfiniteTimeSpan);
+
+    /// <summary>Puts <paramref name="item"/>, waiting for room up to <paramref name="timeout"/>.</summary>
+    /// <exception cref="ProcessQueueFullException">No room came free in time.</exception>
+    /// <exception cref="NotSerializableException">The item cannot cross to another process.</exception>
+    public void Put(T item, TimeSpan timeout)
+    {
+        if (!PutCore(item, Deadline.From(timeout)))
+        {
+            throw new ProcessQueueFullException(timeout == TimeSpan.Zero
+                ? $"the queue is full ({Count} items, limit {DescribeLimit()}); nothing was put. Use Put with a timeout to wait for room"
+                : $"the queue stayed full for {timeout} ({Count} items, limit {DescribeLimit()}); nothing was put");
+        }
+    }
+
+    /// <summary>Puts <paramref name="item"/> if there is room now (Python's <c>put_nowait</c>, without the exception).</summary>
+    public bool TryPut(T item) => PutCore(item, Deadline.From(TimeSpan.Zero));
+
+    /// <summary>Puts <paramref name="item"/> if room comes free within <paramref name="timeout"/>.</summary>
+    public bool TryPut(T item, TimeSpan timeout) => PutCore(item, Deadline.From(timeout));
+
+    /// <summary>Takes the oldest item, waiting without limit (Python's <c>get()</c>).</summary>
+    public T Get() => Get(Timeout.InfiniteTimeSpan);
+
+    /// <summary>Takes the oldest item, waiting up to <paramref name="timeout"/>.</summary>
+    /// <exception cref="ProcessQueueEmptyException">No item arrived in time.</exception>
+    public T Get(TimeSpan timeout)
+    {
+        if (!GetCore(Deadline.From(timeout), out T item))
+        {
+            throw new ProcessQueueEmptyException(timeout == TimeSpan.Zero
+                ? "the queue is empty; use Get with a timeout to wait for an item, or TryGet"
+                : $"no item arrived within {timeout}");
+        }
+        return item;
+    }
+
+    /// <summary>Takes the oldest item if there is one now (Python's <c>get_nowait</c>, without the exception).</summary>
+    public bool TryGet(out T item) => GetCore(Deadline.From(TimeSpan.Zero), out item);
+
+    /// <summary>Takes the oldest item if one arrives within <paramref name="timeout"/>.</summary>
+    public bool TryGet(TimeSpan timeout, out T item) => GetCore(Deadline.From(timeout), out item);
+
+    /// <summary>
+    /// Detaches this process from the queue (Python's <c>close()</c>): later calls here throw
+    /// <see cref="ObjectDisposedException"/>; other processes keep using it. Same as <see cref="Dispose()"/>.
+    /// </summary>
+    public void Close() => Dispose();
+
+    /// <summary>Unmaps the queue in this process. Do not call while another thread of this process uses it.</summary>
+    public void Dispose()
+    {
+        Dispose(true);
+        GC.SuppressFinalize(this);
+    }
+
+    /// <summary>Releases the mapping.</summary>
+    protected virtual void Dispose(bool disposing)
+    {
+        if (disposing)
+        {
+            _memory.Dispose();
+        }
+    }
+
+    private string DescribeLimit() => H->MaxItems > 0 ? $"{H->MaxItems} items / {H->Capacity} bytes" : $"{H->Capacity} bytes";
+
+    private bool PutCore(T item, Deadline deadline)
+    {
+        ArrayBufferWriter<byte> buffer = t_writer ??= new ArrayBufferWriter<byte>(256);
+        buffer.ResetWrittenCount();
+        try
+        {
+            PlexusSerializer.Serialize(buffer, item);
+        }
+        catch (MessagePackSerializationException e)
+        {
+            throw e.InnerException as NotSerializableException
+                ?? new NotSerializableException(typeof(T), e.InnerException?.Message ?? e.Message);
+        }
+        ReadOnlySpan<byte> payload = buffer.WrittenSpan;
+        QueueHeader* h = H;
+        int record = (4 + payload.Length + 3) & ~3;
+        if (record > h->Capacity)
+        {
+            throw new ArgumentException(
+                $"the item serializes to {payload.Length} bytes, more than this queue's ring of {h->Capacity} bytes can hold; " +
+                "create the queue with a larger capacityBytes", nameof(item));
+        }
+        if (buffer.Capacity > 4 << 20)
+        {
+            t_writer = null;  // do not keep a huge buffer alive per thread
+        }
+
+        EnterLock(h);
+        while (h->Capacity - (h->Tail - h->Head) < record || (h->MaxItems > 0 && h->Count >= h->MaxItems))
+        {
+            int left = deadline.RemainingMs;
+            if (left == 0)
+            {
+                LockWord.Exit(&h->Lock);
+                return false;
+            }
+            int sequence = h->NotFullSequence;
+            LockWord.Exit(&h->Lock);
+            if (!SpinUntilChanged(&h->NotFullSequence, sequence))
+            {
+                Interlocked.Increment(ref h->NotFullSleepers);
+                // Registering as a sleeper may race with the last wake: re-check once under the lock.
+                EnterLock(h);
+                bool stillFull = h->Capacity - (h->Tail - h->Head) < record || (h->MaxItems > 0 && h->Count >= h->MaxItems);
+                sequence = h->NotFullSequence;
+                LockWord.Exit(&h->Lock);
+                if (stillFull)
+                {
+                    Futex.Wait(&h->NotFullSequence, sequence, left);
+                }
+                Interlocked.Decrement(ref h->NotFullSleepers);
+            }
+            EnterLock(h);
+        }
+        long tail = h->Tail;
+        int capacity = h->Capacity;
+        int at = (int)(tail % capacity);
+        *(int*)(Ring + at) = payload.Length;
+        CopyIn((at + 4) % capacity, payload, capacity);
+        Interlocked.Increment(ref h->Unfinished);
+        Volatile.Write(ref h->Tail, tail + record);  // the commit: the item exists from this store on
+        h->Count++;
+        bool wake = Volatile.Read(ref h->NotEmptySleepers) > 0;
+        if (wake)
+        {
+            Interlocked.Increment(ref h->NotEmptySequence);
+        }
+        LockWord.Exit(&h->Lock);
+        if (wake)
+        {
+            Futex.Wake(&h->NotEmptySequence, 1);
+        }
+        return true;
+    }
+
+    private bool GetCore(Deadline deadline, out T item)
+    {
+        QueueHeader* h = H;
+        if (Volatile.Read(ref h->Tail) == Volatile.Read(ref h->Head) && deadline.RemainingMs != 0)
+        {
+            SpinUntilChanged(&h->Tail, h);
+        }
+        EnterLock(h);
+        while (h->Tail == h->Head)
+        {
+            int left = deadline.RemainingMs;
+            if (left == 0)
+            {
+                LockWord.Exit(&h->Lock);
+                item = default!;
+                return false;
+            }
+            // Registered under the lock, so a producer's commit after this point sees the sleeper and wakes it.
+            int sequence = h->NotEmptySequence;
+            Interlocked.Increment(ref h->NotEmptySleepers);
+            LockWord.Exit(&h->Lock);
+            Futex.Wait(&h->NotEmptySequence, sequence, left);
+            Interlocked.Decrement(ref h->NotEmptySleepers);
+            EnterLock(h);
+        }
+        long head = h->Head;
+        int capacity = h->Capacity;
+        int at = (int)(head % capacity);
+        int length = *(int*)(Ring + at);
+        byte[] buffer = t_readBuffer is { } b && b.Length >= length ? b : new byte[Math.Max(length, 256)];
+        CopyOut((at + 4) % capacity, buffer.AsSpan(0, length), capacity);
+        Volatile.Write(ref h->Head, head + ((4 + length + 3) & ~3));  // the commit: the item is taken
+        h->Count--;
+        bool wake = Volatile.Read(ref h->NotFullSleepers) > 0;
+        if (wake)
+        {
+            Interlocked.Increment(ref h->NotFullSequence);
+        }
+        LockWord.Exit(&h->Lock);
+        if (wake)
+        {
+            Futex.Wake(&h->NotFullSequence, 1);
+        }
+        if (buffer.Length <= 4 << 20)
+        {
+            t_readBuffer = buffer;
+        }
+        item = PlexusSerializer.Deserialize<T>(buffer.AsMemory(0, length));
+        return true;
+    }
+
+    /// <summary>Spins (no system call) while the tail equals the head, up to the spin budget.</summary>
+    private static void SpinUntilChanged(long* tail, QueueHeader* h)
+    {
+        long end = Stopwatch.GetTimestamp() + Stopwatch.Frequency * SpinTicksBudget / 1_000_000;
+        while (Volatile.Read(ref *tail) == Volatile.Read(ref h->Head))
+        {
+            if (Stopwatch.GetTimestamp() > end)
+            {
+                return;
+            }
+            Thread.SpinWait(10);
+        }
+    }
+
+    /// <summary>Spins while <c>*word == value</c>, up to the spin budget; <c>true</c> when it changed.</summary>
+    private static bool SpinUntilChanged(int* word, int value)
+    {
+        long end = Stopwatch.GetTimestamp() + Stopwatch.Frequency * SpinTicksBudget / 1_000_000;
+        while (Volatile.Read(ref *word) == value)
+        {
+            if (Stopwatch.GetTimestamp() > end)
+            {
+                return false;
+            }
+            Thread.SpinWait(10);
+        }
+        return true;
+    }
+
+    private void CopyIn(int at, ReadOnlySpan<byte> bytes, int capacity)
+    {
+        int first = Math.Min(bytes.Length, capacity - at);
+        bytes[..first].CopyTo(new Span<byte>(Ring + at, first));
+        bytes[first..].CopyTo(new Span<byte>(Ring, bytes.Length - first));
+    }
+
+    private void CopyOut(int at, Span<byte> bytes, int capacity)
+    {
+        int first = Math.Min(bytes.Length, capacity - at);
+        new ReadOnlySpan<byte>(Ring + at, first).CopyTo(bytes);
+        new ReadOnlySpan<byte>(Ring, bytes.Length - first).CopyTo(bytes[first..]);
+    }
+
+    private void EnterLock(QueueHeader* h)
+    {
+        LockWord.Enter(&h->Lock, Deadline.Infinite, out int abandonedBy);
+        if (abandonedBy != 0)
+        {
+            Recover(h);
+        }
+    }
+
+    /// <summary>
+    /// After taking the lock from a dead process: the indexes are authoritative (each moves by one
+    /// store at the end of an operation), so the item count is rebuilt by walking the records.
+    /// </summary>
+    private void Recover(QueueHeader* h)
+    {
+        long position = h->Head;
+        long tail = h->Tail;
+        int capacity = h->Capacity;
+        int count = 0;
+        while (position < tail)
+        {
+            int length = *(int*)(Ring + (int)(position % capacity));
+            long record = (4L + length + 3) & ~3L;
+            if (length < 0 || record > tail - position)
+            {
+                // Cannot happen with whole records; if memory was damaged, drop the unreadable rest rather than hang.
+                h->Head = tail;
+                break;
+            }
+            position += record;
+            count++;
+        }
+        h->Count = count;
+        if (h->NotEmptySleepers > 0 || h->NotFullSleepers > 0)
+        {
+            Interlocked.Increment(ref h->NotEmptySequence);
+            Interlocked.Increment(ref h->NotFullSequence);
+            Futex.WakeAll(&h->NotEmptySequence);
+            Futex.WakeAll(&h->NotFullSequence);
+        }
+    }
+
+    /// <summary>Python's <c>JoinableQueue.task_done()</c>; see <see cref="ProcessJoinableQueue{T}"/>.</summary>
+    private protected void TaskDoneCore()
+    {
+        QueueHeader* h = H;
+        int left = Interlocked.Decrement(ref h->Unfinished);
+        if (left < 0)
+        {
+            Interlocked.Increment(ref h->Unfinished);
+            throw new InvalidOperationException("TaskDone was called more times than there were items put on the queue (Python raises ValueError here)");
+        }
+        if (left == 0)
+        {
+            Interlocked.Increment(ref h->AllDoneSequence);
+            if (Volatile.Read(ref h->AllDoneSleepers) > 0)
+            {
+                Futex.WakeAll(&h->AllDoneSequence);
+            }
+        }
+    }
+
+    /// <summary>Python's <c>JoinableQueue.join()</c> with a timeout.</summary>
+    private protected bool JoinCore(Deadline deadline)
+    {
+        QueueHeader* h = H;
+        while (true)
+        {
+            int sequence = Volatile.Read(ref h->AllDoneSequence);
+            Interlocked.Increment(ref h->AllDoneSleepers);
+            try
+            {
+                if (Volatile.Read(ref h->Unfinished) <= 0)
+                {
+                    return true;
+                }
+                int left = deadline.RemainingMs;
+                if (left == 0)
+                {
+                    return false;
+                }
+                Futex.Wait(&h->AllDoneSequence, sequence, left);
+            }
+            finally
+            {
+                Interlocked.Decrement(ref h->AllDoneSleepers);
+            }
+        }
+    }
+
+    /// <summary>Items put and not yet marked done.</summary>
+    private protected int UnfinishedCount => Volatile.Read(ref H->Unfinished);
+
+    private protected SharedMemory Memory => _memory;
+
+    void IProcessShareable.WriteShared(ref MessagePackWriter writer, HandleTable handles) => _memory.WriteShared(ref writer, handles);
+
+    static ProcessQueue<T> IProcessShareable<ProcessQueue<T>>.ReadShared(ref MessagePackReader reader, HandleTable handles)
+        => new(SharedMemory.ReadShared(ref reader, handles));
+}
+
+/// <summary>
+/// The <c>object</c> form of <see cref="ProcessQueue{T}"/>: items of mixed types (primitives,
+/// strings, byte arrays, <c>object?[]</c>, lists, dictionaries) round-trip with their exact types,
+/// like Python's <c>multiprocessing.Queue</c> (<c>[11, null, "hello"]</c> comes back as such).
+/// </summary>
+[System.Diagnostics.CodeAnalysis.SuppressMessage("Naming", "CA1711", Justification = "Plexus names process-shared types after Python's (Queue, JoinableQueue) with the Process prefix.")]
+public sealed class ProcessQueue : ProcessQueue<object?>, IProcessShareable<ProcessQueue>
+{
+    /// <summary>Creates a queue; see <see cref="ProcessQueue{T}(int, int)"/>.</summary>
+    public ProcessQueue(int maxSize = 0, int capacityBytes = DefaultCapacityBytes) : base(maxSize, capacityBytes) { }
+
+    private ProcessQueue(SharedMemory memory) : base(memory) { }
+
+    static ProcessQueue IProcessShareable<ProcessQueue>.ReadShared(ref MessagePackReader reader, HandleTable handles)
+        => new(SharedMemory.ReadShared(ref reader, handles));
+}

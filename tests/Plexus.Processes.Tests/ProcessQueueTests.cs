@@ -1,0 +1,230 @@
+using Plexus.Processes;
+
+namespace Plexus.Processes.Tests;
+
+public class ProcessQueueTests
+{
+    private const int Producers = 4;
+    private const int Consumers = 4;
+    private const int PerProducer = 50_000;
+
+    [Fact]
+    public void Four_producers_four_consumers_every_message_exactly_once_in_producer_order()
+    {
+        using var q = new ProcessQueue<long>();
+        using var results = new ProcessQueue<byte[]>();
+        var children = new List<ChildProcess>();
+        try
+        {
+            for (int c = 0; c < Consumers; c++)
+            {
+                children.Add(ChildProcess.Create(Consume, q, results).Start());
+            }
+            var producers = new List<ChildProcess>();
+            for (int p = 0; p < Producers; p++)
+            {
+                producers.Add(ChildProcess.Create(Produce, q, p).Start());
+            }
+            children.AddRange(producers);
+            foreach (ChildProcess p in producers)
+            {
+                Assert.True(p.Join(TimeSpan.FromMinutes(2)));
+                Assert.Equal(0, p.ExitCode);
+            }
+            for (int c = 0; c < Consumers; c++)
+            {
+                q.Put(-1);
+            }
+            var seen = new int[Producers * PerProducer];
+            for (int c = 0; c < Consumers; c++)
+            {
+                byte[] received = results.Get(TimeSpan.FromMinutes(1));
+                Assert.Equal(0, received[^1]);  // the consumer's own order check
+                for (int i = 0; i < seen.Length; i++)
+                {
+                    seen[i] += received[i];
+                }
+            }
+            Assert.All(seen, n => Assert.Equal(1, n));
+        }
+        finally
+        {
+            children.ForEach(c => c.Dispose());
+        }
+    }
+
+    private static void Produce(ProcessQueue<long> q, int producer)
+    {
+        for (long i = 0; i < PerProducer; i++)
+        {
+            q.Put(((long)producer << 32) | i);
+        }
+    }
+
+    private static void Consume(ProcessQueue<long> q, ProcessQueue<byte[]> results)
+    {
+        var seen = new byte[Producers * PerProducer + 1];
+        var last = new long[Producers];
+        Array.Fill(last, -1);
+        while (true)
+        {
+            long item = q.Get();
+            if (item < 0)
+            {
+                break;
+            }
+            int producer = (int)(item >> 32);
+            int index = (int)(item & 0xFFFFFFFF);
+            if (index <= last[producer])
+            {
+                seen[^1] = 1;  // out of order or repeated within this consumer
+            }
+            last[producer] = index;
+            seen[producer * PerProducer + index]++;
+        }
+        results.Put(seen);
+    }
+
+    [Fact]
+    public void Consumer_killed_while_blocked_in_get_loses_nothing()
+    {
+        using var q = new ProcessQueue<int>();
+        using var ready = new ProcessEvent();
+        using (ChildProcess blocked = ChildProcess.Create(BlockInGet, q, ready).Start())
+        {
+            Assert.True(ready.Wait(TimeSpan.FromSeconds(30)));
+            Thread.Sleep(300);  // let it reach the futex sleep
+            blocked.Kill();
+            Assert.True(blocked.Join(TimeSpan.FromSeconds(10)));
+        }
+        for (int i = 0; i < 1000; i++)
+        {
+            q.Put(i);
+        }
+        using var sums = new ProcessQueue<long>();
+        using ChildProcess consumer = ChildProcess.Create(SumN, q, sums, 1000).Start();
+        Assert.Equal(999L * 1000 / 2, sums.Get(TimeSpan.FromSeconds(30)));
+        Assert.True(q.IsEmpty);
+    }
+
+    private static void BlockInGet(ProcessQueue<int> q, ProcessEvent ready)
+    {
+        ready.Set();
+        q.Get();
+    }
+
+    private static void SumN(ProcessQueue<int> q, ProcessQueue<long> sums, int n)
+    {
+        long sum = 0;
+        for (int i = 0; i < n; i++)
+        {
+            sum += q.Get(TimeSpan.FromSeconds(20));
+        }
+        sums.Put(sum);
+    }
+
+    [Fact]
+    public void Producer_killed_mid_put_leaves_whole_items_only_and_the_queue_usable()
+    {
+        using var q = new ProcessQueue<int>(capacityBytes: 64 * 1024);
+        var received = new List<int>();
+        using (ChildProcess producer = ChildProcess.Create(PutForever, q).Start())
+        {
+            while (received.Count < 20_000)
+            {
+                received.Add(q.Get(TimeSpan.FromSeconds(30)));
+            }
+            producer.Kill();
+            Assert.True(producer.Join(TimeSpan.FromSeconds(10)));
+        }
+        while (q.TryGet(TimeSpan.FromMilliseconds(300), out int item))
+        {
+            received.Add(item);
+        }
+        for (int i = 0; i < received.Count; i++)
+        {
+            Assert.Equal(i, received[i]);
+        }
+        q.Put(42);
+        Assert.Equal(42, q.Get(TimeSpan.FromSeconds(5)));
+        Assert.Equal(0, q.Count);
+    }
+
+    private static void PutForever(ProcessQueue<int> q)
+    {
+        for (int i = 0; ; i++)
+        {
+            q.Put(i);
+        }
+    }
+
+    [Fact]
+    public void Object_queue_round_trips_a_childs_heterogeneous_list()
+    {
+        using var q = new ProcessQueue();
+        using ChildProcess child = ChildProcess.Create(PutList, q).Start();
+        object? item = q.Get(TimeSpan.FromSeconds(30));
+        object?[] list = Assert.IsType<object?[]>(item);
+        Assert.Equal(3, list.Length);
+        Assert.Equal(11, Assert.IsType<int>(list[0]));
+        Assert.Null(list[1]);
+        Assert.Equal("hello", list[2]);
+    }
+
+    private static void PutList(ProcessQueue q) => q.Put(new object?[] { 11, null, "hello" });
+
+    [Fact]
+    public void Empty_and_full_outcomes_and_timeouts()
+    {
+        using var q = new ProcessQueue<string>(maxSize: 2);
+        Assert.False(q.TryGet(out _));
+        Assert.Throws<ProcessQueueEmptyException>(() => q.Get(TimeSpan.Zero));
+        var started = System.Diagnostics.Stopwatch.StartNew();
+        Assert.Throws<ProcessQueueEmptyException>(() => q.Get(TimeSpan.FromMilliseconds(200)));
+        Assert.True(started.ElapsedMilliseconds >= 150);
+        q.Put("a");
+        Assert.True(q.TryPut("b"));
+        Assert.True(q.IsFull);
+        Assert.False(q.TryPut("c"));
+        Assert.Throws<ProcessQueueFullException>(() => q.Put("c", TimeSpan.FromMilliseconds(100)));
+        Assert.Equal(2, q.Count);
+        Assert.Equal("a", q.Get());
+        Assert.Equal("b", q.Get());
+        Assert.Throws<ArgumentOutOfRangeException>(() => q.Get(TimeSpan.FromSeconds(-2)));
+    }
+
+    [Fact]
+    public void Oversized_and_unserializable_items_are_refused_clearly()
+    {
+        using var q = new ProcessQueue<byte[]>(capacityBytes: 1024);
+        ArgumentException e = Assert.Throws<ArgumentException>(() => q.Put(new byte[4096]));
+        Assert.Contains("capacityBytes", e.Message, StringComparison.Ordinal);
+        using var o = new ProcessQueue();
+        Assert.ThrowsAny<Exception>(() => o.Put(new Thread(() => { })));
+        Assert.True(o.IsEmpty);
+    }
+
+    [Fact]
+    public void Joinable_queue_join_waits_for_task_done_in_a_child()
+    {
+        using var q = new ProcessJoinableQueue<int>();
+        for (int i = 0; i < 100; i++)
+        {
+            q.Put(i);
+        }
+        Assert.False(q.Join(TimeSpan.FromMilliseconds(100)));
+        using ChildProcess worker = ChildProcess.Create(Work, q, 100).Start();
+        Assert.True(q.Join(TimeSpan.FromSeconds(30)));
+        Assert.Equal(0, q.Unfinished);
+        Assert.Throws<InvalidOperationException>(q.TaskDone);
+    }
+
+    private static void Work(ProcessJoinableQueue<int> q, int n)
+    {
+        for (int i = 0; i < n; i++)
+        {
+            q.Get();
+            q.TaskDone();
+        }
+    }
+}
