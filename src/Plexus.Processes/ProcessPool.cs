@@ -36,6 +36,7 @@ public sealed class ProcessPool : IDisposable, IAsyncDisposable
     private readonly int? _maxTasksPerChild;
     private readonly int _poolId = Interlocked.Increment(ref _poolCounter);
     private int _workerCounter;
+    private int _nextWorker;
     private long _jobCounter;
     private int _barrenDeaths;
     private bool _closed;
@@ -304,8 +305,15 @@ public sealed class ProcessPool : IDisposable, IAsyncDisposable
         }
         foreach (Worker worker in workers)
         {
-            worker.Child.Dispose();
-            worker.Connection.Dispose();
+            worker.Kill();
+        }
+        foreach (Worker worker in workers)
+        {
+            // The reader thread reaps its worker (it owns the ChildProcess); waiting for it means no process is left.
+            if (worker.Reader != Thread.CurrentThread)
+            {
+                worker.Reader.Join();
+            }
         }
         var error = new ObjectDisposedException(nameof(ProcessPool), "the pool was terminated before this task finished");
         foreach (Job job in orphans)
@@ -343,7 +351,6 @@ public sealed class ProcessPool : IDisposable, IAsyncDisposable
         }
         foreach (Worker worker in workers)
         {
-            worker.Child.Join();
             worker.Reader.Join();
         }
     }
@@ -511,8 +518,11 @@ public sealed class ProcessPool : IDisposable, IAsyncDisposable
             {
                 return;
             }
-            foreach (Worker worker in _workers)
+            // Start at a rotating worker so that one-at-a-time work (apply) spreads over the pool, as in Python.
+            int first = (int)((uint)_nextWorker++ % (uint)Math.Max(1, _workers.Count));
+            for (int k = 0; k < _workers.Count; k++)
             {
+                Worker worker = _workers[(first + k) % _workers.Count];
                 while (_pending.First is { } node && worker.HasRoom(_maxTasksPerChild))
                 {
                     _pending.RemoveFirst();
@@ -617,8 +627,9 @@ public sealed class ProcessPool : IDisposable, IAsyncDisposable
 
     private void WorkerEnded(Worker worker)
     {
-        worker.Child.Join(TimeSpan.FromSeconds(10));
+        worker.Child.Join();
         int? exitCode = worker.Child.ExitCode;
+        worker.MarkReaped();
         Job? running = null;
         lock (_lock)
         {
@@ -805,6 +816,7 @@ public sealed class ProcessPool : IDisposable, IAsyncDisposable
     {
         private readonly object _sendLock = new();
         private readonly Dictionary<int, bool> _registered = [];
+        private bool _reaped;
 
         public Worker(ProcessPool pool, ChildProcess child, Connection connection)
         {
@@ -858,6 +870,26 @@ public sealed class ProcessPool : IDisposable, IAsyncDisposable
                         return; // the worker is gone; its reader thread sees the end and reassigns its jobs
                     }
                 }
+            }
+        }
+
+        public void Kill()
+        {
+            lock (_sendLock)
+            {
+                if (!_reaped)
+                {
+                    // Until the reader thread has waited for it, the pid still names this worker (alive or a zombie).
+                    Plexus.Native.ProcessIds.Signal(Pid, Plexus.Native.ProcessIds.SigKill);
+                }
+            }
+        }
+
+        public void MarkReaped()
+        {
+            lock (_sendLock)
+            {
+                _reaped = true;
             }
         }
 
