@@ -306,6 +306,8 @@ public sealed class ProcessPool : IDisposable, IAsyncDisposable
         foreach (Worker worker in workers)
         {
             worker.Kill();
+            // Unblocks the reader even if the worker died before it took its pipe end (then no EOF would come).
+            worker.Connection.Dispose();
         }
         foreach (Worker worker in workers)
         {
@@ -371,8 +373,10 @@ public sealed class ProcessPool : IDisposable, IAsyncDisposable
     {
         TargetInfo target = Target(func);
         byte[] payload = TargetInfo.EncodeBatch(1, (ref MessagePackWriter writer, int _) => target.WriteArguments(ref writer, args, nameof(args)));
-        return Enqueue<TResult>(target, payload, cancellationToken).ContinueWith(
-            static t => t.GetAwaiter().GetResult()[0], CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+        return First(Enqueue<TResult>(target, payload, cancellationToken));
+
+        // An async method (not ContinueWith) so that a cancelled job gives a cancelled task, not a faulted one.
+        static async Task<TResult> First(Task<TResult[]> job) => (await job.ConfigureAwait(false))[0];
     }
 
     // Caching by method is safe: a method that passed the checks once (static, or a lambda that
@@ -478,7 +482,7 @@ public sealed class ProcessPool : IDisposable, IAsyncDisposable
             {
                 throw new InvalidOperationException("the pool is closed; no new tasks can be submitted (Python raises ValueError here)");
             }
-            _pending.AddLast(job);
+            _pending.AddLast(job.Node);
         }
         if (cancellationToken.CanBeCanceled)
         {
@@ -518,20 +522,30 @@ public sealed class ProcessPool : IDisposable, IAsyncDisposable
             {
                 return;
             }
-            // Start at a rotating worker so that one-at-a-time work (apply) spreads over the pool, as in Python.
+            // The least-loaded worker gets each job (ties rotate), so idle workers are used before any
+            // worker gets a second job, and one-at-a-time work (apply) spreads over the pool as in Python.
             int first = (int)((uint)_nextWorker++ % (uint)Math.Max(1, _workers.Count));
-            for (int k = 0; k < _workers.Count; k++)
+            while (_pending.First is { } node)
             {
-                Worker worker = _workers[(first + k) % _workers.Count];
-                while (_pending.First is { } node && worker.HasRoom(_maxTasksPerChild))
+                Worker? worker = null;
+                for (int k = 0; k < _workers.Count; k++)
                 {
-                    _pending.RemoveFirst();
-                    Job job = node.Value;
-                    worker.InFlight.Enqueue(job);
-                    worker.Dispatched++;
-                    worker.Outbox.Enqueue(job);
-                    (touched ??= []).Add(worker);
+                    Worker candidate = _workers[(first + k) % _workers.Count];
+                    if (candidate.HasRoom(_maxTasksPerChild) && (worker is null || candidate.InFlight.Count < worker.InFlight.Count))
+                    {
+                        worker = candidate;
+                    }
                 }
+                if (worker is null)
+                {
+                    break;
+                }
+                _pending.RemoveFirst();
+                Job job = node.Value;
+                worker.InFlight.Enqueue(job);
+                worker.Dispatched++;
+                worker.Outbox.Enqueue(job);
+                (touched ??= []).Add(worker);
             }
         }
         if (touched is null)
@@ -572,7 +586,29 @@ public sealed class ProcessPool : IDisposable, IAsyncDisposable
         }
         var worker = new Worker(this, child, parentEnd);
         worker.Reader.UnsafeStart();
+        _ = WatchExit(worker);
         return worker;
+    }
+
+    /// <summary>
+    /// A worker that dies before it took its pipe end leaves the reader without EOF; once the process
+    /// is gone and answers it sent had time to be read, closing our end ends the reader.
+    /// </summary>
+    private static async Task WatchExit(Worker worker)
+    {
+        try
+        {
+            await worker.Child.JoinAsync().ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is InvalidOperationException or ObjectDisposedException)
+        {
+            // Already reaped by the reader thread.
+        }
+        if (!worker.Reader.Join(0))
+        {
+            await Task.Delay(TimeSpan.FromSeconds(2)).ConfigureAwait(false);
+            worker.Connection.Dispose();
+        }
     }
 
     private void ReadResults(Worker worker)
