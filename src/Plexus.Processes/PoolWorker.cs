@@ -48,7 +48,7 @@ internal static class PoolWorker
     /// <summary>The worker's target (a static method, so a child process can run it).</summary>
     public static void Run(Connection connection, byte[] setup)
     {
-        var targets = new Dictionary<int, (MethodInfo Method, object? Instance, Type[] Parameters)>();
+        var targets = new Dictionary<int, (MethodInfo Method, object? Instance, Type[] Parameters, FastRunner? Fast)>();
         MessagePackSerializerOptions options = PlexusSerializer.Options;
         PoolWorkerSetup init = PlexusSerializer.Deserialize<PoolWorkerSetup>(setup);
         if (init.AssemblyName is not null)
@@ -93,11 +93,11 @@ internal static class PoolWorker
                 {
                     var target = new Target(request.AssemblyName!, request.ModuleVersionId, request.MetadataToken, request.DisplayName ?? "");
                     (MethodInfo method, object? instance) = target.Resolve();
-                    entry = (method, instance, method.GetParameters().Select(p => p.ParameterType).ToArray());
+                    entry = (method, instance, method.GetParameters().Select(p => p.ParameterType).ToArray(), FastRunner.TryCreate(method, instance));
                     targets[request.TargetId] = entry;
                 }
                 output.ResetWrittenCount();
-                Execute(entry.Method, entry.Instance, entry.Parameters, request.Payload, output, options);
+                Execute(entry.Method, entry.Instance, entry.Parameters, entry.Fast, request.Payload, output, options);
                 response.Payload = output.WrittenSpan.ToArray();
             }
             catch (Exception e)
@@ -110,13 +110,26 @@ internal static class PoolWorker
         }
     }
 
-    private static void Execute(MethodInfo method, object? instance, Type[] parameters, byte[] payload,
+    private static void Execute(MethodInfo method, object? instance, Type[] parameters, FastRunner? fast, byte[] payload,
         ArrayBufferWriter<byte> output, MessagePackSerializerOptions options)
     {
         var reader = new MessagePackReader(payload);
         var writer = new MessagePackWriter(output);
         int calls = reader.ReadArrayHeader();
         writer.WriteArrayHeader(calls);
+        if (fast is not null)
+        {
+            try
+            {
+                fast.Run(ref reader, ref writer, calls, options);
+            }
+            catch (MessagePackSerializationException e)
+            {
+                throw ResultNotSerializable(method, method.ReturnType, e);
+            }
+            writer.Flush();
+            return;
+        }
         object?[] args = new object?[parameters.Length];
         Type returnType = method.ReturnType;
         for (int c = 0; c < calls; c++)
@@ -138,13 +151,59 @@ internal static class PoolWorker
             }
             catch (MessagePackSerializationException e)
             {
-                Exception cause = e.InnerException ?? e;
-                throw new NotSerializableException(result?.GetType() ?? returnType,
-                    $"the task {method.DeclaringType?.FullName}.{method.Name} returned a value that cannot be sent back to the parent: {cause.Message}. " +
-                    "Return plain data (primitives, strings, arrays, lists, dictionaries, records) instead");
+                throw ResultNotSerializable(method, result?.GetType() ?? returnType, e);
             }
         }
         writer.Flush();
+    }
+
+    private static NotSerializableException ResultNotSerializable(MethodInfo method, Type type, MessagePackSerializationException e) => new(type,
+        $"the task {method.DeclaringType?.FullName}.{method.Name} returned a value that cannot be sent back to the parent: {(e.InnerException ?? e).Message}. " +
+        "Return plain data (primitives, strings, arrays, lists, dictionaries, records) instead");
+
+    /// <summary>
+    /// Runs one-argument tasks through a typed delegate: no reflection call, no boxing, generic
+    /// (de)serialization per item. This is what makes map fast.
+    /// </summary>
+    private abstract class FastRunner
+    {
+        public abstract void Run(ref MessagePackReader reader, ref MessagePackWriter writer, int calls, MessagePackSerializerOptions options);
+
+        public static FastRunner? TryCreate(MethodInfo method, object? instance)
+        {
+            ParameterInfo[] parameters = method.GetParameters();
+            if (parameters.Length != 1 || method.ReturnType == typeof(void) || method.ReturnType.IsByRef || parameters[0].ParameterType.IsByRef
+                || method.ReturnType.IsByRefLike || parameters[0].ParameterType.IsByRefLike || method.ReturnType.IsPointer || parameters[0].ParameterType.IsPointer)
+            {
+                return null;
+            }
+            try
+            {
+                Type funcType = typeof(Func<,>).MakeGenericType(parameters[0].ParameterType, method.ReturnType);
+                Delegate func = instance is null ? method.CreateDelegate(funcType) : method.CreateDelegate(funcType, instance);
+                return (FastRunner)Activator.CreateInstance(typeof(FastRunner<,>).MakeGenericType(parameters[0].ParameterType, method.ReturnType), func)!;
+            }
+            catch (ArgumentException)
+            {
+                return null; // falls back to reflection
+            }
+        }
+    }
+
+    private sealed class FastRunner<T1, TResult>(Func<T1, TResult> func) : FastRunner
+    {
+        public override void Run(ref MessagePackReader reader, ref MessagePackWriter writer, int calls, MessagePackSerializerOptions options)
+        {
+            for (int c = 0; c < calls; c++)
+            {
+                if (reader.ReadArrayHeader() != 1)
+                {
+                    throw new ArgumentException($"{func.Method.Name} takes 1 argument");
+                }
+                TResult result = func(MessagePackSerializer.Deserialize<T1>(ref reader, options));
+                MessagePackSerializer.Serialize(ref writer, result, options);
+            }
+        }
     }
 
     private static object? InvokeUnwrapped(MethodInfo method, object? instance, object?[] args)
