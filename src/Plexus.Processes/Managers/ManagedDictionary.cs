@@ -52,7 +52,7 @@ public sealed class ManagedDictionary : ManagedProxy, IProcessShareable<ManagedD
         Call("update", entries.ToDictionary(kv => kv.Key, kv => kv.Value));
 
     /// <summary>Gets many values in one call (missing keys give null).</summary>
-    public object?[] GetMany(IEnumerable<object> keys) => ((List<object?>)Call("getmany", keys.Cast<object?>().ToArray())!).ToArray();
+    public object?[] GetMany(IEnumerable<object> keys) => ((List<object?>)Call("getmany", (object)keys.Cast<object?>().ToArray())!).ToArray();
 
     /// <summary>A snapshot of the entries (Python's <c>dict(d)</c> / <c>d.items()</c>).</summary>
     public Dictionary<object, object?> Items() => (Dictionary<object, object?>)Call("items")!;

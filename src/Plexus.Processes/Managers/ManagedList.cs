@@ -34,7 +34,7 @@ public sealed class ManagedList : ManagedProxy, IProcessShareable<ManagedList>
     public Task AddAsync(object? item) => CallAsync("add", item);
 
     /// <summary>Appends many items in one call (Python's <c>l.extend(xs)</c>).</summary>
-    public void AddRange(IEnumerable<object?> items) => Call("extend", items.ToArray());
+    public void AddRange(IEnumerable<object?> items) => Call("extend", (object)items.ToArray());
 
     /// <summary>Inserts an item at <paramref name="index"/>.</summary>
     public void Insert(int index, object? item) => Call("insert", index, item);
