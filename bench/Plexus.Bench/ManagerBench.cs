@@ -105,7 +105,7 @@ internal static class ManagerBench
 
     private static void Client(ManagedDictionary d, ManagedLock start, ManagedQueue report, int index, int n)
     {
-        SetGetPipelined(d, (index + 1) * 10_000_000, 500);
+        SetGetPipelined(d, (index + 1) * 10_000_000, 5000);
         report.Put("ready");
         start.Acquire();
         start.Release();
