@@ -1,0 +1,206 @@
+using Plexus.Processes.Serialization;
+using System.Security.Cryptography;
+
+namespace Plexus.Processes;
+
+/// <summary>
+/// A manager process that serves shared objects to any process that knows its address and
+/// authentication key (Python's <c>multiprocessing.Manager()</c> / <c>BaseManager</c>): dictionaries,
+/// lists, namespaces, values, queues, locks and instances of registered types, reached through
+/// proxies. Unix socket in an owner-only directory by default, TCP on 127.0.0.1 on request; every
+/// connection proves it knows the key with an HMAC-SHA256 challenge. Disposing shuts the server down.
+/// </summary>
+public sealed class ProcessManager : IDisposable, IAsyncDisposable
+{
+    private readonly bool _tcp;
+    private readonly byte[] _authKey;
+    private readonly Dictionary<string, Type> _registered = [];
+    private ChildProcess? _server;
+    private string? _directory;
+    private ManagerClient? _client;
+    private string? _address;
+
+    /// <summary>Prepares a manager; call <see cref="Start"/> (after any <see cref="Register{T}(string)"/>).</summary>
+    /// <param name="useTcp">Listen on 127.0.0.1 TCP (a free port) instead of a Unix socket.</param>
+    /// <param name="authKey">The key clients must prove they know; 32 random bytes when null.</param>
+    public ProcessManager(bool useTcp = false, byte[]? authKey = null)
+    {
+        _tcp = useTcp;
+        _authKey = authKey is null ? RandomNumberGenerator.GetBytes(32) : (byte[])authKey.Clone();
+        if (_authKey.Length == 0)
+        {
+            throw new ArgumentException("the authentication key must not be empty", nameof(authKey));
+        }
+    }
+
+    /// <summary>Connects to a running manager by address and key (Python's <c>BaseManager(address, authkey).connect()</c>).</summary>
+    /// <exception cref="System.Security.Authentication.AuthenticationException">The key is wrong or missing.</exception>
+    /// <exception cref="ManagerConnectionException">Nothing listens at <paramref name="address"/>.</exception>
+    public static ProcessManager Connect(string address, byte[] authKey)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(address);
+        ArgumentNullException.ThrowIfNull(authKey);
+        ProcessManager manager = new(address.StartsWith("tcp://", StringComparison.Ordinal), authKey.Length == 0 ? [0] : authKey)
+        {
+            _address = address,
+        };
+        manager._client = ManagerClient.For(address, authKey);
+        return manager;
+    }
+
+    /// <summary>The address clients connect to: a socket path, or <c>tcp://127.0.0.1:port</c>.</summary>
+    public string Address => _address ?? throw new InvalidOperationException("the manager is not started; call Start() first");
+
+    /// <summary>A copy of the authentication key.</summary>
+    public byte[] AuthKey => (byte[])_authKey.Clone();
+
+    /// <summary>The manager server's pid, or null for a manager reached with <see cref="Connect"/>.</summary>
+    public int? ServerPid => _server?.Pid;
+
+    /// <summary>
+    /// Registers <typeparamref name="T"/> under <paramref name="name"/> so <see cref="Create"/> makes
+    /// instances in the manager whose public methods are called through a <see cref="ManagedObject"/>
+    /// (Python's <c>BaseManager.register(typeid, callable)</c>). Call before <see cref="Start"/>.
+    /// </summary>
+    public ProcessManager Register<T>(string name) where T : class
+    {
+        ArgumentException.ThrowIfNullOrEmpty(name);
+        if (_server is not null || _client is not null)
+        {
+            throw new InvalidOperationException("register types before Start(): the manager process loads them when it starts");
+        }
+        if (name is "dict" or "list" or "namespace" or "value" or "queue" or "lock" || name.Contains('=', StringComparison.Ordinal))
+        {
+            throw new ArgumentException($"'{name}' is reserved or not a valid name; pick another", nameof(name));
+        }
+        _registered[name] = typeof(T);
+        return this;
+    }
+
+    /// <summary>Starts the manager process and waits until it listens (Python's <c>manager.start()</c>).</summary>
+    public ProcessManager Start()
+    {
+        if (_server is not null || _client is not null)
+        {
+            throw new InvalidOperationException("the manager is already started");
+        }
+        string address;
+        if (_tcp)
+        {
+            address = "tcp://127.0.0.1:0";
+        }
+        else
+        {
+            // CreateTempSubdirectory makes the directory 0700, so only this user can reach the socket.
+            _directory = Directory.CreateTempSubdirectory("plexus-mgr-").FullName;
+            address = Path.Combine(_directory, "manager.sock");
+        }
+        string[] registrations = [.. _registered.Select(kv => kv.Key + "=" + kv.Value.AssemblyQualifiedName)];
+        (Connection mine, Connection theirs) = ProcessPipe.Create();
+        using (mine)
+        {
+            _server = ChildProcess.Create(ManagerServer.Serve, theirs, address, _authKey, registrations);
+            _server.Name = "ManagerProcess";
+            _server.Start();
+            try
+            {
+                if (!mine.TryReceive(TimeSpan.FromSeconds(60), out string? actual) || actual is null)
+                {
+                    throw new InvalidOperationException("the manager process did not start listening within 60 s");
+                }
+                _address = actual;
+            }
+            catch (EndOfStreamException e)
+            {
+                _server.Join(TimeSpan.FromSeconds(5));
+                throw new InvalidOperationException($"the manager process ended before listening: {_server.Error?.Message ?? "exit code " + _server.ExitCode}", e);
+            }
+        }
+        _client = ManagerClient.For(_address, _authKey);
+        return this;
+    }
+
+    private ManagerClient Client => _client ?? throw new InvalidOperationException("the manager is not started; call Start() first");
+
+    private T Make<T>(string kind, string? name, params object?[] rest) where T : ManagedProxy =>
+        (T)Client.Call(0, "create", [kind, name, .. rest])!;
+
+    /// <summary>A new shared dictionary (Python's <c>manager.dict()</c>).</summary>
+    public ManagedDictionary CreateDictionary(IEnumerable<KeyValuePair<object, object?>>? initial = null) =>
+        Make<ManagedDictionary>("dict", null, initial?.ToDictionary(kv => kv.Key, kv => kv.Value));
+
+    /// <summary>The dictionary called <paramref name="name"/> in this manager, made on first use (so other processes can find it).</summary>
+    public ManagedDictionary GetOrCreateDictionary(string name) => Make<ManagedDictionary>("dict", name);
+
+    /// <summary>A new shared list (Python's <c>manager.list()</c>).</summary>
+    public ManagedList CreateList(IEnumerable<object?>? initial = null) => Make<ManagedList>("list", null, (object?)initial?.ToArray());
+
+    /// <summary>The list called <paramref name="name"/> in this manager, made on first use.</summary>
+    public ManagedList GetOrCreateList(string name) => Make<ManagedList>("list", name);
+
+    /// <summary>A new shared namespace (Python's <c>manager.Namespace()</c>).</summary>
+    public ManagedNamespace CreateNamespace() => Make<ManagedNamespace>("namespace", null);
+
+    /// <summary>A new shared value (Python's <c>manager.Value(typecode, value)</c>).</summary>
+    public ManagedValue<T> CreateValue<T>(T initial)
+    {
+        ManagedProxy p = Make<ManagedProxy>("value", null, initial);
+        return new ManagedValue<T>(p.Client, p.Id);
+    }
+
+    /// <summary>A new shared FIFO queue (Python's <c>manager.Queue()</c>).</summary>
+    public ManagedQueue CreateQueue() => Make<ManagedQueue>("queue", null);
+
+    /// <summary>A new shared lock (Python's <c>manager.Lock()</c>).</summary>
+    public ManagedLock CreateLock() => Make<ManagedLock>("lock", null);
+
+    /// <summary>The lock called <paramref name="name"/> in this manager, made on first use.</summary>
+    public ManagedLock GetOrCreateLock(string name) => Make<ManagedLock>("lock", name);
+
+    /// <summary>A new instance of the type registered as <paramref name="name"/>, built with <paramref name="args"/>.</summary>
+    public ManagedObject Create(string name, params object?[] args) => Make<ManagedObject>(name, null, args);
+
+    /// <summary>
+    /// Stops the manager process and waits for it to end (Python's <c>manager.shutdown()</c>); every
+    /// proxy of this manager then fails with <see cref="ManagerConnectionException"/>. For a manager
+    /// reached with <see cref="Connect"/> this only closes this process's connection.
+    /// </summary>
+    public void Shutdown()
+    {
+        ChildProcess? server = _server;
+        if (server is null)
+        {
+            _client?.Dispose();
+            return;
+        }
+        _server = null;
+        try
+        {
+            if (server.IsAlive)
+            {
+                _client?.Call(0, "shutdown");
+            }
+        }
+        catch (ManagerConnectionException)
+        {
+            // Already gone: nothing left to stop.
+        }
+        if (!server.Join(TimeSpan.FromSeconds(5)))
+        {
+            server.Kill();
+            server.Join(TimeSpan.FromSeconds(5));
+        }
+        server.Dispose();
+        _client?.Dispose();
+        if (_directory is not null && Directory.Exists(_directory))
+        {
+            Directory.Delete(_directory, recursive: true);
+        }
+    }
+
+    /// <summary>Shuts the manager down (see <see cref="Shutdown"/>).</summary>
+    public void Dispose() => Shutdown();
+
+    /// <summary>Shuts the manager down without blocking the caller's thread.</summary>
+    public ValueTask DisposeAsync() => new(Task.Run(Shutdown));
+}

@@ -1,0 +1,44 @@
+using Plexus.Processes.Serialization;
+namespace Plexus.Processes;
+
+/// <summary>
+/// Carries an exception from the manager to the caller as a type name and message, and rebuilds it
+/// from a fixed list of well-known types only (never by loading the named type), so a proxy throws
+/// what the local collection would have thrown.
+/// </summary>
+internal static class RemoteError
+{
+    public static object?[] Describe(Exception e) => [e.GetType().FullName ?? e.GetType().Name, e.Message];
+
+    public static Exception Rebuild(string type, string message, string address)
+    {
+        string text = $"{message} (raised in the manager at {address})";
+        return type switch
+        {
+            "System.Collections.Generic.KeyNotFoundException" => new KeyNotFoundException(text),
+            "System.ArgumentOutOfRangeException" => new ArgumentOutOfRangeException(null, text),
+            "System.ArgumentNullException" => new ArgumentNullException(null, text),
+            "System.ArgumentException" => new ArgumentException(text),
+            "System.InvalidCastException" => new InvalidCastException(text),
+            "System.InvalidOperationException" => new InvalidOperationException(text),
+            "System.MissingMethodException" => new MissingMethodException(text),
+            "System.NotSupportedException" => new NotSupportedException(text),
+            "System.FormatException" => new FormatException(text),
+            "System.OverflowException" => new OverflowException(text),
+            "System.DivideByZeroException" => new DivideByZeroException(text),
+            "System.Threading.SynchronizationLockException" => new SynchronizationLockException(text),
+            "Plexus.Processes.NotSerializableException" => new InvalidOperationException(text),
+            _ => new ManagerRemoteException(type, text),
+        };
+    }
+}
+
+/// <summary>An exception raised by the manager (or by a registered type's method) of a type the proxy does not rebuild.</summary>
+public sealed class ManagerRemoteException : Exception
+{
+    /// <summary>Creates the exception from the manager's report.</summary>
+    public ManagerRemoteException(string remoteType, string message) : base($"{remoteType}: {message}") => RemoteType = remoteType;
+
+    /// <summary>The full name of the exception's type in the manager.</summary>
+    public string RemoteType { get; }
+}

@@ -1,0 +1,211 @@
+using System.Buffers.Binary;
+using System.Diagnostics;
+using System.Net.Sockets;
+using System.Security.Authentication;
+using System.Security.Cryptography;
+using Plexus.Processes;
+using Plexus.Processes.Serialization;
+
+namespace Plexus.Processes.Tests;
+
+public sealed class ManagerFaultTests
+{
+    [Fact]
+    public void A_wrong_or_missing_key_is_refused_and_nothing_is_served()
+    {
+        using ProcessManager manager = new ProcessManager().Start();
+        byte[] wrong = manager.AuthKey;
+        wrong[0] ^= 0xFF;
+        AuthenticationException e = Assert.Throws<AuthenticationException>(() => ProcessManager.Connect(manager.Address, wrong));
+        Assert.Contains("key", e.Message, StringComparison.OrdinalIgnoreCase);
+        Assert.Throws<AuthenticationException>(() => ProcessManager.Connect(manager.Address, []));
+        // The manager still serves a client with the right key.
+        using ProcessManager right = ProcessManager.Connect(manager.Address, manager.AuthKey);
+        Assert.Equal(0, right.CreateDictionary().Count);
+    }
+
+    [Fact]
+    public void A_killed_manager_makes_every_proxy_call_fail_at_once()
+    {
+        using ProcessManager manager = new ProcessManager().Start();
+        ManagedDictionary d = manager.CreateDictionary();
+        ManagedLock lk = manager.CreateLock();
+        lk.Acquire();
+        ManagedQueue q = manager.CreateQueue();
+        Task<object?> waiting = Task.Run(q.Get);
+        Thread.Sleep(100);
+        using (Process server = Process.GetProcessById(manager.ServerPid!.Value))
+        {
+            server.Kill();
+            server.WaitForExit();
+        }
+        Stopwatch watch = Stopwatch.StartNew();
+        ManagerConnectionException gone = Assert.Throws<ManagerConnectionException>(() => d["k"] = 1);
+        Assert.Contains("manager", gone.Message, StringComparison.Ordinal);
+        Assert.Throws<ManagerConnectionException>(() => d.Count);
+        Assert.Throws<ManagerConnectionException>(lk.Release);
+        Assert.ThrowsAny<ManagerConnectionException>(() => waiting.GetAwaiter().GetResult());
+        Assert.True(watch.Elapsed < TimeSpan.FromSeconds(10), $"failing took {watch.Elapsed}");
+    }
+
+    [Fact]
+    public void Missing_keys_bad_indexes_missing_methods_and_wrong_types_throw_what_local_collections_throw()
+    {
+        using ProcessManager manager = new ProcessManager().Start();
+        ManagedDictionary d = manager.CreateDictionary();
+        Assert.Throws<KeyNotFoundException>(() => d["absent"]);
+        ManagedList l = manager.CreateList();
+        l.Add(1);
+        Assert.Throws<ArgumentOutOfRangeException>(() => l[5]);
+        Assert.Throws<ArgumentOutOfRangeException>(() => l.RemoveAt(-1));
+        d["s"] = "text";
+        Assert.Throws<InvalidCastException>(() => d.Get<DateTime>("s"));
+        Assert.Throws<InvalidCastException>(() => d.Increment("s"));
+        // A method the object does not have: InvalidOperationException, as for a registered type.
+        using ProcessManager custom = new ProcessManager().Register<Counter>("Counter").Start();
+        ManagedObject c = custom.Create("Counter");
+        Assert.Throws<InvalidOperationException>(() => c.Invoke("NoSuchMethod"));
+        Assert.Throws<ArgumentException>(() => c.Invoke("Increment", "not a number"));
+        Assert.Throws<ArgumentException>(() => custom.Create("Counter", "bad ctor arg"));
+    }
+
+    private static void IncrementUnderLock(ManagedDictionary d, ManagedLock lk, int times)
+    {
+        for (int i = 0; i < times; i++)
+        {
+            using (lk.Hold())
+            {
+                d["k"] = (int)d["k"]! + 1;
+            }
+        }
+    }
+
+    [Fact]
+    public void Ten_processes_incrementing_under_a_managed_lock_count_exactly()
+    {
+        using ProcessManager manager = new ProcessManager().Start();
+        ManagedDictionary d = manager.CreateDictionary();
+        ManagedLock lk = manager.CreateLock();
+        d["k"] = 0;
+        List<ChildProcess> children = [];
+        try
+        {
+            for (int i = 0; i < 10; i++)
+            {
+                children.Add(ChildProcess.Create(IncrementUnderLock, d, lk, 1000).Start());
+            }
+            foreach (ChildProcess child in children)
+            {
+                Assert.True(child.Join(TimeSpan.FromSeconds(120)));
+                Assert.Equal(0, child.ExitCode);
+            }
+        }
+        finally
+        {
+            foreach (ChildProcess child in children)
+            {
+                child.Dispose();
+            }
+        }
+        Assert.Equal(10_000, d["k"]);
+    }
+
+    private static Socket Authenticated(ProcessManager manager)
+    {
+        Socket s = new(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+        s.Connect(new UnixDomainSocketEndPoint(manager.Address));
+        byte[] challenge = ReadFrame(s);
+        SendFrame(s, HMACSHA256.HashData(manager.AuthKey, challenge));
+        Assert.Equal("#WELCOME"u8.ToArray(), ReadFrame(s));
+        return s;
+    }
+
+    private static byte[] ReadFrame(Socket s)
+    {
+        byte[] header = new byte[4];
+        s.ReceiveTimeout = 10_000;
+        int got = 0;
+        while (got < 4)
+        {
+            int n = s.Receive(header, got, 4 - got, SocketFlags.None);
+            if (n == 0)
+            {
+                throw new EndOfStreamException();
+            }
+            got += n;
+        }
+        byte[] payload = new byte[BinaryPrimitives.ReadInt32LittleEndian(header)];
+        got = 0;
+        while (got < payload.Length)
+        {
+            got += s.Receive(payload, got, payload.Length - got, SocketFlags.None);
+        }
+        return payload;
+    }
+
+    private static void SendFrame(Socket s, byte[] payload)
+    {
+        byte[] header = new byte[4];
+        BinaryPrimitives.WriteInt32LittleEndian(header, payload.Length);
+        s.Send(header);
+        s.Send(payload);
+    }
+
+    private static bool ClosedByServer(Socket s)
+    {
+        s.ReceiveTimeout = 10_000;
+        try
+        {
+            return s.Receive(new byte[16]) == 0;
+        }
+        catch (SocketException e)
+        {
+            return e.SocketErrorCode == SocketError.ConnectionReset;
+        }
+    }
+
+    [Fact]
+    public void Malformed_and_oversized_frames_drop_that_client_and_the_server_keeps_serving()
+    {
+        using ProcessManager manager = new ProcessManager().Start();
+        ManagedDictionary d = manager.CreateDictionary();
+        d["alive"] = true;
+
+        using (Socket garbage = Authenticated(manager))
+        {
+            SendFrame(garbage, [0xC1, 0xC1, 0xC1]); // 0xC1 is never valid MessagePack
+            Assert.True(ClosedByServer(garbage));
+        }
+        using (Socket wrongShape = Authenticated(manager))
+        {
+            SendFrame(wrongShape, PlexusSerializer.Serialize<object?>("not a request"));
+            Assert.True(ClosedByServer(wrongShape));
+        }
+        using (Socket huge = Authenticated(manager))
+        {
+            byte[] header = new byte[4];
+            BinaryPrimitives.WriteInt32LittleEndian(header, int.MaxValue);
+            huge.Send(header);
+            Assert.True(ClosedByServer(huge));
+        }
+        using (Socket unauthenticated = new(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified))
+        {
+            unauthenticated.Connect(new UnixDomainSocketEndPoint(manager.Address));
+            ReadFrame(unauthenticated);
+            SendFrame(unauthenticated, new byte[32]);
+            Assert.Equal("#FAILURE"u8.ToArray(), ReadFrame(unauthenticated));
+            Assert.True(ClosedByServer(unauthenticated));
+        }
+        Assert.Equal(true, d["alive"]);
+        using ProcessManager other = ProcessManager.Connect(manager.Address, manager.AuthKey);
+        Assert.Equal(1, other.CreateList(["x"]).Count);
+    }
+
+    [Fact]
+    public void The_socket_directory_is_owner_only()
+    {
+        using ProcessManager manager = new ProcessManager().Start();
+        UnixFileMode mode = File.GetUnixFileMode(Path.GetDirectoryName(manager.Address)!);
+        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute, mode);
+    }
+}
