@@ -7,6 +7,7 @@ namespace Plexus.Bench;
 /// <summary>
 /// Select calls per second with N registered idle sockets and 10 active ones, per backend:
 /// epoll's cost follows the ready sockets, select's and poll's the registered ones.
+/// N = 900 is the largest size select can hold here (descriptors must stay below FD_SETSIZE = 1024).
 /// Run: <c>dotnet run -c Release --project bench/Plexus.Bench -- selectorscale [seconds]</c>.
 /// </summary>
 public static class SelectorScaleBench
@@ -14,7 +15,7 @@ public static class SelectorScaleBench
     public static int Run(string[] args)
     {
         double seconds = args.Length > 0 ? double.Parse(args[0], System.Globalization.CultureInfo.InvariantCulture) : 1.0;
-        int[] sizes = [100, 1_000, 10_000];
+        int[] sizes = [100, 900, 1_000, 10_000];
         FileDescriptorLimit.Raise(sizes.Max() + 256);
         Console.WriteLine($"select() calls/s, N registered sockets, 10 readable, {seconds:0.#} s per cell (fd limit {FileDescriptorLimit.Soft})");
         Console.WriteLine($"{"backend",-8} {"N",7} {"calls/s",12} {"us/call",9} {"ready",6}");
