@@ -27,9 +27,12 @@ public static class CoroutineEchoBench
         DotNet(connections, 0.5);
         var (plexus, plexusCpu) = Measure(() => Plexus(connections, seconds));
         var (dotnet, dotnetCpu) = Measure(() => DotNet(connections, seconds));
+        var (single, singleCpu) = Measure(() => PlexusOneLoop(connections, seconds));
         Console.WriteLine($"plexus loop (2 loop threads):   {plexus,12:N0} round trips/s  {plexusCpu,12:N0} round trips per CPU-second");
+        Console.WriteLine($"plexus, server+clients 1 loop:  {single,12:N0} round trips/s  {singleCpu,12:N0} round trips per CPU-second");
         Console.WriteLine($".NET async sockets (pool):      {dotnet,12:N0} round trips/s  {dotnetCpu,12:N0} round trips per CPU-second");
-        Console.WriteLine($"ratio plexus / .NET: {plexus / dotnet:F2}x throughput, {plexusCpu / dotnetCpu:F2}x per CPU-second");
+        Console.WriteLine($"ratio plexus (2 loops) / .NET: {plexus / dotnet:F2}x throughput, {plexusCpu / dotnetCpu:F2}x per CPU-second");
+        Console.WriteLine($"ratio plexus (1 loop) / .NET:  {single / dotnet:F2}x throughput, {singleCpu / dotnetCpu:F2}x per CPU-second");
         return 0;
     }
 
@@ -116,6 +119,64 @@ public static class CoroutineEchoBench
             });
         }
         serverThread.Join();
+        return (roundTrips, elapsed);
+    }
+
+    /// <summary>Server and clients as coroutines on one loop thread: no cross-thread wake-ups at all.</summary>
+    private static (long RoundTrips, double Seconds) PlexusOneLoop(int connections, double seconds)
+    {
+        using LoopSocket listener = LoopSocket.Listen(new IPEndPoint(IPAddress.Loopback, 0));
+        IPEndPoint endPoint = listener.LocalEndPoint;
+        long roundTrips = 0;
+        double elapsed = 0;
+        using var loop = new EventLoop();
+        loop.RunUntilComplete(async () =>
+        {
+            var handlers = new List<Task>();
+            async Task ServeAsync()
+            {
+                for (int i = 0; i < connections; i++)
+                {
+                    LoopSocket conn = await loop.AcceptAsync(listener);
+                    conn.NoDelay = true;
+                    handlers.Add(EchoAsync(loop, conn));
+                }
+            }
+            Task server = ServeAsync();
+            var sockets = new LoopSocket[connections];
+            for (int i = 0; i < connections; i++)
+            {
+                sockets[i] = LoopSocket.CreateTcp();
+                sockets[i].NoDelay = true;
+                await loop.ConnectAsync(sockets[i], endPoint);
+            }
+            await server;
+            var watch = Stopwatch.StartNew();
+            long deadline = Stopwatch.GetTimestamp() + (long)(seconds * Stopwatch.Frequency);
+            async Task ClientAsync(LoopSocket s)
+            {
+                byte[] message = new byte[MessageSize];
+                byte[] back = new byte[MessageSize];
+                while (Stopwatch.GetTimestamp() < deadline)
+                {
+                    await loop.SendAllAsync(s, message);
+                    int got = 0;
+                    while (got < MessageSize)
+                    {
+                        got += await loop.ReceiveAsync(s, back.AsMemory(got));
+                    }
+                    roundTrips++;
+                }
+                s.ShutdownSend();
+            }
+            await Task.WhenAll(sockets.Select(ClientAsync));
+            elapsed = watch.Elapsed.TotalSeconds;
+            await Task.WhenAll(handlers);
+            foreach (LoopSocket s in sockets)
+            {
+                s.Dispose();
+            }
+        });
         return (roundTrips, elapsed);
     }
 
