@@ -298,6 +298,16 @@ public sealed class EventLoopTests
     }
 
     [Fact]
+    public void RunUntilComplete_refuses_to_return_a_task_that_is_not_done()
+    {
+        using var loop = new EventLoop();
+        var never = new TaskCompletionSource();
+        loop.CallLater(TimeSpan.FromMilliseconds(10), loop.Stop);
+        var e = Assert.Throws<InvalidOperationException>(() => loop.RunUntilComplete(never.Task));
+        Assert.Contains("stopped before the task", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Sleep_waits_at_least_its_delay()
     {
         using var loop = new EventLoop();
