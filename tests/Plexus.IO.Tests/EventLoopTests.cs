@@ -144,6 +144,29 @@ public sealed class EventLoopTests
     }
 
     [Fact]
+    public void SynchronizationContext_Send_and_Post_from_another_thread_run_on_the_loop()
+    {
+        using var loop = new EventLoop();
+        int loopThread = Environment.CurrentManagedThreadId;
+        var ranOn = new List<int>();
+        var other = new Thread(() =>
+        {
+            SynchronizationContext context = loop;
+            context.Send(_ => ranOn.Add(Environment.CurrentManagedThreadId), null);
+            context.Post(_ =>
+            {
+                ranOn.Add(Environment.CurrentManagedThreadId);
+                loop.Stop();
+            }, null);
+        });
+        loop.CallSoon(other.Start);
+        Guard(loop);
+        loop.RunForever();
+        other.Join();
+        Assert.Equal(new[] { loopThread, loopThread }, ranOn);
+    }
+
+    [Fact]
     public void Stop_from_another_thread_stops_the_loop()
     {
         using var loop = new EventLoop();
