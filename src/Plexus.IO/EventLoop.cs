@@ -263,10 +263,9 @@ public sealed partial class EventLoop : SynchronizationContext, IDisposable
         var done = new TaskCompletionSource<T>(TaskCreationOptions.RunContinuationsAsynchronously);
         CallSoonThreadSafe(static s =>
         {
-            var (loop, f, tcs) = ((EventLoop, Func<Task<T>>, TaskCompletionSource<T>))s!;
-            _ = loop;
+            var (f, tcs) = ((Func<Task<T>>, TaskCompletionSource<T>))s!;
             Forward(f, tcs);
-        }, (this, coroutine, done));
+        }, (coroutine, done));
         return done.Task;
     }
 
