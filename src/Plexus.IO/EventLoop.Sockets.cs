@@ -24,6 +24,13 @@ public sealed partial class EventLoop
     {
         SocketOperation op = BeginRead(socket, nameof(ReceiveAsync));
         op.StartReceive(buffer);
+        // When read interest is still registered on a level-triggered selector, the selector will
+        // report any data already there, so the speculative recv (usually EAGAIN in a
+        // request/response exchange) is skipped: one system call fewer per message.
+        if (socket.ReadWatched && _levelTriggered)
+        {
+            return new ValueTask<int>(op, op.Version);
+        }
         return new ValueTask<int>(op.TryComplete() ? op : WaitRead(socket, op), op.Version);
     }
 

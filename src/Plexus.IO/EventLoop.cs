@@ -26,6 +26,7 @@ public sealed partial class EventLoop : SynchronizationContext, IDisposable
     private static readonly Action<object?> s_onWake = static s => ((EventLoop)s!).OnWake();
 
     private readonly Selector _selector;
+    private readonly bool _levelTriggered;
     private readonly SafeFd _wakeFd;
     private readonly Queue<ReadyItem> _ready = new(256);
     private readonly Queue<ReadyItem> _incoming = new();
@@ -45,6 +46,7 @@ public sealed partial class EventLoop : SynchronizationContext, IDisposable
     {
         ArgumentNullException.ThrowIfNull(selector);
         _selector = selector;
+        _levelTriggered = selector is not EpollSelector { Trigger: not EpollTrigger.Level };
         _threadId = Environment.CurrentManagedThreadId;
         _wakeFd = new SafeFd(LibC.Check(LibC.eventfd(0, LibC.EFD_CLOEXEC | LibC.EFD_NONBLOCK), "eventfd"));
         _selector.Register(_wakeFd, SelectorEvents.Read, new FdWatch { Reader = s_onWake, ReaderState = this });
@@ -261,10 +263,9 @@ public sealed partial class EventLoop : SynchronizationContext, IDisposable
         var done = new TaskCompletionSource<T>(TaskCreationOptions.RunContinuationsAsynchronously);
         CallSoonThreadSafe(static s =>
         {
-            var (loop, f, tcs) = ((EventLoop, Func<Task<T>>, TaskCompletionSource<T>))s!;
-            _ = loop;
+            var (f, tcs) = ((Func<Task<T>>, TaskCompletionSource<T>))s!;
             Forward(f, tcs);
-        }, (this, coroutine, done));
+        }, (coroutine, done));
         return done.Task;
     }
 

@@ -58,7 +58,6 @@ internal sealed unsafe class SocketOperation : IValueTaskSource<int>, IValueTask
     {
         Begin(OpKind.Connect);
         LibC.SockAddrIn addr = LoopSocket.ToSockAddr(endPoint);
-        while (true)
         {
             if (LibC.connect(_socket.Fd, &addr, sizeof(LibC.SockAddrIn)) == 0)
             {
@@ -66,11 +65,9 @@ internal sealed unsafe class SocketOperation : IValueTaskSource<int>, IValueTask
                 return true;
             }
             int errno = Marshal.GetLastPInvokeError();
-            if (errno == Errnos.EINTR)
-            {
-                continue;
-            }
-            if (errno is Errnos.EINPROGRESS or Errnos.EAGAIN)
+            // An interrupted connect goes on in the background (calling it again would say EALREADY),
+            // so EINTR waits for writability like EINPROGRESS.
+            if (errno is Errnos.EINPROGRESS or Errnos.EAGAIN or Errnos.EINTR)
             {
                 return false;
             }

@@ -51,10 +51,19 @@ public sealed class CoroutineTests
         }
     }
 
-    [Fact]
-    public void Echo_round_trip_and_end_of_stream()
+    public static TheoryData<string> Backends => new() { "select", "poll", "epoll", "epoll-edge" };
+
+    [Theory]
+    [MemberData(nameof(Backends))]
+    public void Echo_round_trip_and_end_of_stream_on_every_backend(string backend)
     {
-        using var loop = new EventLoop();
+        using var loop = new EventLoop(backend switch
+        {
+            "select" => new Selectors.SelectSelector(),
+            "poll" => new Selectors.PollSelector(),
+            "epoll-edge" => new Selectors.EpollSelector(Selectors.EpollTrigger.Edge),
+            _ => new Selectors.EpollSelector(),
+        });
         using LoopSocket listener = LoopSocket.Listen(Any);
         Guard(loop);
         loop.RunUntilComplete(async () =>

@@ -144,6 +144,29 @@ public sealed class EventLoopTests
     }
 
     [Fact]
+    public void SynchronizationContext_Send_and_Post_from_another_thread_run_on_the_loop()
+    {
+        using var loop = new EventLoop();
+        int loopThread = Environment.CurrentManagedThreadId;
+        var ranOn = new List<int>();
+        var other = new Thread(() =>
+        {
+            SynchronizationContext context = loop;
+            context.Send(_ => ranOn.Add(Environment.CurrentManagedThreadId), null);
+            context.Post(_ =>
+            {
+                ranOn.Add(Environment.CurrentManagedThreadId);
+                loop.Stop();
+            }, null);
+        });
+        loop.CallSoon(other.Start);
+        Guard(loop);
+        loop.RunForever();
+        other.Join();
+        Assert.Equal(new[] { loopThread, loopThread }, ranOn);
+    }
+
+    [Fact]
     public void Stop_from_another_thread_stops_the_loop()
     {
         using var loop = new EventLoop();
@@ -295,6 +318,16 @@ public sealed class EventLoopTests
         Assert.Equal("inside", e.Message);
         Assert.Equal(7, loop.RunUntilComplete(Task.FromResult(7)));
         loop.RunUntilComplete(new ValueTask(Task.Delay(5)));
+    }
+
+    [Fact]
+    public void RunUntilComplete_refuses_to_return_a_task_that_is_not_done()
+    {
+        using var loop = new EventLoop();
+        var never = new TaskCompletionSource();
+        loop.CallLater(TimeSpan.FromMilliseconds(10), loop.Stop);
+        var e = Assert.Throws<InvalidOperationException>(() => loop.RunUntilComplete(never.Task));
+        Assert.Contains("stopped before the task", e.Message, StringComparison.Ordinal);
     }
 
     [Fact]
