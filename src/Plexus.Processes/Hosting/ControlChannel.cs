@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using System.Net.Sockets;
 using System.Runtime.InteropServices;
 using Plexus.Native;
 using System.Buffers;
@@ -18,7 +19,17 @@ internal sealed class ControlChannel : IDisposable
     private readonly SafeHandle _handle;
     private readonly object _sendLock = new();
 
+    // The Socket an accepted channel came from: a Socket's finalizer closes its descriptor, so it must live as
+    // long as the channel (an early close reads as EOF in the child, which then kills itself).
+    private readonly Socket? _owner;
+
     public ControlChannel(SafeHandle handle) => _handle = handle;
+
+    public ControlChannel(Socket accepted)
+    {
+        _owner = accepted;
+        _handle = accepted.SafeHandle;
+    }
 
     public int Fd => (int)_handle.DangerousGetHandle();
 
@@ -82,7 +93,11 @@ internal sealed class ControlChannel : IDisposable
         return true;
     }
 
-    public void Dispose() => _handle.Dispose();
+    public void Dispose()
+    {
+        _handle.Dispose();
+        _owner?.Dispose();
+    }
 }
 
 /// <summary>

@@ -112,6 +112,9 @@ internal static class HostSpawner
     private static int _starting;
     private static readonly TimeSpan RefillDelay = TimeSpan.FromMilliseconds(50);
 
+    // Long enough for a child on a machine loaded far past its cores; a peer that never says hello is dropped.
+    private static readonly TimeSpan HelloTimeout = TimeSpan.FromSeconds(60);
+
     private static void Refill()
     {
         while (Idle.Count + Volatile.Read(ref _starting) < WarmTarget)
@@ -185,17 +188,26 @@ internal static class HostSpawner
             {
                 return;
             }
-            // Inline, not on the thread pool: a pool starved by threads blocked in Join would delay every start.
-            Greet(client);
+            // A child sends its hello right after connecting, so it is usually here already: greet inline (not on
+            // the thread pool, which threads blocked in Join may starve). A child slowed by a loaded machine gets a
+            // thread of its own, so it neither delays the others nor is dropped for being late.
+            if (client.Poll(0, SelectMode.SelectRead))
+            {
+                Greet(client);
+            }
+            else
+            {
+                new Thread(() => Greet(client)) { IsBackground = true, Name = "plexus-control-greet" }.Start();
+            }
         }
     }
 
     private static void Greet(Socket client)
     {
-        var channel = new ControlChannel(client.SafeHandle);
+        var channel = new ControlChannel(client);
         try
         {
-            client.ReceiveTimeout = 2_000;
+            client.ReceiveTimeout = (int)HelloTimeout.TotalMilliseconds;
             byte[]? frame = channel.Receive([]);
             client.ReceiveTimeout = 0;
             HelloMessage? hello = frame is null ? null : HelloMessage.Read(frame);
