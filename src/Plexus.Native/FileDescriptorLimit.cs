@@ -27,7 +27,8 @@ public static class FileDescriptorLimit
     /// Raises the soft limit to at least <paramref name="needed"/> (never lowers it) and returns the
     /// new soft limit.
     /// </summary>
-    /// <exception cref="InvalidOperationException">The hard limit is below <paramref name="needed"/>.</exception>
+    /// <remarks>A privileged process (root, <c>CAP_SYS_RESOURCE</c>) raises the hard limit as well when it must.</remarks>
+    /// <exception cref="InvalidOperationException">The hard limit is below <paramref name="needed"/> and this process may not raise it.</exception>
     public static long Raise(int needed)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(needed);
@@ -36,16 +37,23 @@ public static class FileDescriptorLimit
         {
             return ToLong(limit.Current);
         }
-        if (limit.Maximum < (ulong)needed)
-        {
-            throw new InvalidOperationException(
-                $"need {needed} descriptors but the hard limit is {limit.Maximum}; raise it with `ulimit -Hn {needed}` " +
-                "(as root) or a nofile line in /etc/security/limits.conf, then start this process again");
-        }
+        ulong hard = limit.Maximum;
         limit.Current = (ulong)needed;
+        limit.Maximum = Math.Max(hard, (ulong)needed);
         unsafe
         {
-            LibC.Check(LibC.setrlimit(LibC.RLIMIT_NOFILE, &limit), "setrlimit(RLIMIT_NOFILE)", needed.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            // Raising the hard limit too works for a privileged process (root, CAP_SYS_RESOURCE) and fails with EPERM otherwise.
+            if (LibC.setrlimit(LibC.RLIMIT_NOFILE, &limit) < 0)
+            {
+                if (hard < (ulong)needed)
+                {
+                    throw new InvalidOperationException(
+                        $"need {needed} descriptors but the hard limit is {hard}; raise it with `ulimit -Hn {needed}` " +
+                        "(as root; above the kernel's fs.nr_open raise that sysctl first) or a nofile line in /etc/security/limits.conf, " +
+                        "then start this process again");
+                }
+                LibC.Check(-1, "setrlimit(RLIMIT_NOFILE)", needed.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            }
         }
         return needed;
     }

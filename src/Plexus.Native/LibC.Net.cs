@@ -30,9 +30,11 @@ internal static unsafe partial class LibC
     internal const int SO_SNDBUF = 7;
     internal const int SO_RCVBUF = 8;
     internal const int SO_LINGER = 13;
+    internal const int SO_REUSEPORT = 15;
     internal const int IPPROTO_TCP = 6;
     internal const int TCP_NODELAY = 1;
     internal const int SHUT_WR = 1;
+    internal const int SHUT_RDWR = 2;
 
     [LibraryImport(Lib, SetLastError = true)]
     internal static partial int bind(int fd, void* addr, int addrlen);

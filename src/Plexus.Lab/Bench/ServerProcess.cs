@@ -1,3 +1,4 @@
+using Plexus.Native;
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Globalization;
@@ -104,7 +105,7 @@ internal sealed class ServerProcess : IDisposable
         {
             return;
         }
-        Sys.Kill(_process.Id, 15);
+        LibC.kill(_process.Id, 15);
         if (!_process.WaitForExit(TimeSpan.FromSeconds(15)))
         {
             _process.Kill(entireProcessTree: true);

@@ -1,3 +1,4 @@
+using Plexus.Native;
 using System.Diagnostics;
 using HdrHistogram;
 using Plexus.Lab.Native;
@@ -119,7 +120,7 @@ internal static class LoadClient
             int phases = 0;
             try
             {
-                _epfd = Sys.Check(Sys.EpollCreate1(0x80000), "epoll_create1");
+                _epfd = Sys.Check(LibC.epoll_create1(0x80000), "epoll_create1");
                 ConnectAll();
                 shared.Phase.SignalAndWait();
                 phases++;
@@ -149,20 +150,20 @@ internal static class LoadClient
             {
                 if (_conns[i].State != 0)
                 {
-                    Sys.Close(_conns[i].Fd);
+                    LibC.close(_conns[i].Fd);
                     _conns[i].State = 0;
                 }
             }
             if (_epfd >= 0)
             {
-                Sys.Close(_epfd);
+                LibC.close(_epfd);
             }
         }
 
         private void ConnectAll()
         {
-            Sys.SockAddrIn address = Sys.Address(options.Host, options.Port);
-            Sys.EpollEvent* events = stackalloc Sys.EpollEvent[256];
+            LibC.SockAddrIn address = Sys.Address(options.Host, options.Port);
+            LibC.EpollEvent* events = stackalloc LibC.EpollEvent[256];
             for (int from = 0; from < count; from += batch)
             {
                 int to = Math.Min(count, from + batch);
@@ -171,23 +172,23 @@ internal static class LoadClient
                 {
                     ref Conn c = ref _conns[i];
                     c.Id = firstId + i;
-                    c.Fd = Sys.Check(Sys.Socket(Sys.AF_INET, Sys.SOCK_STREAM | Sys.SOCK_NONBLOCK | Sys.SOCK_CLOEXEC, 0), "socket");
+                    c.Fd = Sys.Check(LibC.socket(LibC.AF_INET, LibC.SOCK_STREAM | LibC.SOCK_NONBLOCK | LibC.SOCK_CLOEXEC, 0), "socket");
                     c.State = 1;
-                    Sys.SetIntOption(c.Fd, Sys.IPPROTO_TCP, Sys.TCP_NODELAY, 1, "setsockopt(TCP_NODELAY)");
-                    if (Sys.Connect(c.Fd, &address, (uint)sizeof(Sys.SockAddrIn)) < 0 && Sys.Errno != Sys.EINPROGRESS)
+                    Sys.SetIntOption(c.Fd, LibC.IPPROTO_TCP, LibC.TCP_NODELAY, 1, "setsockopt(TCP_NODELAY)");
+                    if (LibC.connect(c.Fd, &address, sizeof(LibC.SockAddrIn)) < 0 && Sys.Errno != Errnos.EINPROGRESS)
                     {
                         Fail(ref c, Sys.Errno);
                         continue;
                     }
-                    Sys.EpollEvent ev = new() { Events = Sys.EPOLLOUT, Data = (ulong)i };
-                    Sys.Check(Sys.EpollCtl(_epfd, Sys.EPOLL_CTL_ADD, c.Fd, &ev), "epoll_ctl(ADD)");
+                    LibC.EpollEvent ev = new() { Events = LibC.EPOLLOUT, Data = (ulong)i };
+                    Sys.Check(LibC.epoll_ctl(_epfd, LibC.EPOLL_CTL_ADD, c.Fd, &ev), "epoll_ctl(ADD)");
                     pending++;
                 }
                 long deadline = Stopwatch.GetTimestamp() + _timeoutTicks;
                 while (pending > 0)
                 {
                     int wait = (int)Math.Max(0, (deadline - Stopwatch.GetTimestamp()) * 1000 / Stopwatch.Frequency);
-                    int n = Sys.EpollWait(_epfd, events, 256, Math.Min(wait, 100));
+                    int n = LibC.epoll_wait(_epfd, events, 256, Math.Min(wait, 100));
                     for (int e = 0; e < n; e++)
                     {
                         int index = (int)events[e].Data;
@@ -210,8 +211,8 @@ internal static class LoadClient
                         _active++;
                         _connected++;
                         Interlocked.Increment(ref progress.Connected);
-                        Sys.EpollEvent ev = new() { Events = Sys.EPOLLIN, Data = events[e].Data };
-                        Sys.Check(Sys.EpollCtl(_epfd, Sys.EPOLL_CTL_MOD, c.Fd, &ev), "epoll_ctl(MOD)");
+                        LibC.EpollEvent ev = new() { Events = LibC.EPOLLIN, Data = events[e].Data };
+                        Sys.Check(LibC.epoll_ctl(_epfd, LibC.EPOLL_CTL_MOD, c.Fd, &ev), "epoll_ctl(MOD)");
                         if (options.Duration is null)
                         {
                             c.State = 2;
@@ -235,7 +236,7 @@ internal static class LoadClient
                         {
                             if (_conns[i].State is 1 or 3)
                             {
-                                Fail(ref _conns[i], Sys.ETIMEDOUT);
+                                Fail(ref _conns[i], Errnos.ETIMEDOUT);
                             }
                         }
                         break;
@@ -246,7 +247,7 @@ internal static class LoadClient
 
         private void PingPong()
         {
-            Sys.EpollEvent* events = stackalloc Sys.EpollEvent[512];
+            LibC.EpollEvent* events = stackalloc LibC.EpollEvent[512];
             long lastProgress = Stopwatch.GetTimestamp();
             long end = Volatile.Read(ref shared.EndTimestamp);
             int started = 0;
@@ -265,7 +266,7 @@ internal static class LoadClient
                         }
                         else if (_conns[started].State == 3)
                         {
-                            Fail(ref _conns[started], Sys.ETIMEDOUT); // its warm-up echo never came back
+                            Fail(ref _conns[started], Errnos.ETIMEDOUT); // its warm-up echo never came back
                         }
                     }
                 }
@@ -278,7 +279,7 @@ internal static class LoadClient
                     {
                         if (_conns[i].State == 2 && now - _conns[i].SentAt > _timeoutTicks)
                         {
-                            Fail(ref _conns[i], Sys.ETIMEDOUT);
+                            Fail(ref _conns[i], Errnos.ETIMEDOUT);
                         }
                     }
                     break;
@@ -289,12 +290,12 @@ internal static class LoadClient
                     {
                         if (_conns[i].State == 2)
                         {
-                            Fail(ref _conns[i], Sys.ETIMEDOUT);
+                            Fail(ref _conns[i], Errnos.ETIMEDOUT);
                         }
                     }
                     break;
                 }
-                int n = Sys.EpollWait(_epfd, events, 512, started < _conns.Length ? 0 : 50);
+                int n = LibC.epoll_wait(_epfd, events, 512, started < _conns.Length ? 0 : 50);
                 long before = _roundTrips;
                 for (int e = 0; e < n; e++)
                 {
@@ -316,11 +317,11 @@ internal static class LoadClient
         private void Progress(ref Conn c, int index, uint events)
         {
             int state = c.State;
-            if (c.WantWrite && (events & Sys.EPOLLOUT) != 0)
+            if (c.WantWrite && (events & LibC.EPOLLOUT) != 0)
             {
                 WriteRest(ref c, index);
             }
-            if (c.State == state && (events & (Sys.EPOLLIN | Sys.EPOLLERR | Sys.EPOLLHUP)) != 0)
+            if (c.State == state && (events & (LibC.EPOLLIN | LibC.EPOLLERR | LibC.EPOLLHUP)) != 0)
             {
                 ReadReply(ref c, index);
             }
@@ -349,12 +350,12 @@ internal static class LoadClient
             nint n;
             fixed (byte* p = _buffer)
             {
-                n = Sys.Write(c.Fd, p, length);
+                n = LibC.write(c.Fd, p, length);
             }
             if (n < 0)
             {
                 int errno = Sys.Errno;
-                if (errno != Sys.EAGAIN)
+                if (errno != Errnos.EAGAIN)
                 {
                     Fail(ref c, errno);
                     return;
@@ -366,8 +367,8 @@ internal static class LoadClient
             if (want != c.WantWrite)
             {
                 c.WantWrite = want;
-                Sys.EpollEvent ev = new() { Events = Sys.EPOLLIN | (want ? Sys.EPOLLOUT : 0), Data = (ulong)index };
-                Sys.EpollCtl(_epfd, Sys.EPOLL_CTL_MOD, c.Fd, &ev);
+                LibC.EpollEvent ev = new() { Events = LibC.EPOLLIN | (want ? LibC.EPOLLOUT : 0), Data = (ulong)index };
+                LibC.epoll_ctl(_epfd, LibC.EPOLL_CTL_MOD, c.Fd, &ev);
             }
         }
 
@@ -377,12 +378,12 @@ internal static class LoadClient
             fixed (byte* p = _buffer)
             {
                 // Never read past this message: the server must not send more than it was sent.
-                n = Sys.Read(c.Fd, p, c.Length - c.Received);
+                n = LibC.read(c.Fd, p, c.Length - c.Received);
             }
             if (n <= 0)
             {
-                int errno = n == 0 ? Sys.ECONNRESET : Sys.Errno;
-                if (errno != Sys.EAGAIN && errno != Sys.EINTR)
+                int errno = n == 0 ? Errnos.ECONNRESET : Sys.Errno;
+                if (errno != Errnos.EAGAIN && errno != Errnos.EINTR)
                 {
                     Fail(ref c, errno);
                 }
@@ -416,7 +417,7 @@ internal static class LoadClient
             {
                 // Done: close now, as the seed's client does, so a server with a cap (processes) can
                 // take the next connection waiting in its backlog.
-                Sys.Close(c.Fd);
+                LibC.close(c.Fd);
                 c.State = 0;
                 _active--;
                 return;
@@ -429,9 +430,9 @@ internal static class LoadClient
             switch (errno)
             {
                 case -1: _mismatch++; break;
-                case Sys.ECONNREFUSED: _refused++; break;
-                case Sys.ECONNRESET or Sys.EPIPE: _reset++; break;
-                case Sys.ETIMEDOUT: _timeout++; break;
+                case Errnos.ECONNREFUSED: _refused++; break;
+                case Errnos.ECONNRESET or Errnos.EPIPE: _reset++; break;
+                case Errnos.ETIMEDOUT: _timeout++; break;
                 default: _other++; break;
             }
             Interlocked.Increment(ref progress.Errors);
@@ -439,7 +440,7 @@ internal static class LoadClient
             {
                 _active--;
             }
-            Sys.Close(c.Fd);
+            LibC.close(c.Fd);
             c.State = 0;
         }
     }

@@ -1,3 +1,4 @@
+using Plexus.Native;
 using Plexus.Lab.Native;
 
 namespace Plexus.Lab.Models;
@@ -17,17 +18,17 @@ internal static unsafe class Accepting
     {
         while (true)
         {
-            int fd = Sys.Accept4(listener, null, null, Sys.SOCK_CLOEXEC | (nonBlocking ? Sys.SOCK_NONBLOCK : 0));
+            int fd = LibC.accept4(listener, null, null, LibC.SOCK_CLOEXEC | (nonBlocking ? LibC.SOCK_NONBLOCK : 0));
             if (fd >= 0)
             {
                 return fd;
             }
             int errno = Sys.Errno;
-            if (errno == Sys.EINTR)
+            if (errno == Errnos.EINTR)
             {
                 continue;
             }
-            if (errno is Sys.EMFILE or ENFILE)
+            if (errno is Errnos.EMFILE or ENFILE)
             {
                 OutOfDescriptors();
             }

@@ -24,7 +24,7 @@ internal sealed class CoroutinesModel : ServerModel
         }
         catch (SocketException e) when (e.SocketErrorCode == SocketError.AddressAlreadyInUse)
         {
-            throw new LabException($"port {options.Port} on {options.Host} is already in use; stop the other server or pick another --port", Native.Sys.EADDRINUSE);
+            throw new LabException($"port {options.Port} on {options.Host} is already in use; stop the other server or pick another --port", Errnos.EADDRINUSE);
         }
         using (listener)
         using (var loop = new EventLoop())
@@ -49,7 +49,7 @@ internal sealed class CoroutinesModel : ServerModel
             {
                 connection = await loop.AcceptAsync(listener);
             }
-            catch (ErrnoException e) when (e.Errno is Native.Sys.EMFILE or 23)
+            catch (ErrnoException e) when (e.Errno is Errnos.EMFILE or 23)
             {
                 // Out of descriptors: wait on the loop (not on the thread) for closes to free some.
                 Accepting.WarnOutOfDescriptors();

@@ -1,3 +1,4 @@
+using Plexus.Native;
 using Plexus.Lab.Native;
 
 namespace Plexus.Lab.Models;
@@ -28,7 +29,7 @@ internal sealed unsafe class EchoConnection
         {
             while (!HasPending)
             {
-                nint n = Sys.Read(Fd, p, buffer.Length);
+                nint n = LibC.read(Fd, p, buffer.Length);
                 if (n > 0)
                 {
                     stats.AddBytes(n);
@@ -47,7 +48,7 @@ internal sealed unsafe class EchoConnection
                     return false;
                 }
                 int errno = Sys.Errno;
-                return errno == Sys.EAGAIN || errno == Sys.EINTR;
+                return errno == Errnos.EAGAIN || errno == Errnos.EINTR;
             }
         }
         return true;
@@ -61,12 +62,12 @@ internal sealed unsafe class EchoConnection
             nint n;
             fixed (byte* p = &_pending![_pendingStart])
             {
-                n = Sys.Write(Fd, p, _pendingEnd - _pendingStart);
+                n = LibC.write(Fd, p, _pendingEnd - _pendingStart);
             }
             if (n < 0)
             {
                 int errno = Sys.Errno;
-                return errno == Sys.EAGAIN || errno == Sys.EINTR;
+                return errno == Errnos.EAGAIN || errno == Errnos.EINTR;
             }
             _pendingStart += (int)n;
         }
@@ -79,15 +80,15 @@ internal sealed unsafe class EchoConnection
         int sent = 0;
         while (sent < count)
         {
-            nint n = Sys.Write(Fd, data + sent, count - sent);
+            nint n = LibC.write(Fd, data + sent, count - sent);
             if (n < 0)
             {
                 int errno = Sys.Errno;
-                if (errno == Sys.EINTR)
+                if (errno == Errnos.EINTR)
                 {
                     continue;
                 }
-                if (errno != Sys.EAGAIN)
+                if (errno != Errnos.EAGAIN)
                 {
                     return false;
                 }

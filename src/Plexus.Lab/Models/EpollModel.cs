@@ -1,3 +1,4 @@
+using Plexus.Native;
 using Plexus.Lab.Native;
 
 namespace Plexus.Lab.Models;
@@ -21,7 +22,7 @@ internal sealed unsafe class EpollModel(bool edgeTriggered) : ServerModel
         }
         finally
         {
-            Sys.Close(listener);
+            LibC.close(listener);
         }
     }
 
@@ -31,24 +32,24 @@ internal sealed unsafe class EpollModel(bool edgeTriggered) : ServerModel
     /// </summary>
     public static void Serve(int listener, bool edgeTriggered, ServerStats stats, int stopFd, CancellationToken stop)
     {
-        int epfd = Sys.Check(Sys.EpollCreate1(0x80000), "epoll_create1");
+        int epfd = Sys.Check(LibC.epoll_create1(0x80000), "epoll_create1");
         EchoConnection?[] connections = new EchoConnection?[1024];
         byte[] buffer = new byte[64 * 1024];
-        Sys.EpollEvent* events = stackalloc Sys.EpollEvent[MaxEvents];
-        uint connectionEvents = edgeTriggered ? Sys.EPOLLIN | Sys.EPOLLOUT | Sys.EPOLLRDHUP | Sys.EPOLLET : Sys.EPOLLIN;
+        LibC.EpollEvent* events = stackalloc LibC.EpollEvent[MaxEvents];
+        uint connectionEvents = edgeTriggered ? LibC.EPOLLIN | LibC.EPOLLOUT | LibC.EPOLLRDHUP | LibC.EPOLLET : LibC.EPOLLIN;
         try
         {
-            Add(epfd, listener, Sys.EPOLLIN);
+            Add(epfd, listener, LibC.EPOLLIN);
             if (stopFd >= 0)
             {
-                Add(epfd, stopFd, Sys.EPOLLIN);
+                Add(epfd, stopFd, LibC.EPOLLIN);
             }
             while (!stop.IsCancellationRequested)
             {
-                int count = Sys.EpollWait(epfd, events, MaxEvents, 200);
+                int count = LibC.epoll_wait(epfd, events, MaxEvents, 200);
                 if (count < 0)
                 {
-                    if (Sys.Errno == Sys.EINTR)
+                    if (Sys.Errno == Errnos.EINTR)
                     {
                         continue;
                     }
@@ -81,7 +82,7 @@ internal sealed unsafe class EpollModel(bool edgeTriggered) : ServerModel
                         alive = c.OnWritable();
                         if (alive && !c.HasPending)
                         {
-                            Modify(epfd, fd, Sys.EPOLLIN);
+                            Modify(epfd, fd, LibC.EPOLLIN);
                         }
                     }
                     else
@@ -89,13 +90,13 @@ internal sealed unsafe class EpollModel(bool edgeTriggered) : ServerModel
                         alive = c.OnReadable(buffer, stats, drain: false);
                         if (alive && c.HasPending)
                         {
-                            Modify(epfd, fd, Sys.EPOLLOUT);
+                            Modify(epfd, fd, LibC.EPOLLOUT);
                         }
                     }
                     if (!alive)
                     {
                         connections[fd] = null;
-                        Sys.Close(fd); // closing removes it from the epoll set
+                        LibC.close(fd); // closing removes it from the epoll set
                     }
                 }
             }
@@ -106,10 +107,10 @@ internal sealed unsafe class EpollModel(bool edgeTriggered) : ServerModel
             {
                 if (c is not null)
                 {
-                    Sys.Close(c.Fd);
+                    LibC.close(c.Fd);
                 }
             }
-            Sys.Close(epfd);
+            LibC.close(epfd);
         }
     }
 
@@ -134,13 +135,13 @@ internal sealed unsafe class EpollModel(bool edgeTriggered) : ServerModel
 
     private static void Add(int epfd, int fd, uint events)
     {
-        Sys.EpollEvent ev = new() { Events = events, Data = (ulong)fd };
-        Sys.Check(Sys.EpollCtl(epfd, Sys.EPOLL_CTL_ADD, fd, &ev), "epoll_ctl(ADD)");
+        LibC.EpollEvent ev = new() { Events = events, Data = (ulong)fd };
+        Sys.Check(LibC.epoll_ctl(epfd, LibC.EPOLL_CTL_ADD, fd, &ev), "epoll_ctl(ADD)");
     }
 
     private static void Modify(int epfd, int fd, uint events)
     {
-        Sys.EpollEvent ev = new() { Events = events, Data = (ulong)fd };
-        Sys.Check(Sys.EpollCtl(epfd, Sys.EPOLL_CTL_MOD, fd, &ev), "epoll_ctl(MOD)");
+        LibC.EpollEvent ev = new() { Events = events, Data = (ulong)fd };
+        Sys.Check(LibC.epoll_ctl(epfd, LibC.EPOLL_CTL_MOD, fd, &ev), "epoll_ctl(MOD)");
     }
 }

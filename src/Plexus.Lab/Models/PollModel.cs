@@ -1,3 +1,4 @@
+using Plexus.Native;
 using Plexus.Lab.Native;
 
 namespace Plexus.Lab.Models;
@@ -11,28 +12,28 @@ internal sealed unsafe class PollModel : ServerModel
     public override void Run(ServeOptions options, ServerStats stats, Action<string> log, Action ready, CancellationToken stop)
     {
         int listener = Sys.Listen(options.Host, options.Port, reusePort: false);
-        var fds = new List<Sys.PollFd> { new() { Fd = listener, Events = Sys.POLLIN } };
+        var fds = new List<LibC.PollFd> { new() { Fd = listener, Events = LibC.POLLIN } };
         var connections = new List<EchoConnection?> { null };
         byte[] buffer = new byte[64 * 1024];
         try
         {
             ready();
-            Sys.PollFd[] array = new Sys.PollFd[64];
+            LibC.PollFd[] array = new LibC.PollFd[64];
             while (!stop.IsCancellationRequested)
             {
                 if (array.Length < fds.Count)
                 {
-                    array = new Sys.PollFd[fds.Count * 2];
+                    array = new LibC.PollFd[fds.Count * 2];
                 }
                 fds.CopyTo(array);
                 int count;
-                fixed (Sys.PollFd* p = array)
+                fixed (LibC.PollFd* p = array)
                 {
-                    count = Sys.Poll(p, (nuint)fds.Count, 200);
+                    count = LibC.poll(p, (nuint)fds.Count, 200);
                 }
                 if (count < 0)
                 {
-                    if (Sys.Errno == Sys.EINTR)
+                    if (Sys.Errno == Errnos.EINTR)
                     {
                         continue;
                     }
@@ -42,7 +43,7 @@ internal sealed unsafe class PollModel : ServerModel
                 // Walk backwards so swap-removing a closed connection never skips an unvisited slot.
                 for (int i = watched - 1; i >= 1 && count > 0; i--)
                 {
-                    short revents = array[i].Revents;
+                    short revents = array[i].REvents;
                     if (revents == 0)
                     {
                         continue;
@@ -60,7 +61,7 @@ internal sealed unsafe class PollModel : ServerModel
                     }
                     if (!alive)
                     {
-                        Sys.Close(c.Fd);
+                        LibC.close(c.Fd);
                         int last = fds.Count - 1;
                         fds[i] = fds[last];
                         connections[i] = connections[last];
@@ -68,9 +69,9 @@ internal sealed unsafe class PollModel : ServerModel
                         connections.RemoveAt(last);
                         continue;
                     }
-                    fds[i] = new Sys.PollFd { Fd = c.Fd, Events = c.HasPending ? Sys.POLLOUT : Sys.POLLIN };
+                    fds[i] = new LibC.PollFd { Fd = c.Fd, Events = c.HasPending ? LibC.POLLOUT : LibC.POLLIN };
                 }
-                if (array[0].Revents != 0)
+                if (array[0].REvents != 0)
                 {
                     while (true)
                     {
@@ -80,7 +81,7 @@ internal sealed unsafe class PollModel : ServerModel
                             break;
                         }
                         stats.AddConnection();
-                        fds.Add(new Sys.PollFd { Fd = fd, Events = Sys.POLLIN });
+                        fds.Add(new LibC.PollFd { Fd = fd, Events = LibC.POLLIN });
                         connections.Add(new EchoConnection(fd));
                     }
                 }
@@ -90,9 +91,9 @@ internal sealed unsafe class PollModel : ServerModel
         {
             for (int i = 1; i < connections.Count; i++)
             {
-                Sys.Close(connections[i]!.Fd);
+                LibC.close(connections[i]!.Fd);
             }
-            Sys.Close(listener);
+            LibC.close(listener);
         }
     }
 }

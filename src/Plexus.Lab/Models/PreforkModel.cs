@@ -1,3 +1,4 @@
+using Plexus.Native;
 using System.Net;
 using Plexus.Lab.Native;
 using Plexus.Processes;
@@ -51,7 +52,7 @@ internal sealed class PreforkModel : ServerModel
                     throw new LabException($"prefork worker {child.Name}: {answer}");
                 }
             }
-            Sys.Close(reservation);
+            LibC.close(reservation);
             reservation = -1;
             log($"prefork: {workers} worker processes share the port (SO_REUSEPORT), pids {string.Join(", ", children.Select(c => c.Child.Pid))}");
             ready();
@@ -61,7 +62,7 @@ internal sealed class PreforkModel : ServerModel
         {
             if (reservation >= 0)
             {
-                Sys.Close(reservation);
+                LibC.close(reservation);
             }
             foreach ((ChildProcess child, Connection control) in children)
             {
@@ -115,7 +116,7 @@ internal sealed class PreforkModel : ServerModel
             }
             finally
             {
-                Sys.Close(listener);
+                LibC.close(listener);
             }
             try
             {

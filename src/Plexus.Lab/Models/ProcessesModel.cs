@@ -1,3 +1,4 @@
+using Plexus.Native;
 using System.Net.Sockets;
 using Plexus.Lab.Native;
 using Plexus.Processes;
@@ -66,7 +67,7 @@ internal sealed class ProcessesModel : ServerModel
         }
         finally
         {
-            Sys.Close(listener);
+            LibC.close(listener);
             ChildProcess[] running;
             lock (_gate)
             {
@@ -95,8 +96,8 @@ internal sealed class ProcessesModel : ServerModel
 
     private static unsafe bool ListenerReady(int listener)
     {
-        Sys.PollFd pfd = new() { Fd = listener, Events = Sys.POLLIN };
-        return Sys.Poll(&pfd, 1, 200) > 0;
+        LibC.PollFd pfd = new() { Fd = listener, Events = LibC.POLLIN };
+        return LibC.poll(&pfd, 1, 200) > 0;
     }
 
     private async Task ServeConnectionAsync(int fd, ServerStats stats, SemaphoreSlim slots, Action<string> log)

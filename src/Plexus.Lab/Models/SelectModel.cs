@@ -1,3 +1,4 @@
+using Plexus.Native;
 using Plexus.Lab.Native;
 
 namespace Plexus.Lab.Models;
@@ -37,11 +38,11 @@ internal sealed unsafe class SelectModel : ServerModel
                     Set(c.HasPending ? writeSet : readSet, c.Fd);
                     max = Math.Max(max, c.Fd);
                 }
-                Sys.TimeVal timeout = new() { Microseconds = 200_000 };
-                int count = Sys.Select(max + 1, readSet, writeSet, null, &timeout);
+                LibC.TimeVal timeout = new() { Microseconds = 200_000 };
+                int count = LibC.select(max + 1, (LibC.FdSet*)readSet, (LibC.FdSet*)writeSet, null, &timeout);
                 if (count < 0)
                 {
-                    if (Sys.Errno == Sys.EINTR)
+                    if (Sys.Errno == Errnos.EINTR)
                     {
                         continue;
                     }
@@ -70,7 +71,7 @@ internal sealed unsafe class SelectModel : ServerModel
                     count--;
                     if (!alive)
                     {
-                        Sys.Close(c.Fd);
+                        LibC.close(c.Fd);
                         connections[i] = connections[^1];
                         connections.RemoveAt(connections.Count - 1);
                     }
@@ -87,7 +88,7 @@ internal sealed unsafe class SelectModel : ServerModel
                         if (fd >= FdSetSize)
                         {
                             // Writing bit fd of a 1,024-bit fd_set would scribble past it: refuse instead.
-                            Sys.Close(fd);
+                            LibC.close(fd);
                             stats.AddRefused();
                             if (!warned)
                             {
@@ -106,9 +107,9 @@ internal sealed unsafe class SelectModel : ServerModel
         {
             foreach (EchoConnection c in connections)
             {
-                Sys.Close(c.Fd);
+                LibC.close(c.Fd);
             }
-            Sys.Close(listener);
+            LibC.close(listener);
         }
     }
 

@@ -1,3 +1,4 @@
+using Plexus.Native;
 using Plexus.Lab.Native;
 
 namespace Plexus.Lab.Models;
@@ -19,11 +20,11 @@ internal sealed unsafe class ThreadsModel : ServerModel
         try
         {
             ready();
-            Sys.PollFd pfd = new() { Fd = listener, Events = Sys.POLLIN };
+            LibC.PollFd pfd = new() { Fd = listener, Events = LibC.POLLIN };
             while (!stop.IsCancellationRequested)
             {
-                pfd.Revents = 0;
-                if (Sys.Poll(&pfd, 1, 200) <= 0)
+                pfd.REvents = 0;
+                if (LibC.poll(&pfd, 1, 200) <= 0)
                 {
                     continue;
                 }
@@ -47,7 +48,7 @@ internal sealed unsafe class ThreadsModel : ServerModel
                     {
                         // No thread to be had (memory or descriptors ran out): this connection is refused.
                         _open.Remove(fd);
-                        Sys.Close(fd);
+                        LibC.close(fd);
                         if (!_warned)
                         {
                             _warned = true;
@@ -59,13 +60,13 @@ internal sealed unsafe class ThreadsModel : ServerModel
         }
         finally
         {
-            Sys.Close(listener);
+            LibC.close(listener);
             Thread[] threads;
             lock (_gate)
             {
                 foreach (int fd in _open)
                 {
-                    Sys.Shutdown(fd, Sys.SHUT_RDWR); // wakes the thread blocked in read
+                    LibC.shutdown(fd, LibC.SHUT_RDWR); // wakes the thread blocked in read
                 }
                 threads = [.. _threads];
             }
@@ -83,10 +84,10 @@ internal sealed unsafe class ThreadsModel : ServerModel
         {
             while (true)
             {
-                nint n = Sys.Read(fd, buffer, 4096);
+                nint n = LibC.read(fd, buffer, 4096);
                 if (n <= 0)
                 {
-                    if (n < 0 && Sys.Errno == Sys.EINTR)
+                    if (n < 0 && Sys.Errno == Errnos.EINTR)
                     {
                         continue;
                     }
@@ -95,10 +96,10 @@ internal sealed unsafe class ThreadsModel : ServerModel
                 stats.AddBytes(n);
                 for (nint sent = 0; sent < n;)
                 {
-                    nint w = Sys.Write(fd, buffer + sent, n - sent);
+                    nint w = LibC.write(fd, buffer + sent, n - sent);
                     if (w < 0)
                     {
-                        if (Sys.Errno == Sys.EINTR)
+                        if (Sys.Errno == Errnos.EINTR)
                         {
                             continue;
                         }
@@ -113,7 +114,7 @@ internal sealed unsafe class ThreadsModel : ServerModel
             lock (_gate)
             {
                 _open.Remove(fd);
-                Sys.Close(fd);
+                LibC.close(fd);
             }
         }
     }
