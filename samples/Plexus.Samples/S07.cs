@@ -15,8 +15,10 @@ internal static class S07
         Console.WriteLine($"111 {RuntimeHelpers.GetHashCode(q)}");
         using ChildProcess child = ChildProcess.Create(F, q).Start();
         Console.WriteLine($"444 {RuntimeHelpers.GetHashCode(q)}");
-        Console.WriteLine(Show.Py(q.Get()));
+        object? item = q.Get();
+        // The child prints 333 right after its Put, racing this print; waiting for it first gives the seed's order every time.
         child.Join();
+        Console.WriteLine(Show.Py(item));
         return child.ExitCode ?? 1;
     }
 
