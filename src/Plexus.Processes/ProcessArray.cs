@@ -77,28 +77,11 @@ public sealed unsafe class ProcessArray<T> : IProcessShareable<ProcessArray<T>>,
         Lock?.Dispose();
     }
 
-    void IProcessShareable.WriteShared(ref MessagePackWriter writer, HandleTable handles)
-    {
-        writer.WriteArrayHeader(2);
-        _memory.WriteShared(ref writer, handles);
-        if (Lock is null)
-        {
-            writer.WriteNil();
-        }
-        else
-        {
-            ((IProcessShareable)Lock).WriteShared(ref writer, handles);
-        }
-    }
+    void IProcessShareable.WriteShared(ref MessagePackWriter writer, HandleTable handles) => LockedMemory.Write(ref writer, handles, _memory, Lock);
 
     static ProcessArray<T> IProcessShareable<ProcessArray<T>>.ReadShared(ref MessagePackReader reader, HandleTable handles)
     {
-        if (reader.ReadArrayHeader() != 2)
-        {
-            throw new MessagePackSerializationException("a shared array is two fields");
-        }
-        SharedMemory memory = SharedMemory.ReadShared(ref reader, handles);
-        ProcessRLock? @lock = reader.TryReadNil() ? null : ProcessValue<int>.ReadLock(ref reader, handles);
+        (SharedMemory memory, ProcessRLock? @lock) = LockedMemory.Read(ref reader, handles, "array");
         return new ProcessArray<T>(memory, @lock);
     }
 }

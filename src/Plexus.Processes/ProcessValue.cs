@@ -58,33 +58,11 @@ public sealed unsafe class ProcessValue<T> : IProcessShareable<ProcessValue<T>>,
     /// <inheritdoc />
     public override string? ToString() => Value.ToString();
 
-    void IProcessShareable.WriteShared(ref MessagePackWriter writer, HandleTable handles)
-    {
-        writer.WriteArrayHeader(2);
-        _memory.WriteShared(ref writer, handles);
-        if (Lock is null)
-        {
-            writer.WriteNil();
-        }
-        else
-        {
-            ((IProcessShareable)Lock).WriteShared(ref writer, handles);
-        }
-    }
+    void IProcessShareable.WriteShared(ref MessagePackWriter writer, HandleTable handles) => LockedMemory.Write(ref writer, handles, _memory, Lock);
 
     static ProcessValue<T> IProcessShareable<ProcessValue<T>>.ReadShared(ref MessagePackReader reader, HandleTable handles)
     {
-        if (reader.ReadArrayHeader() != 2)
-        {
-            throw new MessagePackSerializationException("a shared value is two fields");
-        }
-        SharedMemory memory = SharedMemory.ReadShared(ref reader, handles);
-        ProcessRLock? @lock = reader.TryReadNil() ? null : ReadLock(ref reader, handles);
+        (SharedMemory memory, ProcessRLock? @lock) = LockedMemory.Read(ref reader, handles, "value");
         return new ProcessValue<T>(memory, @lock);
     }
-
-    internal static ProcessRLock ReadLock(ref MessagePackReader reader, HandleTable handles) => Read<ProcessRLock>(ref reader, handles);
-
-    private static TShared Read<TShared>(ref MessagePackReader reader, HandleTable handles) where TShared : IProcessShareable<TShared>
-        => TShared.ReadShared(ref reader, handles);
 }
