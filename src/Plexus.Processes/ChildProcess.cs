@@ -117,6 +117,7 @@ public sealed class ChildProcess : IDisposable
                 throw new InvalidOperationException($"{Name} was already started; a process object can be started only once (create another)");
             }
             LaunchMessage launch = BuildLaunch(out _handles);
+            HostSpawner.Started(_target);
             Running[this] = 0;
             try
             {

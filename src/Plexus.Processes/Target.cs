@@ -53,6 +53,18 @@ internal sealed record Target(string AssemblyName, Guid ModuleVersionId, int Met
         return new Target(module.Assembly.FullName!, module.ModuleVersionId, method.MetadataToken, name);
     }
 
+    /// <summary>This target as one line of text (no display name), for a host to prepare before work arrives.</summary>
+    public string Hint => $"{AssemblyName}|{ModuleVersionId}|{MetadataToken}";
+
+    /// <summary>Reads <see cref="Hint"/>; <c>null</c> when it is malformed.</summary>
+    public static Target? FromHint(string hint)
+    {
+        string[] parts = hint.Split('|');
+        return parts.Length == 3 && Guid.TryParse(parts[1], out Guid mvid) && int.TryParse(parts[2], System.Globalization.CultureInfo.InvariantCulture, out int token)
+            ? new Target(parts[0], mvid, token, "the hinted target")
+            : null;
+    }
+
     /// <summary>Finds the method again (in the child) and the object to call it on.</summary>
     public (MethodInfo Method, object? Instance) Resolve()
     {

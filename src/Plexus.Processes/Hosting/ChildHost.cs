@@ -23,14 +23,16 @@ internal static class ChildHost
         {
             return;
         }
+        string? hint = Environment.GetEnvironmentVariable(HostSpawner.WarmVariable);
+        Environment.SetEnvironmentVariable(HostSpawner.WarmVariable, null);
         // Processes this child starts by ordinary means must not become hosts themselves.
         Environment.SetEnvironmentVariable(HostSpawner.ControlVariable, null);
         Environment.SetEnvironmentVariable(HostSpawner.TokenVariable, null);
         Environment.SetEnvironmentVariable(HostSpawner.HooksVariable, null);
-        Environment.Exit(Run(path, token));
+        Environment.Exit(Run(path, token, hint));
     }
 
-    private static int Run(string path, string token)
+    private static int Run(string path, string token, string? hint)
     {
         LaunchMessage launch;
         List<int> fds = [];
@@ -38,7 +40,7 @@ internal static class ChildHost
         {
             // A rehearsal of the launch runs on another core while this one connects and waits for work
             // (a prestarted host finishes it long before work arrives, so its start costs only the hand-over).
-            ThreadPool.UnsafeQueueUserWorkItem(static _ => Rehearse(), null);
+            ThreadPool.UnsafeQueueUserWorkItem(static hint => Rehearse(hint), hint, preferLocal: false);
             _channel = new ControlChannel(Descriptors.ConnectUnix(path));
             _channel.Send(new HelloMessage { Token = token, Pid = Environment.ProcessId });
             byte[]? frame = _channel.Receive(fds);
@@ -119,15 +121,21 @@ internal static class ChildHost
         return (method, instance, args);
     }
 
-    /// <summary>Runs the launch path once on made-up work, so the real launch finds it compiled.</summary>
-    private static void Rehearse()
+    /// <summary>
+    /// Runs the launch path once on made-up work, so the real launch finds it compiled: a target
+    /// resolved, arguments (a pipe end among them) deserialized, a pipe used; then, when the parent
+    /// hinted at its last target, that target's assembly and method are loaded and its argument
+    /// types' formatters built.
+    /// </summary>
+    private static void Rehearse(string? hint)
     {
         try
         {
             Target target = Target.From(RehearsalTarget, out ParameterInfo[] parameters);
-            var handles = new HandleTable();
-            MessagePack.MessagePackSerializerOptions options = PlexusSerializerOptions.Create(handles);
-            object?[] values = [1, "text", new object?[] { 11, null, "hello" }, null];
+            (Connection a, Connection b) = ProcessPipe.Create();
+            var sent = new HandleTable();
+            MessagePack.MessagePackSerializerOptions options = PlexusSerializerOptions.Create(sent);
+            object?[] values = [1, "text", new object?[] { 11, null, "hello" }, a];
             byte[][] arguments = new byte[values.Length][];
             for (int i = 0; i < values.Length; i++)
             {
@@ -146,21 +154,43 @@ internal static class ChildHost
             var bytes = new System.Buffers.ArrayBufferWriter<byte>();
             var writer = new ControlWriter(bytes);
             launch.Write(ref writer);
-            (MethodInfo method, object? instance, object?[] args) = Prepare(LaunchMessage.Read(bytes.WrittenSpan), new HandleTable());
+            var received = new HandleTable(sent.Fds.Select(Descriptors.Duplicate));
+            (MethodInfo method, object? instance, object?[] args) = Prepare(LaunchMessage.Read(bytes.WrittenSpan), received);
+            received.CloseUntaken();
+            sent.Sent();
             method.Invoke(instance, args);
-            (Connection a, Connection b) = ProcessPipe.Create();
             using (a)
             using (b)
+            using (var moved = (Connection)args[3]!)
             {
-                a.SendBytes([1, 2, 3]);
+                moved.SendBytes([1, 2, 3]);
                 b.ReceiveBytes();
-                a.Send<object?>(values[2]);
-                b.Receive();
+                b.Send<object?>(values[2]);
+                moved.Receive();
+            }
+            if (hint is not null && Target.FromHint(hint) is { } hinted)
+            {
+                WarmUp(hinted);
             }
         }
         catch (Exception e) when (e is not OutOfMemoryException)
         {
             // A rehearsal that fails costs nothing but the time it saved; the real launch reports real errors.
+        }
+    }
+
+    /// <summary>Loads a target and builds its argument types' formatters (by reading a nil for each, which needs no descriptors).</summary>
+    private static void WarmUp(Target target)
+    {
+        (MethodInfo method, _) = target.Resolve();
+        MessagePack.MessagePackSerializerOptions options = PlexusSerializerOptions.Create(new HandleTable());
+        byte[] nil = [MessagePack.MessagePackCode.Nil];
+        foreach (ParameterInfo parameter in method.GetParameters())
+        {
+            if (!parameter.ParameterType.IsValueType || Nullable.GetUnderlyingType(parameter.ParameterType) is not null)
+            {
+                PlexusSerializer.Deserialize(parameter.ParameterType, nil, options);
+            }
         }
     }
 

@@ -18,6 +18,7 @@ internal static class HostSpawner
     internal const string ControlVariable = "PLEXUS_CONTROL";
     internal const string TokenVariable = "PLEXUS_TOKEN";
     internal const string HooksVariable = "DOTNET_STARTUP_HOOKS";
+    internal const string WarmVariable = "PLEXUS_WARM";
 
     private static readonly object Gate = new();
     private static readonly ConcurrentDictionary<string, Action<ControlChannel>> Pending = new();
@@ -26,6 +27,7 @@ internal static class HostSpawner
     private static string? _directory;
     private static string? _socketPath;
     private static int _warmTarget;
+    private static string? _lastTarget;
 
     /// <summary>A started host process and, once it has connected, its channel.</summary>
     internal sealed class Host
@@ -49,6 +51,13 @@ internal static class HostSpawner
     /// <summary>How many idle hosts are kept ready.</summary>
     public static int WarmTarget => Volatile.Read(ref _warmTarget);
 
+    /// <summary>
+    /// Remembers the target just started: hosts started from now on resolve it (and compile what its
+    /// arguments need) while they wait, since a program tends to start the same target again (a pool's
+    /// workers, a loop of children).
+    /// </summary>
+    public static void Started(Target target) => Volatile.Write(ref _lastTarget, target.Hint);
+
     /// <summary>Starts a host; <paramref name="onReady"/> runs (on a pool thread) once it has connected.</summary>
     public static Host Spawn(Action<Host> onReady)
     {
@@ -62,6 +71,10 @@ internal static class HostSpawner
         info.Environment[ControlVariable] = path;
         info.Environment[TokenVariable] = token;
         info.Environment[HooksVariable] = typeof(HostSpawner).Assembly.Location;
+        if (Volatile.Read(ref _lastTarget) is { } hint)
+        {
+            info.Environment[WarmVariable] = hint;
+        }
         var host = new Host { Token = token };
         Pending[token] = channel =>
         {
