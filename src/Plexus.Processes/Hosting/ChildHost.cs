@@ -112,8 +112,12 @@ internal static class ChildHost
         {
             throw new InvalidOperationException($"{launch.DisplayName} takes {parameters.Length} arguments but {launch.Arguments.Length} arrived");
         }
-        MessagePack.MessagePackSerializerOptions options = PlexusSerializerOptions.Create(handles);
         object?[] args = new object?[parameters.Length];
+        if (args.Length == 0)
+        {
+            return (method, instance, args); // no serializer on the path at all: its first use costs milliseconds
+        }
+        MessagePack.MessagePackSerializerOptions options = PlexusSerializerOptions.Create(handles);
         for (int i = 0; i < args.Length; i++)
         {
             args[i] = PlexusSerializer.Deserialize(parameters[i].ParameterType, launch.Arguments[i], options);
