@@ -1,0 +1,224 @@
+using System.Diagnostics;
+using System.Runtime.InteropServices;
+using Plexus.Native;
+using Plexus.Processes.Sync;
+
+namespace Plexus.Processes;
+
+/// <summary>
+/// The fast path of one manager connection on a Unix socket: a shared-memory mailbox that carries one
+/// blocking call and its reply at a time. The client creates an anonymous <c>memfd</c> (it has no name
+/// in any filesystem) and hands it to the manager over the already authenticated socket with
+/// <c>SCM_RIGHTS</c>, so only the two processes can map it.
+/// </summary>
+/// <remarks>
+/// <para>
+/// The mailbox is one state word plus a data area. The client writes a frame (the same 4-byte length plus
+/// MessagePack payload as on the socket) and sets <see cref="Request"/>; the manager's thread for this
+/// client copies it out, sets <see cref="Busy"/>, runs it and writes the reply frame with
+/// <see cref="Reply"/> (or sends it on the socket and sets <see cref="ReplyOnSocket"/> when it does not
+/// fit). Each side spins for a bounded time (tens of microseconds) before sleeping on a futex on the
+/// state word, so a busy client pays no wake-up per call and an idle one costs no CPU.
+/// </para>
+/// <para>
+/// A waker learns whether the other side sleeps from its sleeping flag. Both sides publish with a full
+/// fence (an interlocked exchange) before reading the other side's word, so a sleeper is never missed.
+/// Closing (the socket broke) is a local flag: sleepers wake in slices and check it.
+/// </para>
+/// </remarks>
+internal sealed unsafe partial class ManagerChannel : IDisposable
+{
+    /// <summary>The mapping a client creates: 1 MiB; pages are touched only as frames need them.</summary>
+    public const int DefaultSize = 1 << 20;
+
+    /// <summary>The manager waits for the mailbox.</summary>
+    public const int Idle = 0;
+
+    /// <summary>A request frame is in the data area.</summary>
+    public const int Request = 1;
+
+    /// <summary>The manager copied the request out and runs it (or parked it: a lock's acquire, a queue's get).</summary>
+    public const int Busy = 2;
+
+    /// <summary>A reply frame is in the data area.</summary>
+    public const int Reply = 3;
+
+    /// <summary>The reply was too big for the data area and went on the socket.</summary>
+    public const int ReplyOnSocket = 4;
+
+    private const int MinSize = 64 * 1024;
+    private const int MaxSize = 64 << 20;
+    private const int HeaderSize = 256;
+    private const int ClientSleepingOffset = 64;
+    private const int ServerSleepingOffset = 128;
+    private const int ClientSliceMs = 50;
+    private const int ServerSliceMs = 500;
+
+    /// <summary>How long a waiting side spins before it sleeps: a reply or the next request usually comes within a few microseconds.</summary>
+    private static readonly long SpinTicks = Stopwatch.Frequency * 40 / 1_000_000;
+
+    private readonly int _size;
+    private byte* _base;
+    private int _fd;
+    private volatile bool _closed;
+
+    private ManagerChannel(int fd, int size)
+    {
+        void* p = LibC.mmap(null, (nuint)size, LibC.PROT_READ | LibC.PROT_WRITE, LibC.MAP_SHARED, fd, 0);
+        if (p == (void*)-1)
+        {
+            ErrnoException error = ErrnoException.FromLastError("mmap", $"a manager channel of {size} bytes");
+            LibC.close(fd);
+            throw error;
+        }
+        _fd = fd;
+        _size = size;
+        _base = (byte*)p;
+    }
+
+    /// <summary>Bytes a frame (header included) may take in the data area.</summary>
+    public int Capacity => _size - HeaderSize;
+
+    /// <summary>The data area; valid until <see cref="Dispose"/>.</summary>
+    public byte* Data => _base + HeaderSize;
+
+    /// <summary>True once unmapped in this process.</summary>
+    public bool IsDisposed => _base == null;
+
+    /// <summary>True once the connection broke: waits end with -1 / false.</summary>
+    public bool IsClosed => _closed;
+
+    /// <summary>The memfd, until <see cref="ReleaseDescriptor"/> (the mapping stays).</summary>
+    public int Descriptor => _fd;
+
+    private int* State => (int*)_base;
+
+    private int* ClientSleeping => (int*)(_base + ClientSleepingOffset);
+
+    private int* ServerSleeping => (int*)(_base + ServerSleepingOffset);
+
+    /// <summary>Client side: a fresh zeroed mailbox of <paramref name="size"/> bytes.</summary>
+    public static ManagerChannel Create(int size = DefaultSize)
+    {
+        int fd = LibC.Check(LibC.memfd_create("plexus-manager-channel", LibC.MFD_CLOEXEC), "memfd_create", "a manager channel");
+        if (LibC.ftruncate(fd, size) == -1)
+        {
+            ErrnoException error = ErrnoException.FromLastError("ftruncate", $"a manager channel of {size} bytes");
+            LibC.close(fd);
+            throw error;
+        }
+        return new ManagerChannel(fd, size);
+    }
+
+    /// <summary>Manager side: maps the memfd a client sent; its size is read from the descriptor, never trusted from the client.</summary>
+    public static ManagerChannel Map(int fd)
+    {
+        long size = lseek(fd, 0, 2 /* SEEK_END */);
+        if (size is < MinSize or > MaxSize)
+        {
+            LibC.close(fd);
+            throw new InvalidOperationException($"a manager channel must be between {MinSize} and {MaxSize} bytes, not {size}");
+        }
+        ManagerChannel channel = new(fd, (int)size);
+        channel.ReleaseDescriptor();
+        return channel;
+    }
+
+    /// <summary>Closes the descriptor; the mapping stays valid.</summary>
+    public void ReleaseDescriptor()
+    {
+        int fd = Interlocked.Exchange(ref _fd, -1);
+        if (fd >= 0)
+        {
+            LibC.close(fd);
+        }
+    }
+
+    /// <summary>Client: the request frame is written; hands it to the manager.</summary>
+    public void PostRequest() => Publish(Request, ServerSleeping);
+
+    /// <summary>Manager: the request is copied out.</summary>
+    public void MarkBusy() => Volatile.Write(ref *State, Busy);
+
+    /// <summary>Manager: the reply frame is written; hands it to the client.</summary>
+    public void PostReply() => Publish(Reply, ClientSleeping);
+
+    /// <summary>Manager: the reply went on the socket.</summary>
+    public void PostReplyOnSocket() => Publish(ReplyOnSocket, ClientSleeping);
+
+    /// <summary>Client: the reply is consumed.</summary>
+    public void MarkIdle() => Volatile.Write(ref *State, Idle);
+
+    /// <summary>Client: waits for <see cref="Reply"/> or <see cref="ReplyOnSocket"/>; -1 when closed first.</summary>
+    public int AwaitReply() => Await(Reply, ReplyOnSocket, ClientSleeping, ClientSliceMs);
+
+    /// <summary>Manager: waits for the next request; false when closed first.</summary>
+    public bool AwaitRequest() => Await(Request, Request, ServerSleeping, ServerSliceMs) == Request;
+
+    /// <summary>Ends every wait (now or within one sleep slice) on this side.</summary>
+    public void Close()
+    {
+        _closed = true;
+        Interlocked.MemoryBarrier();
+        if (_base != null)
+        {
+            Futex.WakeAll(State);
+        }
+    }
+
+    private void Publish(int state, int* peerSleeping)
+    {
+        Interlocked.Exchange(ref *State, state);
+        if (Volatile.Read(ref *peerSleeping) != 0)
+        {
+            // Both sides may sleep on the one word (a parked call's client and the manager's idle thread): wake both.
+            Futex.WakeAll(State);
+        }
+    }
+
+    private int Await(int wanted, int alsoWanted, int* sleeping, int sliceMs)
+    {
+        long spinUntil = Stopwatch.GetTimestamp() + SpinTicks;
+        while (true)
+        {
+            int state = Volatile.Read(ref *State);
+            if (state == wanted || state == alsoWanted)
+            {
+                return state;
+            }
+            if (_closed)
+            {
+                return -1;
+            }
+            if (Stopwatch.GetTimestamp() < spinUntil)
+            {
+                Thread.SpinWait(8);
+                continue;
+            }
+            Interlocked.Exchange(ref *sleeping, 1);
+            state = Volatile.Read(ref *State);
+            if (state != wanted && state != alsoWanted && !_closed)
+            {
+                Futex.Wait(State, state, sliceMs);
+            }
+            Volatile.Write(ref *sleeping, 0);
+        }
+    }
+
+    /// <summary>Unmaps and closes. Call only when no thread of this process waits on or touches the mailbox.</summary>
+    public void Dispose()
+    {
+        _closed = true;
+        byte* p = _base;
+        if (p == null)
+        {
+            return;
+        }
+        _base = null;
+        LibC.munmap(p, (nuint)_size);
+        ReleaseDescriptor();
+    }
+
+    [LibraryImport("libc", SetLastError = true)]
+    private static partial long lseek(int fd, long offset, int whence);
+}
