@@ -260,6 +260,11 @@ internal sealed class ManagerServer
         int id = (int)request[0]!;
         lock (_gate)
         {
+            if (session.Dead)
+            {
+                // The client is gone (its mailbox and socket threads race): a lock it would take now would never be released.
+                return false;
+            }
             try
             {
                 object? result = Dispatch(session, id, (int)request[1]!, (string)request[2]!, (object?[])request[3]!, out bool deferred);

@@ -33,7 +33,10 @@ public sealed class ProcessManager : IDisposable, IAsyncDisposable
         }
     }
 
-    /// <summary>Connects to a running manager by address and key (Python's <c>BaseManager(address, authkey).connect()</c>).</summary>
+    /// <summary>
+    /// Connects to a running manager by address and key (Python's <c>BaseManager(address, authkey).connect()</c>),
+    /// on a connection of its own that <see cref="Shutdown"/> closes.
+    /// </summary>
     /// <exception cref="System.Security.Authentication.AuthenticationException">The key is wrong or missing.</exception>
     /// <exception cref="ManagerConnectionException">Nothing listens at <paramref name="address"/>.</exception>
     public static ProcessManager Connect(string address, byte[] authKey)
@@ -44,7 +47,9 @@ public sealed class ProcessManager : IDisposable, IAsyncDisposable
         {
             _address = address,
         };
-        manager._client = ManagerClient.For(address, authKey);
+        // A connection of its own: disposing this manager object closes it without breaking the
+        // proxies other parts of this process hold for the same address (the shared connection).
+        manager._client = ManagerClient.Open(address, authKey, shared: false);
         return manager;
     }
 
