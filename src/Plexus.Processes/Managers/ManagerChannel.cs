@@ -17,8 +17,9 @@ namespace Plexus.Processes;
 /// MessagePack payload as on the socket) and sets <see cref="Request"/>; the manager's thread for this
 /// client copies it out, sets <see cref="Busy"/>, runs it and writes the reply frame with
 /// <see cref="Reply"/> (or sends it on the socket and sets <see cref="ReplyOnSocket"/> when it does not
-/// fit). Each side spins for a bounded time (tens of microseconds) before sleeping on a futex on the
-/// state word, so a busy client pays no wake-up per call and an idle one costs no CPU.
+/// fit). A waiting side spins for at most 20 µs, and only while spinning pays (see <c>ShouldSpin</c>),
+/// before it sleeps on a futex on the state word: with free cores a round trip takes microseconds and no
+/// wake-up; on a busy machine the handoff is a plain futex wake; an idle client or manager uses no CPU.
 /// </para>
 /// <para>
 /// A waker learns whether the other side sleeps from its sleeping flag. Both sides publish with a full
@@ -54,13 +55,20 @@ internal sealed unsafe partial class ManagerChannel : IDisposable
     private const int ClientSliceMs = 50;
     private const int ServerSliceMs = 500;
 
-    /// <summary>How long a waiting side spins before it sleeps: a reply or the next request usually comes within a few microseconds.</summary>
-    private static readonly long SpinTicks = Stopwatch.Frequency * 40 / 1_000_000;
+    /// <summary>How long a waiting side spins before it sleeps, when spinning pays (see <see cref="ShouldSpin"/>).</summary>
+    private static readonly long SpinTicks = Stopwatch.Frequency * 20 / 1_000_000;
+
+    /// <summary>The most waits that skip spinning after spins kept failing.</summary>
+    private const int MaxBackoff = 255;
 
     private readonly int _size;
     private byte* _base;
     private int _fd;
     private volatile bool _closed;
+    private bool _wokePeer;
+    private int _probes;
+    private int _skip;
+    private int _backoff;
 
     private ManagerChannel(int fd, int size)
     {
@@ -150,10 +158,10 @@ internal sealed unsafe partial class ManagerChannel : IDisposable
     public void MarkIdle() => Volatile.Write(ref *State, Idle);
 
     /// <summary>Client: waits for <see cref="Reply"/> or <see cref="ReplyOnSocket"/>; -1 when closed first.</summary>
-    public int AwaitReply() => Await(Reply, ReplyOnSocket, ClientSleeping, ClientSliceMs);
+    public int AwaitReply() => Await(Reply, ReplyOnSocket, ClientSleeping, ClientSliceMs, ShouldSpin());
 
     /// <summary>Manager: waits for the next request; false when closed first.</summary>
-    public bool AwaitRequest() => Await(Request, Request, ServerSleeping, ServerSliceMs) == Request;
+    public bool AwaitRequest() => Await(Request, Request, ServerSleeping, ServerSliceMs, ShouldSpin()) == Request;
 
     /// <summary>Ends every wait (now or within one sleep slice) on this side.</summary>
     public void Close()
@@ -173,12 +181,66 @@ internal sealed unsafe partial class ManagerChannel : IDisposable
         {
             // Both sides may sleep on the one word (a parked call's client and the manager's idle thread): wake both.
             Futex.WakeAll(State);
+            _wokePeer = true;
+        }
+        else
+        {
+            _wokePeer = false;
         }
     }
 
-    private int Await(int wanted, int alsoWanted, int* sleeping, int sliceMs)
+    /// <summary>
+    /// Whether to spin for the answer. Not when the peer had to be woken: the kernel tends to run it on
+    /// this core, where spinning would only delay it, and a wake-up on another core takes longer than a
+    /// spin. Not for a while after spins failed (backing off up to <see cref="MaxBackoff"/> waits): on a
+    /// machine with more runnable threads than cores the handoff is then a plain futex wake, which costs
+    /// no CPU. Now and then it spins anyway, so the fast regime (both sides awake on their own cores,
+    /// a round trip in microseconds) is found again once cores are free.
+    /// </summary>
+    private bool ShouldSpin()
     {
-        long spinUntil = Stopwatch.GetTimestamp() + SpinTicks;
+        if (_skip > 0)
+        {
+            _skip--;
+            return false;
+        }
+        return !_wokePeer || (++_probes & 15) == 0;
+    }
+
+    private void Spun(bool answered)
+    {
+        if (answered)
+        {
+            _backoff = 0;
+        }
+        else
+        {
+            _backoff = Math.Min(_backoff * 2 + 1, MaxBackoff);
+            _skip = _backoff;
+        }
+    }
+
+    private int Await(int wanted, int alsoWanted, int* sleeping, int sliceMs, bool spin)
+    {
+        if (spin)
+        {
+            long spinUntil = Stopwatch.GetTimestamp() + SpinTicks;
+            while (true)
+            {
+                int state = Volatile.Read(ref *State);
+                if (state == wanted || state == alsoWanted)
+                {
+                    Spun(answered: true);
+                    return state;
+                }
+                if (_closed || Stopwatch.GetTimestamp() >= spinUntil)
+                {
+                    break;
+                }
+                Thread.SpinWait(8);
+            }
+            Spun(answered: false);
+        }
         while (true)
         {
             int state = Volatile.Read(ref *State);
@@ -189,11 +251,6 @@ internal sealed unsafe partial class ManagerChannel : IDisposable
             if (_closed)
             {
                 return -1;
-            }
-            if (Stopwatch.GetTimestamp() < spinUntil)
-            {
-                Thread.SpinWait(8);
-                continue;
             }
             Interlocked.Exchange(ref *sleeping, 1);
             state = Volatile.Read(ref *State);
