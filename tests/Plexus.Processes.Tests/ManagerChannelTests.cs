@@ -65,6 +65,21 @@ public sealed class ManagerChannelTests
     }
 
     [Fact]
+    public async Task An_argument_that_cannot_cross_fails_its_call_and_leaves_nothing_in_flight()
+    {
+        await using ProcessManager manager = new ProcessManager().Start();
+        ManagedDictionary d = manager.CreateDictionary();
+        Action notSerializable = () => { };
+        Assert.ThrowsAny<Exception>(() => d["x"] = notSerializable);
+        Assert.ThrowsAny<Exception>(() => { _ = d.SetAsync("x", notSerializable); }); // thrown before anything is sent
+        await d.SetAsync("y", 1);
+        Assert.Equal(0, d.Client.InFlight);
+        d["z"] = 2;
+        Assert.Equal(2, d["z"]);
+        Assert.False(d.ContainsKey("x"));
+    }
+
+    [Fact]
     public void Threads_of_one_process_share_the_connection_and_each_sees_its_own_writes()
     {
         using ProcessManager manager = new ProcessManager().Start();

@@ -61,6 +61,9 @@ internal sealed class ManagerClient : IDisposable
         }
     }
 
+    /// <summary>Pipelined calls sent and not answered yet (blocking calls use the mailbox only at zero).</summary>
+    internal int InFlight => Volatile.Read(ref _inFlight);
+
     /// <summary>True when blocking calls of this connection can use shared memory.</summary>
     internal bool HasChannel => _channel is { IsDisposed: false };
 
@@ -197,6 +200,15 @@ internal sealed class ManagerClient : IDisposable
             }
             Break(e);
             throw Gone(e);
+        }
+        catch
+        {
+            // Nothing was sent (an argument cannot be serialized): this call is not in flight.
+            if (_pending.TryRemove(id, out _))
+            {
+                Interlocked.Decrement(ref _inFlight);
+            }
+            throw;
         }
         if (_broken is { } late && _pending.TryRemove(id, out _))
         {

@@ -174,6 +174,7 @@ internal sealed class ManagerServer
             {
                 Closed(channel);
             }
+            session.CloseDescriptors();
             session.Socket.Dispose();
         }
     }
@@ -867,7 +868,6 @@ internal sealed class ManagerServer
         public void Drop()
         {
             Dead = true;
-            CloseDescriptors();
             try
             {
                 Socket.Shutdown(SocketShutdown.Both);
@@ -877,7 +877,8 @@ internal sealed class ManagerServer
             }
         }
 
-        private void CloseDescriptors()
+        /// <summary>Closes descriptors the client sent and nothing took (only the socket thread touches them).</summary>
+        public void CloseDescriptors()
         {
             foreach (int fd in _descriptors)
             {
