@@ -242,6 +242,34 @@ public sealed class ManagerChannelTests
     }
 
     [Fact]
+    public void An_attach_with_an_unsealed_memfd_is_refused_and_the_connection_keeps_working()
+    {
+        using ProcessManager manager = new ProcessManager().Start();
+        using Socket s = Authenticated(manager);
+        int fd = Plexus.Native.LibC.memfd_create("unsealed", Plexus.Native.LibC.MFD_CLOEXEC);
+        Assert.True(fd >= 0);
+        try
+        {
+            Assert.Equal(0, Plexus.Native.LibC.ftruncate(fd, ManagerChannel.DefaultSize));
+            byte[] payload = PlexusSerializer.Serialize<object?>(new object?[] { 7, 0, "attach", Array.Empty<object?>() });
+            byte[] frame = new byte[payload.Length + 4];
+            BinaryPrimitives.WriteInt32LittleEndian(frame, payload.Length);
+            payload.CopyTo(frame, 4);
+            Plexus.Native.Descriptors.SendWithDescriptors((int)s.Handle, frame, [fd]);
+        }
+        finally
+        {
+            Plexus.Native.LibC.close(fd);
+        }
+        object?[] reply = (object?[])PlexusSerializer.Deserialize<object?>(ReadFrame(s))!;
+        Assert.Equal(false, reply[1]);
+        Assert.Contains("sealed", (string)((object?[])reply[2]!)[1]!, StringComparison.Ordinal);
+        SendFrame(s, PlexusSerializer.Serialize<object?>(new object?[] { 8, 0, "ping", Array.Empty<object?>() }));
+        reply = (object?[])PlexusSerializer.Deserialize<object?>(ReadFrame(s))!;
+        Assert.Equal(true, reply[1]);
+    }
+
+    [Fact]
     public void An_attach_without_a_descriptor_is_refused_and_the_connection_keeps_working()
     {
         using ProcessManager manager = new ProcessManager().Start();

@@ -47,6 +47,12 @@ internal sealed unsafe partial class ManagerChannel : IDisposable
     /// <summary>The reply was too big for the data area and went on the socket.</summary>
     public const int ReplyOnSocket = 4;
 
+    private const uint MfdAllowSealing = 2;
+    private const int FAddSeals = 1033;
+    private const int FGetSeals = 1034;
+    private const int SealSeal = 1;
+    private const int SealShrink = 2;
+    private const int SealGrow = 4;
     private const int MinSize = 64 * 1024;
     private const int MaxSize = 64 << 20;
     private const int HeaderSize = 256;
@@ -108,10 +114,12 @@ internal sealed unsafe partial class ManagerChannel : IDisposable
     /// <summary>Client side: a fresh zeroed mailbox of <paramref name="size"/> bytes.</summary>
     public static ManagerChannel Create(int size = DefaultSize)
     {
-        int fd = LibC.Check(LibC.memfd_create("plexus-manager-channel", LibC.MFD_CLOEXEC), "memfd_create", "a manager channel");
-        if (LibC.ftruncate(fd, size) == -1)
+        int fd = LibC.Check(LibC.memfd_create("plexus-manager-channel", LibC.MFD_CLOEXEC | MfdAllowSealing), "memfd_create", "a manager channel");
+        // Sealed at its size, so the manager can rely on every mapped byte existing (a shrunk memfd would
+        // turn the manager's reads into SIGBUS).
+        if (LibC.ftruncate(fd, size) == -1 || LibC.fcntl(fd, FAddSeals, SealShrink | SealGrow | SealSeal) == -1)
         {
-            ErrnoException error = ErrnoException.FromLastError("ftruncate", $"a manager channel of {size} bytes");
+            ErrnoException error = ErrnoException.FromLastError("ftruncate/fcntl(F_ADD_SEALS)", $"a manager channel of {size} bytes");
             LibC.close(fd);
             throw error;
         }
@@ -126,6 +134,12 @@ internal sealed unsafe partial class ManagerChannel : IDisposable
         {
             LibC.close(fd);
             throw new InvalidOperationException($"a manager channel must be between {MinSize} and {MaxSize} bytes, not {size}");
+        }
+        int seals = LibC.fcntl(fd, FGetSeals, 0);
+        if (seals == -1 || (seals & (SealShrink | SealSeal)) != (SealShrink | SealSeal))
+        {
+            LibC.close(fd);
+            throw new InvalidOperationException("a manager channel must be a memfd sealed against shrinking");
         }
         ManagerChannel channel = new(fd, (int)size);
         channel.ReleaseDescriptor();
