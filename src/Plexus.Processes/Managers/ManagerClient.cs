@@ -70,7 +70,15 @@ internal sealed class ManagerClient : IDisposable
     /// <summary>Creates the shared-memory mailbox and hands its descriptor to the manager (SCM_RIGHTS on the authenticated socket).</summary>
     private void AttachChannel()
     {
-        ManagerChannel channel = ManagerChannel.Create();
+        ManagerChannel channel;
+        try
+        {
+            channel = ManagerChannel.Create();
+        }
+        catch (ErrnoException)
+        {
+            return; // no memfd to be had (a descriptor limit): blocking calls stay on the socket
+        }
         try
         {
             int id = Interlocked.Increment(ref _nextId);
@@ -101,7 +109,7 @@ internal sealed class ManagerClient : IDisposable
         }
         catch (Exception e) when (e is not ManagerConnectionException)
         {
-            // The manager refused the mailbox (it could not map it): blocking calls stay on the socket.
+            // The manager refused the mailbox (it could not map it, or it predates mailboxes): blocking calls stay on the socket.
             channel.Dispose();
         }
         catch
