@@ -5,7 +5,8 @@ using Plexus.Processes;
 /// <summary>
 /// Manager throughput beside Python's <c>multiprocessing.Manager</c> in the same run: dict set+get
 /// ops/s from one client and from four client processes, and list appends/s. Plexus is measured
-/// with plain blocking calls (one round trip each), pipelined calls (many in flight) and bulk calls.
+/// with plain blocking calls (one round trip each: through the shared-memory mailbox on a Unix
+/// socket), pipelined calls (many in flight) and bulk calls.
 /// </summary>
 internal static class ManagerBench
 {
@@ -18,16 +19,29 @@ internal static class ManagerBench
         using ProcessManager manager = new ProcessManager().Start();
         ManagedDictionary d = manager.CreateDictionary();
 
-        // Warm up both sides (the server's tiered JIT recompiles hot paths on a background thread).
-        SetGetPipelined(d, 0, 5000);
-        SetGetBlocking(d, 0, 2000);
-        double blocking = 2.0 * n / 4 / Time(() => SetGetBlocking(d, 0, n / 4));
+        // Warm up both sides for long enough that the tiered JIT (which recompiles hot paths on a
+        // background thread after a delay) has finished in the client and in the manager.
+        ManagedList warm = manager.CreateList();
+        Stopwatch warming = Stopwatch.StartNew();
+        while (warming.ElapsedMilliseconds < 1000)
+        {
+            SetGetPipelined(d, 0, 1000);
+            SetGetBlocking(d, 0, 1000);
+            AppendPipelined(warm, 1000);
+            for (int i = 0; i < 1000; i++)
+            {
+                warm.Add(i);
+            }
+            warm.Clear();
+        }
+        double blocking = 2.0 * n / Time(() => SetGetBlocking(d, 0, n));
         double pipelined = 2.0 * n / Time(() => SetGetPipelined(d, 0, n));
         double bulk = 2.0 * n / Time(() => SetGetBulk(d, 0, n));
-        double four = FourClients(manager, n);
+        double four = FourClients(manager, n, pipelined: true);
+        double fourBlocking = FourClients(manager, n / 2, pipelined: false);
 
         ManagedList l = manager.CreateList();
-        double appendBlocking = n / 4.0 / Time(() => { for (int i = 0; i < n / 4; i++) { l.Add(i); } });
+        double appendBlocking = n / Time(() => { for (int i = 0; i < n; i++) { l.Add(i); } });
         double appendPipelined = n / Time(() => AppendPipelined(l, n));
         double appendBulk = n / Time(() => l.AddRange(Enumerable.Range(0, n).Cast<object?>()));
 
@@ -35,6 +49,7 @@ internal static class ManagerBench
         Row("dict set+get, 1 client, blocking calls", blocking, py["dict1"]);
         Row("dict set+get, 1 client, pipelined", pipelined, py["dict1"]);
         Row("dict set+get, 1 client, bulk Update/GetMany", bulk, py["dict1"]);
+        Row("dict set+get, 4 client processes, blocking", fourBlocking, py["dict4"]);
         Row("dict set+get, 4 client processes, pipelined", four, py["dict4"]);
         Row("list append, blocking calls", appendBlocking, py["list1"]);
         Row("list append, pipelined", appendPipelined, py["list1"]);
@@ -103,18 +118,23 @@ internal static class ManagerBench
         Task.WaitAll(inFlight);
     }
 
-    private static void Client(ManagedDictionary d, ManagedLock start, ManagedQueue report, int index, int n)
+    private static void Client(ManagedDictionary d, ManagedLock start, ManagedQueue report, int index, int n, bool pipelined)
     {
-        SetGetPipelined(d, (index + 1) * 10_000_000, 5000);
+        Action<ManagedDictionary, int, int> run = pipelined ? SetGetPipelined : SetGetBlocking;
+        Stopwatch warming = Stopwatch.StartNew();
+        while (warming.ElapsedMilliseconds < 500)
+        {
+            run(d, (index + 1) * 10_000_000, 1000);
+        }
         report.Put("ready");
         start.Acquire();
         start.Release();
         long t0 = DateTime.UtcNow.Ticks;
-        SetGetPipelined(d, (index + 1) * 10_000_000, n);
+        run(d, (index + 1) * 10_000_000, n);
         report.Put(new object?[] { t0, DateTime.UtcNow.Ticks });
     }
 
-    private static double FourClients(ProcessManager manager, int n)
+    private static double FourClients(ProcessManager manager, int n, bool pipelined)
     {
         ManagedDictionary d = manager.CreateDictionary();
         ManagedLock start = manager.CreateLock();
@@ -125,7 +145,7 @@ internal static class ManagerBench
         {
             for (int k = 0; k < 4; k++)
             {
-                children.Add(ChildProcess.Create(Client, d, start, report, k, n).Start());
+                children.Add(ChildProcess.Create(Client, d, start, report, k, n, pipelined).Start());
             }
             for (int k = 0; k < 4; k++)
             {

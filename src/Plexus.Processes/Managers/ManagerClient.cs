@@ -1,5 +1,7 @@
+using Plexus.Native;
 using Plexus.Processes.Serialization;
 using System.Buffers;
+using System.Buffers.Binary;
 using System.Collections.Concurrent;
 using System.Net;
 using System.Net.Sockets;
@@ -11,6 +13,14 @@ namespace Plexus.Processes;
 /// address. Calls carry ids, so many can be in flight (pipelining); one reader thread completes
 /// them. When the manager goes away every pending and later call fails at once.
 /// </summary>
+/// <remarks>
+/// On a Unix socket the connection also gets a <see cref="ManagerChannel"/>: a shared-memory mailbox
+/// that carries blocking calls without a socket round trip (and its cross-core wake-up). A blocking
+/// call takes it when no pipelined call of this connection is still in flight (so calls stay in the
+/// order they were made: read-your-writes holds) and no other thread of this process is using it;
+/// otherwise the call goes on the socket as before. Blocking calls are synchronous either way: when
+/// one returns, the manager has run it.
+/// </remarks>
 internal sealed class ManagerClient : IDisposable
 {
     private static readonly ConcurrentDictionary<string, ManagerClient> Shared = new();
@@ -19,6 +29,14 @@ internal sealed class ManagerClient : IDisposable
     private readonly Lock _sendGate = new();
     private readonly ArrayBufferWriter<byte> _out = new(4096);
     private readonly ConcurrentDictionary<int, TaskCompletionSource<object?>> _pending = new();
+    private readonly Lock _channelGate = new();
+    private readonly ArrayBufferWriter<byte> _channelOut = new(4096);
+    private readonly object _channelReplyGate = new();
+    private ManagerChannel? _channel;
+    private byte[] _channelIn = new byte[4096];
+    private volatile int _channelCallId;
+    private object?[]? _channelSocketReply;
+    private int _inFlight;
     private int _nextId;
     private volatile Exception? _broken;
 
@@ -37,6 +55,69 @@ internal sealed class ManagerClient : IDisposable
             throw;
         }
         new Thread(ReadLoop) { IsBackground = true, Name = "plexus-manager-client" }.Start();
+        if (_socket.AddressFamily == AddressFamily.Unix)
+        {
+            AttachChannel();
+        }
+    }
+
+    /// <summary>Pipelined calls sent and not answered yet (blocking calls use the mailbox only at zero).</summary>
+    internal int InFlight => Volatile.Read(ref _inFlight);
+
+    /// <summary>True when blocking calls of this connection can use shared memory.</summary>
+    internal bool HasChannel => _channel is { IsDisposed: false };
+
+    /// <summary>Creates the shared-memory mailbox and hands its descriptor to the manager (SCM_RIGHTS on the authenticated socket).</summary>
+    private void AttachChannel()
+    {
+        ManagerChannel channel;
+        try
+        {
+            channel = ManagerChannel.Create();
+        }
+        catch (ErrnoException)
+        {
+            return; // no memfd to be had (a descriptor limit): blocking calls stay on the socket
+        }
+        try
+        {
+            int id = Interlocked.Increment(ref _nextId);
+            TaskCompletionSource<object?> reply = new(TaskCreationOptions.RunContinuationsAsynchronously);
+            Interlocked.Increment(ref _inFlight);
+            _pending[id] = reply;
+            try
+            {
+                lock (_sendGate)
+                {
+                    _out.ResetWrittenCount();
+                    ManagerWire.WriteFrame(_out, [id, 0, "attach", Array.Empty<object?>()]);
+                    Descriptors.SendWithDescriptors((int)_socket.Handle, _out.WrittenSpan, [channel.Descriptor]);
+                }
+            }
+            catch (ErrnoException e)
+            {
+                if (_pending.TryRemove(id, out _))
+                {
+                    Interlocked.Decrement(ref _inFlight);
+                }
+                Break(e);
+                throw Gone(e);
+            }
+            reply.Task.GetAwaiter().GetResult();
+            channel.ReleaseDescriptor();
+            _channel = channel;
+        }
+        catch (Exception e) when (e is not ManagerConnectionException)
+        {
+            // The manager refused the mailbox (it could not map it, or it predates mailboxes): blocking calls stay on the socket.
+            channel.Dispose();
+        }
+        catch
+        {
+            channel.Dispose();
+            _socket.Dispose();
+            throw;
+        }
     }
 
     public string Address { get; }
@@ -108,6 +189,7 @@ internal sealed class ManagerClient : IDisposable
         }
         TaskCompletionSource<object?> reply = new(TaskCreationOptions.RunContinuationsAsynchronously);
         int id = Interlocked.Increment(ref _nextId);
+        Interlocked.Increment(ref _inFlight);
         _pending[id] = reply;
         try
         {
@@ -120,12 +202,25 @@ internal sealed class ManagerClient : IDisposable
         }
         catch (Exception e) when (e is SocketException or ObjectDisposedException)
         {
-            _pending.TryRemove(id, out _);
+            if (_pending.TryRemove(id, out _))
+            {
+                Interlocked.Decrement(ref _inFlight);
+            }
             Break(e);
             throw Gone(e);
         }
+        catch
+        {
+            // Nothing was sent (an argument cannot be serialized): this call is not in flight.
+            if (_pending.TryRemove(id, out _))
+            {
+                Interlocked.Decrement(ref _inFlight);
+            }
+            throw;
+        }
         if (_broken is { } late && _pending.TryRemove(id, out _))
         {
+            Interlocked.Decrement(ref _inFlight);
             throw Gone(late);
         }
         return reply.Task;
@@ -134,6 +229,21 @@ internal sealed class ManagerClient : IDisposable
     /// <summary>A blocking call: the reply's value, or the manager's exception rethrown here.</summary>
     public object? Call(int objectId, string method, params object?[] args)
     {
+        // The mailbox only when no pipelined call is in flight: a blocking call must not overtake them.
+        if (_channel is { } channel && Volatile.Read(ref _inFlight) == 0 && _channelGate.TryEnter())
+        {
+            try
+            {
+                if (!channel.IsDisposed && Volatile.Read(ref _inFlight) == 0 && TryCallOnChannel(channel, objectId, method, args, out object? result))
+                {
+                    return result;
+                }
+            }
+            finally
+            {
+                _channelGate.Exit();
+            }
+        }
         try
         {
             return CallAsync(objectId, method, args).GetAwaiter().GetResult();
@@ -143,6 +253,98 @@ internal sealed class ManagerClient : IDisposable
             // Rethrown fresh so the stack shows the caller, not the reader thread.
             throw new ManagerConnectionException(e.Message, e);
         }
+    }
+
+    /// <summary>One call through the mailbox (the caller holds <see cref="_channelGate"/>); false when the request is too big for it.</summary>
+    private bool TryCallOnChannel(ManagerChannel channel, int objectId, string method, object?[] args, out object? result)
+    {
+        _channelOut.ResetWrittenCount();
+        int id = Interlocked.Increment(ref _nextId);
+        ManagerWire.WriteFrame(_channelOut, [id, objectId, method, ManagedProxy.ToWire(args)]);
+        if (_channelOut.WrittenCount > channel.Capacity)
+        {
+            result = null;
+            return false;
+        }
+        if (_broken is { } broken)
+        {
+            throw Gone(broken);
+        }
+        _channelSocketReply = null;
+        _channelCallId = id;
+        object?[] reply;
+        try
+        {
+            unsafe
+            {
+                _channelOut.WrittenSpan.CopyTo(new Span<byte>(channel.Data, channel.Capacity));
+                channel.PostRequest();
+                int state = channel.AwaitReply();
+                if (state == ManagerChannel.Reply)
+                {
+                    int length = BinaryPrimitives.ReadInt32LittleEndian(new ReadOnlySpan<byte>(channel.Data, 4));
+                    if (length < 0 || length > channel.Capacity - 4)
+                    {
+                        InvalidDataException bad = new($"the manager wrote a reply of {length} bytes in the shared mailbox");
+                        channel.MarkIdle();
+                        Break(bad);
+                        throw Gone(bad);
+                    }
+                    if (_channelIn.Length < length)
+                    {
+                        _channelIn = new byte[Math.Max(length, _channelIn.Length * 2)];
+                    }
+                    new ReadOnlySpan<byte>(channel.Data + 4, length).CopyTo(_channelIn);
+                    channel.MarkIdle();
+                    reply = (object?[])PlexusSerializer.Deserialize<object?>(_channelIn.AsMemory(0, length))!;
+                }
+                else if (state == ManagerChannel.ReplyOnSocket)
+                {
+                    channel.MarkIdle();
+                    reply = AwaitSocketReply();
+                }
+                else
+                {
+                    Exception cause = _broken ?? new ObjectDisposedException(nameof(ManagerClient), "the connection was closed");
+                    throw Gone(cause);
+                }
+            }
+        }
+        finally
+        {
+            _channelCallId = 0;
+        }
+        result = Finish(reply);
+        return true;
+    }
+
+    /// <summary>The reply of the mailbox's call that the manager sent on the socket (it was too big).</summary>
+    private object?[] AwaitSocketReply()
+    {
+        lock (_channelReplyGate)
+        {
+            while (_channelSocketReply is null)
+            {
+                if (_broken is { } broken)
+                {
+                    throw Gone(broken);
+                }
+                Monitor.Wait(_channelReplyGate, 100);
+            }
+            object?[] reply = _channelSocketReply;
+            _channelSocketReply = null;
+            return reply;
+        }
+    }
+
+    private object? Finish(object?[] reply)
+    {
+        if (reply[1] is true)
+        {
+            return ManagedProxy.FromWire(reply[2], this);
+        }
+        object?[] error = (object?[])reply[2]!;
+        throw RemoteError.Rebuild((string)error[0]!, (string)error[1]!, Address);
     }
 
     private ManagerConnectionException Gone(Exception cause) => new(
@@ -212,8 +414,17 @@ internal sealed class ManagerClient : IDisposable
         int id = Convert.ToInt32(reply[0], System.Globalization.CultureInfo.InvariantCulture);
         if (!_pending.TryRemove(id, out TaskCompletionSource<object?>? waiter))
         {
+            if (id != 0 && id == _channelCallId)
+            {
+                lock (_channelReplyGate)
+                {
+                    _channelSocketReply = reply;
+                    Monitor.PulseAll(_channelReplyGate);
+                }
+            }
             return;
         }
+        Interlocked.Decrement(ref _inFlight);
         if (reply[1] is true)
         {
             waiter.SetResult(ManagedProxy.FromWire(reply[2], this));
@@ -232,6 +443,7 @@ internal sealed class ManagerClient : IDisposable
         {
             if (_pending.TryRemove(id, out TaskCompletionSource<object?>? waiter))
             {
+                Interlocked.Decrement(ref _inFlight);
                 waiter.TrySetException(Gone(cause));
             }
         }
@@ -241,6 +453,19 @@ internal sealed class ManagerClient : IDisposable
         }
         catch (ObjectDisposedException)
         {
+        }
+        if (_channel is { } channel)
+        {
+            // Wake a call waiting in the mailbox; unmap only once it has left (it holds the gate).
+            channel.Close();
+            lock (_channelReplyGate)
+            {
+                Monitor.PulseAll(_channelReplyGate);
+            }
+            lock (_channelGate)
+            {
+                channel.Dispose();
+            }
         }
     }
 

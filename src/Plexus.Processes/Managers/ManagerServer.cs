@@ -1,5 +1,7 @@
+using Plexus.Native;
 using Plexus.Processes.Serialization;
 using System.Buffers;
+using System.Buffers.Binary;
 using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
@@ -11,7 +13,8 @@ namespace Plexus.Processes;
 /// The manager process's server (Python's <c>managers.Server</c>): accepts authenticated
 /// connections, gives each its own thread, and runs calls on the objects it holds under one lock.
 /// Calls that must wait (a lock's acquire, a queue's get) are answered later, so a waiting call
-/// never blocks other calls of the same connection.
+/// never blocks other calls of the same connection. A Unix-socket client may attach a shared-memory
+/// mailbox (<see cref="ManagerChannel"/>); a second thread then serves its blocking calls from there.
 /// </summary>
 internal sealed class ManagerServer
 {
@@ -122,7 +125,7 @@ internal sealed class ManagerServer
                     start = 0;
                     end = have;
                 }
-                int n = session.Socket.Receive(buffer.AsSpan(end));
+                int n = session.Receive(buffer.AsSpan(end));
                 if (n == 0)
                 {
                     return;
@@ -167,8 +170,75 @@ internal sealed class ManagerServer
         finally
         {
             Closed(session);
+            if (session.Channel is { } channel)
+            {
+                Closed(channel);
+            }
+            session.CloseDescriptors();
             session.Socket.Dispose();
         }
+    }
+
+    /// <summary>The thread that serves a client's shared-memory mailbox until the client goes away.</summary>
+    private void ServeChannel(ChannelSession session)
+    {
+        ManagerChannel mailbox = session.Mailbox;
+        byte[] buffer = new byte[4096];
+        try
+        {
+            while (mailbox.AwaitRequest())
+            {
+                int length;
+                unsafe
+                {
+                    length = BinaryPrimitives.ReadInt32LittleEndian(new ReadOnlySpan<byte>(mailbox.Data, 4));
+                    if (length < 0 || length > mailbox.Capacity - 4)
+                    {
+                        return; // a corrupt header: drop this client, keep serving the others
+                    }
+                    if (buffer.Length < length)
+                    {
+                        buffer = new byte[Math.Max(length, buffer.Length * 2)];
+                    }
+                    // Copied out before it is parsed, so the client cannot change it under the parser.
+                    new ReadOnlySpan<byte>(mailbox.Data + 4, length).CopyTo(buffer);
+                }
+                mailbox.MarkBusy();
+                if (!Handle(session, buffer.AsMemory(0, length)))
+                {
+                    return;
+                }
+                session.Flush();
+                if (_stop.Task.IsCompleted)
+                {
+                    return;
+                }
+            }
+        }
+        catch (Exception e) when (e is SocketException or ObjectDisposedException or IOException)
+        {
+        }
+        finally
+        {
+            session.Unmap();
+            // Ends the client's socket too, so its proxies fail at once rather than wait on a mailbox nobody serves.
+            session.Owner.Drop();
+        }
+    }
+
+    /// <summary>Maps the mailbox a client sent with its <c>attach</c> call and starts serving it.</summary>
+    private object? Attach(Session session)
+    {
+        if (session is ChannelSession || session.Channel is not null)
+        {
+            throw new InvalidOperationException("this connection already has a shared-memory mailbox");
+        }
+        int fd = session.TakeDescriptor()
+            ?? throw new InvalidOperationException("attach needs a shared-memory descriptor sent with it (Unix sockets only)");
+        ChannelSession channel = new(session, ManagerChannel.Map(fd));
+        session.Channel = channel;
+        new Thread(() => ServeChannel(channel)) { IsBackground = true, Name = "plexus-manager-mailbox" }.Start();
+        return null;
     }
 
     /// <summary>Runs one request; false when the frame is malformed (the client is then dropped).</summary>
@@ -191,6 +261,11 @@ internal sealed class ManagerServer
         int id = (int)request[0]!;
         lock (_gate)
         {
+            if (session.Dead)
+            {
+                // The client is gone (its mailbox and socket threads race): a lock it would take now would never be released.
+                return false;
+            }
             try
             {
                 object? result = Dispatch(session, id, (int)request[1]!, (string)request[2]!, (object?[])request[3]!, out bool deferred);
@@ -218,6 +293,7 @@ internal sealed class ManagerServer
                 "create" => Create(args),
                 "shutdown" => Stop(),
                 "ping" => Environment.ProcessId,
+                "attach" => Attach(session),
                 _ => throw new InvalidOperationException($"the manager has no operation '{method}'"),
             };
         }
@@ -558,6 +634,10 @@ internal sealed class ManagerServer
     private void Closed(Session session)
     {
         session.Dead = true;
+        if (session is ChannelSession channel)
+        {
+            channel.Mailbox.Close();
+        }
         lock (_gate)
         {
             foreach (object o in _objects.Values)
@@ -676,19 +756,26 @@ internal sealed class ManagerServer
         }
     }
 
-    private sealed class Session(Socket socket)
+    /// <summary>One client connection: its socket, its queued replies and any descriptors it sent.</summary>
+    private class Session(Socket socket)
     {
-        private readonly Lock _sendGate = new();
-        private readonly ArrayBufferWriter<byte> _out = new(4096);
         private readonly ArrayBufferWriter<byte> _scratch = new(256);
+        private readonly List<int> _descriptors = [];
 
         public Socket Socket { get; } = socket;
 
         public volatile bool Dead;
 
+        /// <summary>The shared-memory mailbox of this connection, once attached.</summary>
+        public ChannelSession? Channel { get; set; }
+
+        protected Lock SendGate { get; } = new();
+
+        protected ArrayBufferWriter<byte> Out { get; } = new(4096);
+
         public void Reply(int callId, bool ok, object? value)
         {
-            lock (_sendGate)
+            lock (SendGate)
             {
                 _scratch.ResetWrittenCount();
                 try
@@ -701,27 +788,146 @@ internal sealed class ManagerServer
                     ManagerWire.WriteFrame(_scratch, [callId, false, RemoteError.Describe(new NotSupportedException(
                         $"the result cannot cross to another process: {(e.InnerException ?? e).Message}"))]);
                 }
-                _out.Write(_scratch.WrittenSpan);
+                Out.Write(_scratch.WrittenSpan);
             }
         }
 
-        public void Flush()
+        public virtual void Flush()
         {
-            lock (_sendGate)
+            lock (SendGate)
             {
-                if (_out.WrittenCount == 0)
+                if (Out.WrittenCount == 0)
                 {
                     return;
                 }
+                SendNow(Out.WrittenSpan);
+                Out.ResetWrittenCount();
+            }
+        }
+
+        /// <summary>Sends whole frames on the socket at once (callers may hold another session's gate).</summary>
+        public void SendNow(ReadOnlySpan<byte> frames)
+        {
+            lock (SendGate)
+            {
                 try
                 {
-                    Socket.Send(_out.WrittenSpan);
+                    Socket.Send(frames);
                 }
                 catch (Exception e) when (e is SocketException or ObjectDisposedException)
                 {
                     Dead = true;
                 }
-                _out.ResetWrittenCount();
+            }
+        }
+
+        /// <summary>Reads from the socket; on a Unix socket with <c>recvmsg</c>, keeping descriptors the client sent.</summary>
+        public int Receive(Span<byte> buffer)
+        {
+            if (Socket.AddressFamily != AddressFamily.Unix)
+            {
+                return Socket.Receive(buffer);
+            }
+            int fd = (int)Socket.Handle;
+            while (true)
+            {
+                try
+                {
+                    int n = Descriptors.ReceiveWithDescriptors(fd, buffer, _descriptors);
+                    if (_descriptors.Count > 4)
+                    {
+                        throw new IOException("the client sent more descriptors than a manager connection uses");
+                    }
+                    return n;
+                }
+                catch (ErrnoException e) when (e.Errno == Errnos.EAGAIN)
+                {
+                    Descriptors.WaitReadable(fd, -1);
+                }
+                catch (ErrnoException e) when (e.Errno == Errnos.ECONNRESET)
+                {
+                    return 0;
+                }
+            }
+        }
+
+        /// <summary>The last descriptor the client sent (others are closed), or null.</summary>
+        public int? TakeDescriptor()
+        {
+            if (_descriptors.Count == 0)
+            {
+                return null;
+            }
+            int fd = _descriptors[^1];
+            _descriptors.RemoveAt(_descriptors.Count - 1);
+            CloseDescriptors();
+            return fd;
+        }
+
+        /// <summary>Ends the connection (the socket thread then cleans up).</summary>
+        public void Drop()
+        {
+            Dead = true;
+            try
+            {
+                Socket.Shutdown(SocketShutdown.Both);
+            }
+            catch (Exception e) when (e is SocketException or ObjectDisposedException)
+            {
+            }
+        }
+
+        /// <summary>Closes descriptors the client sent and nothing took (only the socket thread touches them).</summary>
+        public void CloseDescriptors()
+        {
+            foreach (int fd in _descriptors)
+            {
+                Descriptors.Close(fd);
+            }
+            _descriptors.Clear();
+        }
+    }
+
+    /// <summary>The calls a client makes through its shared-memory mailbox; replies go back through it.</summary>
+    private sealed class ChannelSession(Session owner, ManagerChannel mailbox) : Session(owner.Socket)
+    {
+        public Session Owner { get; } = owner;
+
+        public ManagerChannel Mailbox { get; } = mailbox;
+
+        /// <summary>Writes the reply into the mailbox (a deferred one too, from another client's thread), or on the socket when it does not fit.</summary>
+        public override unsafe void Flush()
+        {
+            lock (SendGate)
+            {
+                if (Out.WrittenCount == 0)
+                {
+                    return;
+                }
+                if (!Dead && !Mailbox.IsDisposed)
+                {
+                    if (Out.WrittenCount <= Mailbox.Capacity)
+                    {
+                        Out.WrittenSpan.CopyTo(new Span<byte>(Mailbox.Data, Mailbox.Capacity));
+                        Mailbox.PostReply();
+                    }
+                    else
+                    {
+                        Owner.SendNow(Out.WrittenSpan);
+                        Mailbox.PostReplyOnSocket();
+                    }
+                }
+                Out.ResetWrittenCount();
+            }
+        }
+
+        /// <summary>Unmaps the mailbox once no reply can be writing into it.</summary>
+        public void Unmap()
+        {
+            Dead = true;
+            lock (SendGate)
+            {
+                Mailbox.Dispose();
             }
         }
     }

@@ -10,6 +10,23 @@ namespace Plexus.Processes;
 /// proxies. Unix socket in an owner-only directory by default, TCP on 127.0.0.1 on request; every
 /// connection proves it knows the key with an HMAC-SHA256 challenge. Disposing shuts the server down.
 /// </summary>
+/// <remarks>
+/// <para>
+/// Every call is synchronous in the manager's sense: when a blocking call (<c>d[k] = v</c>,
+/// <c>l.Add(x)</c>, ...) returns, the manager has run it, so any other process that looks next sees it;
+/// its error, if any, is thrown by that call. Calls of one connection run in the order they were made,
+/// pipelined ones (<c>SetAsync</c>, <c>AddAsync</c>, ...) included.
+/// </para>
+/// <para>
+/// On a Unix socket each connection also hands the manager (over the authenticated socket, with
+/// <c>SCM_RIGHTS</c>) an anonymous shared-memory mailbox, and blocking calls travel through it: the
+/// caller spins briefly (at most 20 µs, and only while that pays) for the reply before sleeping on a
+/// futex, so a call costs microseconds rather than a socket round trip and its cross-core wake-up, and
+/// idle clients and managers use no CPU. A blocking call made while pipelined calls are still in flight,
+/// or while another thread of the process uses the mailbox, or too big for it (1 MiB), goes on the socket.
+/// TCP connections use the socket for everything.
+/// </para>
+/// </remarks>
 public sealed class ProcessManager : IDisposable, IAsyncDisposable
 {
     private readonly bool _tcp;
@@ -33,7 +50,10 @@ public sealed class ProcessManager : IDisposable, IAsyncDisposable
         }
     }
 
-    /// <summary>Connects to a running manager by address and key (Python's <c>BaseManager(address, authkey).connect()</c>).</summary>
+    /// <summary>
+    /// Connects to a running manager by address and key (Python's <c>BaseManager(address, authkey).connect()</c>),
+    /// on a connection of its own that <see cref="Shutdown"/> closes.
+    /// </summary>
     /// <exception cref="System.Security.Authentication.AuthenticationException">The key is wrong or missing.</exception>
     /// <exception cref="ManagerConnectionException">Nothing listens at <paramref name="address"/>.</exception>
     public static ProcessManager Connect(string address, byte[] authKey)
@@ -44,7 +64,9 @@ public sealed class ProcessManager : IDisposable, IAsyncDisposable
         {
             _address = address,
         };
-        manager._client = ManagerClient.For(address, authKey);
+        // A connection of its own: disposing this manager object closes it without breaking the
+        // proxies other parts of this process hold for the same address (the shared connection).
+        manager._client = ManagerClient.Open(address, authKey, shared: false);
         return manager;
     }
 
