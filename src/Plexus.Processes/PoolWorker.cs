@@ -50,6 +50,7 @@ internal static class PoolWire
         writer.Write(target.DisplayName);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static Target? ReadTarget(ref MessagePackReader reader)
     {
         if (reader.TryReadNil())
@@ -68,6 +69,7 @@ internal static class PoolWire
     }
 
     /// <summary>A bin value as memory: a slice of the frame when it is contiguous (always, for a <see cref="Connection"/>).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static ReadOnlyMemory<byte> Bytes(ref MessagePackReader reader)
     {
         ReadOnlySequence<byte> bytes = reader.ReadBytes() ?? default;
@@ -109,6 +111,7 @@ internal static class PoolWire
     /// Reinterprets <paramref name="bytes"/> as values of an unmanaged
     /// <typeparamref name="T"/> (checked by the callers with <see cref="IsRaw"/>).
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static T[] ReadRaw<T>(ReadOnlySpan<byte> bytes)
     {
         int size = Unsafe.SizeOf<T>();
@@ -125,6 +128,7 @@ internal static class PoolWire
     }
 
     /// <summary>The raw memory of <paramref name="values"/> (an unmanaged type; see <see cref="IsRaw"/>).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static byte[] WriteRaw<T>(ReadOnlySpan<T> values)
     {
         if (RuntimeHelpers.IsReferenceOrContainsReferences<T>())
@@ -166,6 +170,7 @@ internal sealed class PoolRequestBatchFormatter : IMessagePackFormatter<PoolRequ
     public void Serialize(ref MessagePackWriter writer, PoolRequestBatch value, MessagePackSerializerOptions options)
         => throw new NotSupportedException("the pool writes request frames itself");
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public PoolRequestBatch Deserialize(ref MessagePackReader reader, MessagePackSerializerOptions options)
     {
         var batch = new PoolRequestBatch();
@@ -197,6 +202,7 @@ internal sealed class PoolResponse
     public string? ErrorMessage { get; set; }
     public string? ErrorStack { get; set; }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Write(ref MessagePackWriter writer, long id, int status, ReadOnlySpan<byte> payload)
     {
         writer.WriteArrayHeader(3);
@@ -223,6 +229,7 @@ internal sealed class PoolResponseFormatter : IMessagePackFormatter<PoolResponse
     public void Serialize(ref MessagePackWriter writer, PoolResponse value, MessagePackSerializerOptions options)
         => throw new NotSupportedException("the pool writes response frames itself");
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public PoolResponse Deserialize(ref MessagePackReader reader, MessagePackSerializerOptions options)
     {
         int fields = reader.ReadArrayHeader();
@@ -253,6 +260,7 @@ internal sealed class PoolResponseFormatter : IMessagePackFormatter<PoolResponse
 internal static class PoolWorker
 {
     /// <summary>The worker's target (a static method, so a child process can run it).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Run(Connection connection, byte[] setup)
     {
         var targets = new Dictionary<int, (MethodInfo Method, object? Instance, Type[] Parameters, FastRunner? Fast)>();
@@ -321,6 +329,7 @@ internal static class PoolWorker
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Send(Connection connection, ArrayBufferWriter<byte> frame, long id, int status, ReadOnlySpan<byte> payload)
     {
         frame.ResetWrittenCount();
@@ -335,6 +344,7 @@ internal static class PoolWorker
     }
 
     /// <returns>The response status: <see cref="PoolWire.Results"/> or <see cref="PoolWire.RawResults"/>.</returns>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static int Execute(MethodInfo method, object? instance, Type[] parameters, FastRunner? fast, byte kind, ReadOnlyMemory<byte> payload,
         ArrayBufferWriter<byte> output, MessagePackSerializerOptions options)
     {
@@ -438,19 +448,46 @@ internal static class PoolWorker
         private static readonly bool RawIn = PoolWire.IsRaw(typeof(T1));
         private static readonly bool RawOut = PoolWire.IsRaw(typeof(TResult));
 
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public override void Run(ref MessagePackReader reader, ref MessagePackWriter writer, int calls, MessagePackSerializerOptions options)
         {
+            IMessagePackFormatter<T1> input = options.Resolver.GetFormatterWithVerify<T1>();
+            IMessagePackFormatter<TResult> output = options.Resolver.GetFormatterWithVerify<TResult>();
             for (int c = 0; c < calls; c++)
             {
                 if (reader.ReadArrayHeader() != 1)
                 {
                     throw new ArgumentException($"{func.Method.Name} takes 1 argument");
                 }
-                TResult result = func(MessagePackSerializer.Deserialize<T1>(ref reader, options));
-                MessagePackSerializer.Serialize(ref writer, result, options);
+                T1 argument;
+                try
+                {
+                    argument = input.Deserialize(ref reader, options);
+                }
+                catch (Exception e) when (e is not MessagePackSerializationException)
+                {
+                    throw new MessagePackSerializationException($"Failed to deserialize {typeof(T1)} value.", e);
+                }
+                TResult result = func(argument);
+                Write(ref writer, output, result, options);
             }
         }
 
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static void Write(ref MessagePackWriter writer, IMessagePackFormatter<TResult> formatter, TResult value, MessagePackSerializerOptions options)
+        {
+            try
+            {
+                formatter.Serialize(ref writer, value, options);
+            }
+            catch (Exception e) when (e is not MessagePackSerializationException)
+            {
+                // As MessagePackSerializer.Serialize reports it, so the worker names the task and the type.
+                throw new MessagePackSerializationException($"Failed to serialize {typeof(TResult)} value.", e);
+            }
+        }
+
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public override int RunChunk(byte kind, ReadOnlyMemory<byte> payload, ArrayBufferWriter<byte> output, MessagePackSerializerOptions options)
         {
             T1[] items;
@@ -466,9 +503,17 @@ internal static class PoolWorker
             {
                 var reader = new MessagePackReader(payload);
                 items = new T1[reader.ReadArrayHeader()];
-                for (int i = 0; i < items.Length; i++)
+                IMessagePackFormatter<T1> input = options.Resolver.GetFormatterWithVerify<T1>();
+                try
                 {
-                    items[i] = MessagePackSerializer.Deserialize<T1>(ref reader, options);
+                    for (int i = 0; i < items.Length; i++)
+                    {
+                        items[i] = input.Deserialize(ref reader, options);
+                    }
+                }
+                catch (Exception e) when (e is not MessagePackSerializationException)
+                {
+                    throw new MessagePackSerializationException($"Failed to deserialize {typeof(T1)} value.", e);
                 }
             }
             if (RawOut)
@@ -488,15 +533,7 @@ internal static class PoolWorker
             writer.WriteArrayHeader(items.Length);
             foreach (T1 item in items)
             {
-                TResult value = func(item);
-                try
-                {
-                    result.Serialize(ref writer, value, options);
-                }
-                catch (Exception e) when (e is not MessagePackSerializationException)
-                {
-                    throw new MessagePackSerializationException($"Failed to serialize {typeof(TResult)} value.", e);
-                }
+                Write(ref writer, result, func(item), options);
             }
             writer.Flush();
             return PoolWire.Results;

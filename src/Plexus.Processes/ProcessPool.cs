@@ -370,30 +370,36 @@ public sealed class ProcessPool : IDisposable, IAsyncDisposable
 
     // ---- internals ----
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private SingleJob<TResult> SingleNone<TResult>(Delegate func, Action<TResult>? callback, Action<Exception>? errorCallback)
     {
         TargetInfo target = Target(func);
         return new SingleJob<TResult>(NextId(), target, target.EncodeNone(), callback, errorCallback);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private SingleJob<TResult> SingleOne<T1, TResult>(Delegate func, T1 arg1, Action<TResult>? callback, Action<Exception>? errorCallback)
     {
         TargetInfo target = Target(func);
         return new SingleJob<TResult>(NextId(), target, target.EncodeOne(arg1), callback, errorCallback);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private SingleJob<TResult> SingleArgs<TResult>(Delegate func, object?[] args, Action<TResult>? callback, Action<Exception>? errorCallback)
     {
         TargetInfo target = Target(func);
         return new SingleJob<TResult>(NextId(), target, target.EncodeArgs(args, nameof(args)), callback, errorCallback);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private long NextId() => Interlocked.Increment(ref _jobCounter);
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static TResult Wait<TResult>(SingleJob<TResult> job) => job.Result.Get();
 
     // Caching by method is safe: a method that passed the checks once (static, or a lambda that
     // captures nothing) passes them for every delegate made from it.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private TargetInfo Target(Delegate func)
     {
         ArgumentNullException.ThrowIfNull(func);
@@ -412,6 +418,7 @@ public sealed class ProcessPool : IDisposable, IAsyncDisposable
         return Math.Max(1, chunk + (extra > 0 ? 1 : 0));
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private List<Task<TResult[]>> SubmitChunks<T, TResult>(TargetInfo target, IEnumerable<T> items, int chunkSize, CancellationToken cancellationToken)
     {
         T[] all = items as T[] ?? items.ToArray();
@@ -529,6 +536,7 @@ public sealed class ProcessPool : IDisposable, IAsyncDisposable
 
     [ThreadStatic] private static ArrayBufferWriter<byte>? _scratch;
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static ArrayBufferWriter<byte> Scratch()
     {
         ArrayBufferWriter<byte> buffer = _scratch ??= new ArrayBufferWriter<byte>(256);
@@ -544,6 +552,7 @@ public sealed class ProcessPool : IDisposable, IAsyncDisposable
     /// Queues one task. With <paramref name="inline"/> (a blocking apply) the calling thread, when its
     /// task went straight to an idle worker, reads that worker's answers itself: no thread hop.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private SingleJob<TResult> Submit<TResult>(SingleJob<TResult> job, CancellationToken cancellationToken, bool inline = false)
     {
         Worker? reader = Enqueue([job], cancellationToken, inline ? job : null);
@@ -554,6 +563,7 @@ public sealed class ProcessPool : IDisposable, IAsyncDisposable
         return job;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private Worker? Enqueue(IReadOnlyList<Job> jobs, CancellationToken cancellationToken, Job? inline = null)
     {
         if (jobs.Count == 0)
@@ -611,6 +621,7 @@ public sealed class ProcessPool : IDisposable, IAsyncDisposable
     /// in-flight order, and sends them (several jobs for one worker leave in one frame).
     /// </summary>
     /// <returns>The worker whose answers the caller is to read itself (see <see cref="Submit"/>), or <c>null</c>.</returns>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private Worker? Pump(Job? inline = null)
     {
         Worker? single = null;
@@ -675,11 +686,14 @@ public sealed class ProcessPool : IDisposable, IAsyncDisposable
                 WakeReader(worker);
             }
         }
-        foreach (Worker worker in touched ?? [single])
+        List<Worker> flush = touched ?? [single];
+        for (int i = 0; i < flush.Count; i++)
         {
-            if (_onReaderThread && worker.OutboxBytes > LargePayload)
+            Worker worker = flush[i];
+            // A reader must not block on a full pipe: its own worker may be waiting for it to read. And
+            // one worker's big chunks must not hold back the next worker's: all but the last go in parallel.
+            if (worker.OutboxBytes > LargePayload && (_onReaderThread || i < flush.Count - 1))
             {
-                // A reader must not block on a full pipe: its own worker may be waiting for it to read.
                 ThreadPool.UnsafeQueueUserWorkItem(static w => w.Flush(), worker, preferLocal: false);
             }
             else
@@ -691,6 +705,7 @@ public sealed class ProcessPool : IDisposable, IAsyncDisposable
     }
 
     /// <summary>Makes a parked reader thread read again if its worker needs reading (call under the lock).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void WakeReader(Worker worker)
     {
         if (!worker.ReaderActive && !worker.InlineReading && worker.NeedsReading(_terminated))
@@ -752,6 +767,7 @@ public sealed class ProcessPool : IDisposable, IAsyncDisposable
     }
 
     /// <summary>A worker's reader thread: reads while the worker owes answers, parks while it is idle.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void ReadResults(Worker worker)
     {
         _onReaderThread = true;
@@ -782,10 +798,12 @@ public sealed class ProcessPool : IDisposable, IAsyncDisposable
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static bool IsEnd(Exception e) => e is EndOfStreamException or IOException or ObjectDisposedException or InvalidDataException
         or System.Net.Sockets.SocketException or MessagePackSerializationException;
 
     /// <summary>The calling thread reads its worker's answers until its own job is done, then hands reading back.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void ReadInline(Worker worker, Job job)
     {
         bool wasReader = _onReaderThread;
@@ -822,6 +840,7 @@ public sealed class ProcessPool : IDisposable, IAsyncDisposable
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void OnResponse(Worker worker, PoolResponse response)
     {
         if (response.Status == PoolWire.Ready)
@@ -977,6 +996,7 @@ public sealed class ProcessPool : IDisposable, IAsyncDisposable
         public byte[] EncodeNone() => EncodeArgs([], "args");
 
         /// <summary>One call with any arguments, each checked against and serialized by its parameter type.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public byte[] EncodeArgs(object?[] args, string argsName)
         {
             ArrayBufferWriter<byte> buffer = Scratch();
@@ -988,6 +1008,7 @@ public sealed class ProcessPool : IDisposable, IAsyncDisposable
         }
 
         /// <summary>One call with one argument: typed (no boxing) when the argument's type is the parameter's.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public byte[] EncodeOne<T1>(T1 arg)
         {
             if (Parameters.Length != 1 || Parameters[0] != typeof(T1))
@@ -1000,7 +1021,14 @@ public sealed class ProcessPool : IDisposable, IAsyncDisposable
             writer.WriteArrayHeader(1);
             try
             {
-                MessagePackSerializer.Serialize(ref writer, arg, PlexusSerializer.Options);
+                try
+                {
+                    PlexusSerializer.Options.Resolver.GetFormatterWithVerify<T1>().Serialize(ref writer, arg, PlexusSerializer.Options);
+                }
+                catch (Exception e) when (e is not MessagePackSerializationException)
+                {
+                    throw new MessagePackSerializationException($"Failed to serialize {typeof(T1)} value.", e);
+                }
             }
             catch (MessagePackSerializationException e)
             {
@@ -1038,6 +1066,7 @@ public sealed class ProcessPool : IDisposable, IAsyncDisposable
         }
 
         /// <summary>Reads a response's results as <typeparamref name="TResult"/>.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public TResult[] ReadResults<TResult>(ReadOnlyMemory<byte> payload, bool raw)
         {
             try
@@ -1061,9 +1090,17 @@ public sealed class ProcessPool : IDisposable, IAsyncDisposable
                 }
                 else
                 {
-                    for (int i = 0; i < results.Length; i++)
+                    IMessagePackFormatter<TResult> formatter = PlexusSerializer.Options.Resolver.GetFormatterWithVerify<TResult>();
+                    try
                     {
-                        results[i] = MessagePackSerializer.Deserialize<TResult>(ref reader, PlexusSerializer.Options);
+                        for (int i = 0; i < results.Length; i++)
+                        {
+                            results[i] = formatter.Deserialize(ref reader, PlexusSerializer.Options);
+                        }
+                    }
+                    catch (Exception e) when (e is not MessagePackSerializationException)
+                    {
+                        throw new MessagePackSerializationException($"Failed to deserialize {typeof(TResult)} value.", e);
                     }
                 }
                 return results;
@@ -1103,6 +1140,7 @@ public sealed class ProcessPool : IDisposable, IAsyncDisposable
 
         public override bool IsDone => _completion.Task.IsCompleted;
 
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public override void Complete(ReadOnlyMemory<byte> payload, bool raw)
         {
             Registration.Dispose();
@@ -1139,6 +1177,7 @@ public sealed class ProcessPool : IDisposable, IAsyncDisposable
 
         public override bool IsDone => Result.Ready;
 
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public override void Complete(ReadOnlyMemory<byte> payload, bool raw)
         {
             Registration.Dispose();
@@ -1215,7 +1254,9 @@ public sealed class ProcessPool : IDisposable, IAsyncDisposable
     /// <summary>A worker process, its pipe, and the jobs it holds (in the order it will answer them).</summary>
     private sealed class Worker
     {
-        private const int MaxFrame = 1 << 20;
+        // Small jobs share a frame; a big one (a map chunk) goes alone, so the worker starts on it
+        // while the next is still on its way.
+        private const int BatchBytes = 64 * 1024;
         private readonly object _sendLock = new();
         private readonly HashSet<int> _registered = [];
         private readonly ConcurrentQueue<Job> _outbox = new();
@@ -1258,17 +1299,21 @@ public sealed class ProcessPool : IDisposable, IAsyncDisposable
 
         public long OutboxBytes => Interlocked.Read(ref _outboxBytes);
 
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public bool NeedsReading(bool terminated) => !Ready || InFlight.Count > 0 || Stopping || Exited || terminated;
 
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public bool HasRoom(int? maxTasks) => !Stopping && InFlight.Count < MaxInFlight && (maxTasks is null || Dispatched < maxTasks);
 
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public void Enqueue(Job job)
         {
             Interlocked.Add(ref _outboxBytes, job.Payload.Length);
             _outbox.Enqueue(job);
         }
 
-        /// <summary>Sends the queued jobs, as many per frame as fit in a megabyte.</summary>
+        /// <summary>Sends the queued jobs, as many per frame as fit in 64 KiB (a bigger job alone).</summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public void Flush()
         {
             lock (_sendLock)
@@ -1282,7 +1327,7 @@ public sealed class ProcessPool : IDisposable, IAsyncDisposable
                     // A frame's count comes first, so the jobs are counted before they are written.
                     foreach (Job job in _outbox)
                     {
-                        if (count > 0 && bytes + job.Payload.Length > MaxFrame)
+                        if (count > 0 && bytes + job.Payload.Length > BatchBytes)
                         {
                             break;
                         }
@@ -1318,7 +1363,7 @@ public sealed class ProcessPool : IDisposable, IAsyncDisposable
                     }
                     finally
                     {
-                        if (_frame.Capacity > 4 * MaxFrame)
+                        if (_frame.Capacity > 4 * BatchBytes)
                         {
                             _frame.Clear();
                         }
