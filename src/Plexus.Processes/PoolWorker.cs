@@ -260,7 +260,6 @@ internal sealed class PoolResponseFormatter : IMessagePackFormatter<PoolResponse
 internal static class PoolWorker
 {
     /// <summary>The worker's target (a static method, so a child process can run it).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Run(Connection connection, byte[] setup)
     {
         var targets = new Dictionary<int, (MethodInfo Method, object? Instance, Type[] Parameters, FastRunner? Fast)>();
@@ -299,33 +298,41 @@ internal static class PoolWorker
                 connection.Dispose();
                 return;
             }
-            foreach (PoolRequest request in batch.Requests)
+            Handle(connection, batch, targets, output, frame, options);
+        }
+    }
+
+    /// <summary>Runs a frame's tasks in order, answering each as soon as it is done.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Handle(Connection connection, PoolRequestBatch batch, Dictionary<int, (MethodInfo Method, object? Instance, Type[] Parameters, FastRunner? Fast)> targets,
+        ArrayBufferWriter<byte> output, ArrayBufferWriter<byte> frame, MessagePackSerializerOptions options)
+    {
+        foreach (PoolRequest request in batch.Requests)
+        {
+            int status;
+            try
             {
-                int status;
-                try
+                if (!targets.TryGetValue(request.TargetId, out var entry))
                 {
-                    if (!targets.TryGetValue(request.TargetId, out var entry))
-                    {
-                        Target target = request.Target ?? throw new InvalidDataException($"the pool sent task {request.Id} for an unknown target {request.TargetId}");
-                        (MethodInfo method, object? instance) = target.Resolve();
-                        entry = (method, instance, method.GetParameters().Select(p => p.ParameterType).ToArray(), FastRunner.TryCreate(method, instance));
-                        targets[request.TargetId] = entry;
-                    }
-                    output.ResetWrittenCount();
-                    status = Execute(entry.Method, entry.Instance, entry.Parameters, entry.Fast, request.Kind, request.Payload, output, options);
+                    Target target = request.Target ?? throw new InvalidDataException($"the pool sent task {request.Id} for an unknown target {request.TargetId}");
+                    (MethodInfo method, object? instance) = target.Resolve();
+                    entry = (method, instance, method.GetParameters().Select(p => p.ParameterType).ToArray(), FastRunner.TryCreate(method, instance));
+                    targets[request.TargetId] = entry;
                 }
-                catch (Exception e)
-                {
-                    frame.ResetWrittenCount();
-                    var writer = new MessagePackWriter(frame);
-                    PoolResponse.WriteError(ref writer, request.Id, e);
-                    writer.Flush();
-                    connection.SendBytes(frame.WrittenSpan);
-                    continue;
-                }
-                // Each answer leaves at once: if the next task kills the worker, this one is not lost.
-                Send(connection, frame, request.Id, status, output.WrittenSpan);
+                output.ResetWrittenCount();
+                status = Execute(entry.Method, entry.Instance, entry.Parameters, entry.Fast, request.Kind, request.Payload, output, options);
             }
+            catch (Exception e)
+            {
+                frame.ResetWrittenCount();
+                var writer = new MessagePackWriter(frame);
+                PoolResponse.WriteError(ref writer, request.Id, e);
+                writer.Flush();
+                connection.SendBytes(frame.WrittenSpan);
+                continue;
+            }
+            // Each answer leaves at once: if the next task kills the worker, this one is not lost.
+            Send(connection, frame, request.Id, status, output.WrittenSpan);
         }
     }
 

@@ -24,7 +24,12 @@ namespace Plexus.Processes;
 /// </remarks>
 public sealed class ProcessPool : IDisposable, IAsyncDisposable
 {
+    // A worker holds a few tasks at a time so it never waits for work; one that keeps answering
+    // quickly (tiny tasks) holds more, so the pipe carries several per write and it never idles.
     private const int MaxInFlight = 3;
+    private const int MaxInFlightQuick = 32;
+    private const int QuickStreak = 16;
+    private static readonly long QuickTicks = System.Diagnostics.Stopwatch.Frequency / 5000; // 200 µs
     private const int LargePayload = 32 * 1024;
     [ThreadStatic] private static bool _onReaderThread;
     private static int _poolCounter;
@@ -76,12 +81,39 @@ public sealed class ProcessPool : IDisposable, IAsyncDisposable
             _setup = PoolWire.EncodeSetup(null, []);
         }
         Processes = count;
+        // The workers start side by side: a start spends most of its time outside this process.
+        var others = new Task<Worker>[count - 1];
+        for (int i = 0; i < others.Length; i++)
+        {
+            others[i] = Task.Run(StartWorker);
+        }
+        Exception? failure = null;
         lock (_lock)
         {
-            for (int i = 0; i < count; i++)
+            try
             {
                 _workers.Add(StartWorker());
             }
+            catch (Exception e)
+            {
+                failure = e;
+            }
+            foreach (Task<Worker> other in others)
+            {
+                try
+                {
+                    _workers.Add(other.GetAwaiter().GetResult());
+                }
+                catch (Exception e)
+                {
+                    failure ??= e;
+                }
+            }
+        }
+        if (failure is not null)
+        {
+            Terminate();
+            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(failure);
         }
     }
 
@@ -162,7 +194,17 @@ public sealed class ProcessPool : IDisposable, IAsyncDisposable
     /// <param name="chunkSize">Items per message to a worker; default as Python: about a quarter of an even share per worker.</param>
     /// <exception cref="ChildProcessException">A task threw (the first error fails the whole map, as in Python).</exception>
     public List<TResult> Map<T, TResult>(Func<T, TResult> func, IEnumerable<T> items, int? chunkSize = null)
-        => MapTask(func, items, chunkSize, CancellationToken.None).GetAwaiter().GetResult();
+    {
+        T[] all = items as T[] ?? items.ToArray();
+        List<Task<TResult[]>> chunks = SubmitChunks<T, TResult>(Target(func), all, chunkSize ?? DefaultChunkSize(all.Length), CancellationToken.None);
+        // Gathered on the calling thread: each chunk's completion wakes it directly, no thread-pool hop.
+        var results = new List<TResult>(all.Length);
+        foreach (Task<TResult[]> chunk in chunks)
+        {
+            results.AddRange(chunk.GetAwaiter().GetResult());
+        }
+        return results;
+    }
 
     /// <summary>Starts a <see cref="Map{T, TResult}"/> and returns at once (Python's <c>map_async</c>).</summary>
     public AsyncResult<List<TResult>> MapAsync<T, TResult>(Func<T, TResult> func, IEnumerable<T> items, int? chunkSize = null,
@@ -656,6 +698,7 @@ public sealed class ProcessPool : IDisposable, IAsyncDisposable
                 }
                 _pending.RemoveFirst();
                 Job job = node.Value;
+                job.SentAt = System.Diagnostics.Stopwatch.GetTimestamp();
                 worker.InFlight.Enqueue(job);
                 worker.Dispatched++;
                 worker.Enqueue(job);
@@ -771,6 +814,7 @@ public sealed class ProcessPool : IDisposable, IAsyncDisposable
     private void ReadResults(Worker worker)
     {
         _onReaderThread = true;
+        int deferred = 0;
         while (true)
         {
             bool read;
@@ -794,7 +838,26 @@ public sealed class ProcessPool : IDisposable, IAsyncDisposable
                 WorkerEnded(worker);
                 return;
             }
-            OnResponse(worker, response);
+            // While more answers are already here, new jobs wait for them (up to a bound), so that
+            // they leave together in one frame.
+            bool more = ++deferred < QuickStreak && _pending.Count > 0 && MoreToRead(worker);
+            OnResponse(worker, response, pump: !more);
+            if (!more)
+            {
+                deferred = 0;
+            }
+        }
+    }
+
+    private static bool MoreToRead(Worker worker)
+    {
+        try
+        {
+            return worker.Connection.Poll(TimeSpan.Zero);
+        }
+        catch (Exception e) when (IsEnd(e))
+        {
+            return false; // the next receive sees the end
         }
     }
 
@@ -841,7 +904,7 @@ public sealed class ProcessPool : IDisposable, IAsyncDisposable
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private void OnResponse(Worker worker, PoolResponse response)
+    private void OnResponse(Worker worker, PoolResponse response, bool pump = true)
     {
         if (response.Status == PoolWire.Ready)
         {
@@ -857,6 +920,9 @@ public sealed class ProcessPool : IDisposable, IAsyncDisposable
         lock (_lock)
         {
             job = worker.InFlight.TryPeek(out Job? head) && head.Id == response.Id ? worker.InFlight.Dequeue() : null;
+            long now = System.Diagnostics.Stopwatch.GetTimestamp();
+            worker.Quick = now - Math.Max(worker.LastAnswer, job?.SentAt ?? now) < QuickTicks ? Math.Min(worker.Quick + 1, QuickStreak) : 0;
+            worker.LastAnswer = now;
             worker.Completed++;
             _barrenDeaths = 0;
             if (worker.InFlight.Count == 0 && _maxTasksPerChild is { } max && worker.Dispatched >= max && !worker.Stopping && !_terminated)
@@ -872,7 +938,10 @@ public sealed class ProcessPool : IDisposable, IAsyncDisposable
             worker.SendStop();
         }
         // The next job leaves before this one's results are read: the worker is not kept waiting.
-        Pump();
+        if (pump)
+        {
+            Pump();
+        }
         if (job is not null)
         {
             if (response.Status == PoolWire.Error)
@@ -1121,6 +1190,7 @@ public sealed class ProcessPool : IDisposable, IAsyncDisposable
         public byte Kind { get; } = kind;
         public LinkedListNode<Job> Node => _node ??= new LinkedListNode<Job>(this);
         public CancellationTokenRegistration Registration { get; set; }
+        public long SentAt { get; set; }
         private LinkedListNode<Job>? _node;
 
         public abstract bool IsDone { get; }
@@ -1303,7 +1373,13 @@ public sealed class ProcessPool : IDisposable, IAsyncDisposable
         public bool NeedsReading(bool terminated) => !Ready || InFlight.Count > 0 || Stopping || Exited || terminated;
 
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        public bool HasRoom(int? maxTasks) => !Stopping && InFlight.Count < MaxInFlight && (maxTasks is null || Dispatched < maxTasks);
+        public bool HasRoom(int? maxTasks) => !Stopping && InFlight.Count < (Quick >= QuickStreak ? MaxInFlightQuick : MaxInFlight)
+            && (maxTasks is null || Dispatched < maxTasks);
+
+        /// <summary>How many answers in a row came within <see cref="QuickTicks"/> of the task's start (or of the previous answer).</summary>
+        public int Quick { get; set; }
+
+        public long LastAnswer { get; set; }
 
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public void Enqueue(Job job)
