@@ -202,6 +202,23 @@ internal sealed class PoolResponse
     public string? ErrorMessage { get; set; }
     public string? ErrorStack { get; set; }
 
+    /// <summary>The size of the fixed-width head <see cref="WriteHeader"/> writes.</summary>
+    public const int HeaderSize = 16;
+
+    /// <summary>
+    /// Writes <c>[id, status, bin(payload)]</c>'s head in fixed widths (int64, fixint, bin32; valid
+    /// MessagePack), so it can be filled in after the payload was written behind it.
+    /// </summary>
+    public static void WriteHeader(Span<byte> head, long id, int status, int payloadLength)
+    {
+        head[0] = 0x93;
+        head[1] = 0xd3;
+        System.Buffers.Binary.BinaryPrimitives.WriteInt64BigEndian(head[2..], id);
+        head[10] = checked((byte)status);
+        head[11] = 0xc6;
+        System.Buffers.Binary.BinaryPrimitives.WriteInt32BigEndian(head[12..], payloadLength);
+    }
+
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Write(ref MessagePackWriter writer, long id, int status, ReadOnlySpan<byte> payload)
     {
@@ -320,6 +337,7 @@ internal static class PoolWorker
                     targets[request.TargetId] = entry;
                 }
                 output.ResetWrittenCount();
+                output.Advance(PoolResponse.HeaderSize); // filled in below: the answer leaves from this buffer, uncopied
                 status = Execute(entry.Method, entry.Instance, entry.Parameters, entry.Fast, request.Kind, request.Payload, output, options);
             }
             catch (Exception e)
@@ -332,7 +350,13 @@ internal static class PoolWorker
                 continue;
             }
             // Each answer leaves at once: if the next task kills the worker, this one is not lost.
-            Send(connection, frame, request.Id, status, output.WrittenSpan);
+            Span<byte> answer = MemoryMarshal.AsMemory(output.WrittenMemory).Span;
+            PoolResponse.WriteHeader(answer, request.Id, status, answer.Length - PoolResponse.HeaderSize);
+            connection.SendBytes(answer);
+            if (output.Capacity > 1 << 20)
+            {
+                output.Clear();
+            }
         }
     }
 
@@ -480,6 +504,40 @@ internal static class PoolWorker
             }
         }
 
+        /// <summary>Items read in place from the frame: no copy of the chunk, no array.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        private int RunRaw(ReadOnlySpan<byte> bytes, ArrayBufferWriter<byte> output, MessagePackSerializerOptions options)
+        {
+            int inSize = Unsafe.SizeOf<T1>();
+            if (bytes.Length % inSize != 0)
+            {
+                throw new InvalidDataException($"a raw chunk of {typeof(T1)} has {bytes.Length} bytes");
+            }
+            int count = bytes.Length / inSize;
+            ref byte source = ref MemoryMarshal.GetReference(bytes);
+            if (RawOut)
+            {
+                int outSize = Unsafe.SizeOf<TResult>();
+                Span<byte> destination = output.GetSpan(Math.Max(1, count * outSize));
+                ref byte start = ref MemoryMarshal.GetReference(destination);
+                for (int i = 0; i < count; i++)
+                {
+                    Unsafe.WriteUnaligned(ref Unsafe.Add(ref start, i * outSize), func(Unsafe.ReadUnaligned<T1>(ref Unsafe.Add(ref source, i * inSize))));
+                }
+                output.Advance(count * outSize);
+                return PoolWire.RawResults;
+            }
+            var writer = new MessagePackWriter(output);
+            IMessagePackFormatter<TResult> result = options.Resolver.GetFormatterWithVerify<TResult>();
+            writer.WriteArrayHeader(count);
+            for (int i = 0; i < count; i++)
+            {
+                Write(ref writer, result, func(Unsafe.ReadUnaligned<T1>(ref Unsafe.Add(ref source, i * inSize))), options);
+            }
+            writer.Flush();
+            return PoolWire.Results;
+        }
+
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         private static void Write(ref MessagePackWriter writer, IMessagePackFormatter<TResult> formatter, TResult value, MessagePackSerializerOptions options)
         {
@@ -504,7 +562,7 @@ internal static class PoolWorker
                 {
                     throw new InvalidDataException($"{typeof(T1)} cannot arrive as raw memory");
                 }
-                items = PoolWire.ReadRaw<T1>(payload.Span);
+                return RunRaw(payload.Span, output, options);
             }
             else
             {

@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Collections.Concurrent;
 using System.Reflection;
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using MessagePack;
 using MessagePack.Formatters;
 using Plexus.Processes.Serialization;
@@ -196,12 +197,13 @@ public sealed class ProcessPool : IDisposable, IAsyncDisposable
     public List<TResult> Map<T, TResult>(Func<T, TResult> func, IEnumerable<T> items, int? chunkSize = null)
     {
         T[] all = items as T[] ?? items.ToArray();
-        List<Task<TResult[]>> chunks = SubmitChunks<T, TResult>(Target(func), all, chunkSize ?? DefaultChunkSize(all.Length), CancellationToken.None);
-        // Gathered on the calling thread: each chunk's completion wakes it directly, no thread-pool hop.
+        // The chunks' results land straight in the list; the calling thread waits (each chunk's
+        // completion wakes it directly, no thread-pool hop).
         var results = new List<TResult>(all.Length);
-        foreach (Task<TResult[]> chunk in chunks)
+        CollectionsMarshal.SetCount(results, all.Length);
+        foreach (Task<TResult[]> chunk in SubmitChunks(Target(func), all, chunkSize ?? DefaultChunkSize(all.Length), CancellationToken.None, results))
         {
-            results.AddRange(chunk.GetAwaiter().GetResult());
+            chunk.GetAwaiter().GetResult();
         }
         return results;
     }
@@ -461,7 +463,8 @@ public sealed class ProcessPool : IDisposable, IAsyncDisposable
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private List<Task<TResult[]>> SubmitChunks<T, TResult>(TargetInfo target, IEnumerable<T> items, int chunkSize, CancellationToken cancellationToken)
+    private List<Task<TResult[]>> SubmitChunks<T, TResult>(TargetInfo target, IEnumerable<T> items, int chunkSize, CancellationToken cancellationToken,
+        List<TResult>? into = null)
     {
         T[] all = items as T[] ?? items.ToArray();
         if (target.Parameters.Length != 1)
@@ -474,7 +477,7 @@ public sealed class ProcessPool : IDisposable, IAsyncDisposable
             {
                 writer.WriteArrayHeader(1);
                 MessagePackSerializer.Serialize(ref writer, all[i], PlexusSerializer.Options);
-            }, cancellationToken);
+            }, cancellationToken, into);
         }
         // The whole chunk as one typed array: raw memory for primitives, else one formatter call per item.
         if (chunkSize < 1)
@@ -488,7 +491,7 @@ public sealed class ProcessPool : IDisposable, IAsyncDisposable
         {
             ReadOnlySpan<T> chunk = all.AsSpan(start, Math.Min(chunkSize, all.Length - start));
             byte[] payload = raw ? PoolWire.WriteRaw(chunk) : EncodeItems(chunk);
-            var job = new ChunkJob<TResult>(NextId(), target, payload, raw ? PoolWire.RawItems : PoolWire.Items);
+            var job = new ChunkJob<TResult>(NextId(), target, payload, raw ? PoolWire.RawItems : PoolWire.Items, into, start, chunk.Length);
             jobs.Add(job);
             chunks.Add(job.Task);
         }
@@ -517,7 +520,8 @@ public sealed class ProcessPool : IDisposable, IAsyncDisposable
         }
     }
 
-    private List<Task<TResult[]>> SubmitEncoded<TResult>(TargetInfo target, int count, int? chunkSize, WriteCall write, CancellationToken cancellationToken)
+    private List<Task<TResult[]>> SubmitEncoded<TResult>(TargetInfo target, int count, int? chunkSize, WriteCall write, CancellationToken cancellationToken,
+        List<TResult>? into = null)
     {
         int size = chunkSize ?? DefaultChunkSize(count);
         if (size < 1)
@@ -531,7 +535,7 @@ public sealed class ProcessPool : IDisposable, IAsyncDisposable
             int first = start;
             int length = Math.Min(size, count - start);
             byte[] payload = TargetInfo.EncodeBatch(length, (ref MessagePackWriter writer, int i) => write(ref writer, first + i));
-            var job = new ChunkJob<TResult>(NextId(), target, payload, PoolWire.Calls);
+            var job = new ChunkJob<TResult>(NextId(), target, payload, PoolWire.Calls, into, first, length);
             jobs.Add(job);
             chunks.Add(job.Task);
         }
@@ -1138,23 +1142,51 @@ public sealed class ProcessPool : IDisposable, IAsyncDisposable
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public TResult[] ReadResults<TResult>(ReadOnlyMemory<byte> payload, bool raw)
         {
+            int count;
+            try
+            {
+                count = raw ? payload.Length / Unsafe.SizeOf<TResult>() : new MessagePackReader(payload).ReadArrayHeader();
+            }
+            catch (MessagePackSerializationException e)
+            {
+                throw new InvalidDataException($"the result of {Target.DisplayName} could not be read: {(e.InnerException ?? e).Message}", e);
+            }
+            var results = new TResult[count];
+            ReadResults(payload, raw, results.AsSpan());
+            return results;
+        }
+
+        /// <summary>Reads a response's results into <paramref name="destination"/>, which they must fill exactly.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        public void ReadResults<TResult>(ReadOnlyMemory<byte> payload, bool raw, Span<TResult> destination)
+        {
             try
             {
                 if (raw)
                 {
-                    if (typeof(TResult) != ReturnType || !PoolWire.IsRaw(typeof(TResult)))
+                    if (typeof(TResult) != ReturnType || !PoolWire.IsRaw(typeof(TResult)) || RuntimeHelpers.IsReferenceOrContainsReferences<TResult>()
+                        || payload.Length != destination.Length * Unsafe.SizeOf<TResult>())
                     {
-                        throw new InvalidDataException($"the worker sent raw {ReturnType} results");
+                        throw new InvalidDataException($"the worker sent {payload.Length} bytes of raw {ReturnType} results for {destination.Length} items");
                     }
-                    return PoolWire.ReadRaw<TResult>(payload.Span);
+                    if (payload.Length > 0)
+                    {
+                        Unsafe.CopyBlockUnaligned(ref Unsafe.As<TResult, byte>(ref MemoryMarshal.GetReference(destination)),
+                            ref MemoryMarshal.GetReference(payload.Span), (uint)payload.Length);
+                    }
+                    return;
                 }
                 var reader = new MessagePackReader(payload);
-                var results = new TResult[reader.ReadArrayHeader()];
+                int count = reader.ReadArrayHeader();
+                if (count != destination.Length)
+                {
+                    throw new InvalidDataException($"the worker sent {count} results of {Target.DisplayName} for {destination.Length} items");
+                }
                 if (typeof(TResult) == typeof(object) && ReturnType != typeof(object))
                 {
-                    for (int i = 0; i < results.Length; i++)
+                    for (int i = 0; i < destination.Length; i++)
                     {
-                        results[i] = reader.TryReadNil() ? default! : (TResult)MessagePackSerializer.Deserialize(ReturnType, ref reader, PlexusSerializer.Options)!;
+                        destination[i] = reader.TryReadNil() ? default! : (TResult)MessagePackSerializer.Deserialize(ReturnType, ref reader, PlexusSerializer.Options)!;
                     }
                 }
                 else
@@ -1162,9 +1194,9 @@ public sealed class ProcessPool : IDisposable, IAsyncDisposable
                     IMessagePackFormatter<TResult> formatter = PlexusSerializer.Options.Resolver.GetFormatterWithVerify<TResult>();
                     try
                     {
-                        for (int i = 0; i < results.Length; i++)
+                        for (int i = 0; i < destination.Length; i++)
                         {
-                            results[i] = formatter.Deserialize(ref reader, PlexusSerializer.Options);
+                            destination[i] = formatter.Deserialize(ref reader, PlexusSerializer.Options);
                         }
                     }
                     catch (Exception e) when (e is not MessagePackSerializationException)
@@ -1172,7 +1204,6 @@ public sealed class ProcessPool : IDisposable, IAsyncDisposable
                         throw new MessagePackSerializationException($"Failed to deserialize {typeof(TResult)} value.", e);
                     }
                 }
-                return results;
             }
             catch (MessagePackSerializationException e)
             {
@@ -1202,7 +1233,8 @@ public sealed class ProcessPool : IDisposable, IAsyncDisposable
     }
 
     /// <summary>A map chunk (or a starmap batch): its results as an array.</summary>
-    private sealed class ChunkJob<TResult>(long id, TargetInfo target, byte[] payload, byte kind) : Job(id, target, payload, kind)
+    private sealed class ChunkJob<TResult>(long id, TargetInfo target, byte[] payload, byte kind, List<TResult>? into, int offset, int length)
+        : Job(id, target, payload, kind)
     {
         private readonly TaskCompletionSource<TResult[]> _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
@@ -1217,7 +1249,16 @@ public sealed class ProcessPool : IDisposable, IAsyncDisposable
             TResult[] results;
             try
             {
-                results = Target.ReadResults<TResult>(payload, raw);
+                if (into is not null)
+                {
+                    // Straight into the map's list (sized up front; chunks fill disjoint slices).
+                    Target.ReadResults(payload, raw, CollectionsMarshal.AsSpan(into).Slice(offset, length));
+                    results = [];
+                }
+                else
+                {
+                    results = Target.ReadResults<TResult>(payload, raw);
+                }
             }
             catch (Exception e)
             {
