@@ -353,10 +353,6 @@ internal static class PoolWorker
             Span<byte> answer = MemoryMarshal.AsMemory(output.WrittenMemory).Span;
             PoolResponse.WriteHeader(answer, request.Id, status, answer.Length - PoolResponse.HeaderSize);
             connection.SendBytes(answer);
-            if (output.Capacity > 1 << 20)
-            {
-                output.Clear();
-            }
         }
     }
 
@@ -368,10 +364,6 @@ internal static class PoolWorker
         PoolResponse.Write(ref writer, id, status, payload);
         writer.Flush();
         connection.SendBytes(frame.WrittenSpan);
-        if (frame.Capacity > 1 << 20)
-        {
-            frame.Clear();
-        }
     }
 
     /// <returns>The response status: <see cref="PoolWire.Results"/> or <see cref="PoolWire.RawResults"/>.</returns>

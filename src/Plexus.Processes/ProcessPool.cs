@@ -82,11 +82,24 @@ public sealed class ProcessPool : IDisposable, IAsyncDisposable
             _setup = PoolWire.EncodeSetup(null, []);
         }
         Processes = count;
-        // The workers start side by side: a start spends most of its time outside this process.
+        // The workers start side by side (a start spends most of its time outside this process), on
+        // threads of their own: a busy thread pool must not hold up a pool's start.
         var others = new Task<Worker>[count - 1];
         for (int i = 0; i < others.Length; i++)
         {
-            others[i] = Task.Run(StartWorker);
+            var started = new TaskCompletionSource<Worker>(TaskCreationOptions.RunContinuationsAsynchronously);
+            others[i] = started.Task;
+            new Thread(() =>
+            {
+                try
+                {
+                    started.SetResult(StartWorker());
+                }
+                catch (Exception e)
+                {
+                    started.SetException(e);
+                }
+            }) { IsBackground = true, Name = "plexus-pool-start" }.UnsafeStart();
         }
         Exception? failure = null;
         lock (_lock)
@@ -704,6 +717,7 @@ public sealed class ProcessPool : IDisposable, IAsyncDisposable
                 Job job = node.Value;
                 job.SentAt = System.Diagnostics.Stopwatch.GetTimestamp();
                 worker.InFlight.Enqueue(job);
+                worker.InFlightBytes += job.Payload.Length;
                 worker.Dispatched++;
                 worker.Enqueue(job);
                 if (single is null || single == worker)
@@ -924,6 +938,7 @@ public sealed class ProcessPool : IDisposable, IAsyncDisposable
         lock (_lock)
         {
             job = worker.InFlight.TryPeek(out Job? head) && head.Id == response.Id ? worker.InFlight.Dequeue() : null;
+            worker.InFlightBytes -= job?.Payload.Length ?? 0;
             long now = System.Diagnostics.Stopwatch.GetTimestamp();
             worker.Quick = now - Math.Max(worker.LastAnswer, job?.SentAt ?? now) < QuickTicks ? Math.Min(worker.Quick + 1, QuickStreak) : 0;
             worker.LastAnswer = now;
@@ -976,6 +991,7 @@ public sealed class ProcessPool : IDisposable, IAsyncDisposable
             }
             Job[] notStarted = [.. worker.InFlight];
             worker.InFlight.Clear();
+            worker.InFlightBytes = 0;
             for (int i = notStarted.Length - 1; i >= 0; i--)
             {
                 _pending.AddFirst(notStarted[i].Node);
@@ -1370,8 +1386,11 @@ public sealed class ProcessPool : IDisposable, IAsyncDisposable
         private const int BatchBytes = 64 * 1024;
         private readonly object _sendLock = new();
         private readonly HashSet<int> _registered = [];
-        private readonly ConcurrentQueue<Job> _outbox = new();
-        private readonly ArrayBufferWriter<byte> _frame = new(256);
+        // Jobs given to this worker and not yet written, in order (locked by itself: filled under the
+        // pool's lock, drained under the send lock).
+        private readonly Queue<Job> _outbox = new();
+        private readonly List<Job> _sending = [];
+        private ArrayBufferWriter<byte> _frame = new(256);
         private long _outboxBytes;
         private bool _reaped;
 
@@ -1408,14 +1427,20 @@ public sealed class ProcessPool : IDisposable, IAsyncDisposable
 
         public SemaphoreSlim Wake { get; } = new(0);
 
-        public long OutboxBytes => Interlocked.Read(ref _outboxBytes);
+        public long OutboxBytes => Volatile.Read(ref _outboxBytes);
 
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public bool NeedsReading(bool terminated) => !Ready || InFlight.Count > 0 || Stopping || Exited || terminated;
 
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        public bool HasRoom(int? maxTasks) => !Stopping && InFlight.Count < (Quick >= QuickStreak ? MaxInFlightQuick : MaxInFlight)
+        // The deeper queue is for small tasks only: what a worker has not read yet must never fill its
+        // pipe, or a reader writing to it while the worker writes answers back could wait forever.
+        public bool HasRoom(int? maxTasks) => !Stopping
+            && (InFlight.Count < MaxInFlight || (Quick >= QuickStreak && InFlight.Count < MaxInFlightQuick && InFlightBytes < LargePayload))
             && (maxTasks is null || Dispatched < maxTasks);
+
+        /// <summary>The payload bytes of <see cref="InFlight"/>.</summary>
+        public long InFlightBytes { get; set; }
 
         /// <summary>How many answers in a row came within <see cref="QuickTicks"/> of the task's start (or of the previous answer).</summary>
         public int Quick { get; set; }
@@ -1425,8 +1450,11 @@ public sealed class ProcessPool : IDisposable, IAsyncDisposable
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public void Enqueue(Job job)
         {
-            Interlocked.Add(ref _outboxBytes, job.Payload.Length);
-            _outbox.Enqueue(job);
+            lock (_outbox)
+            {
+                _outbox.Enqueue(job);
+                _outboxBytes += job.Payload.Length;
+            }
         }
 
         /// <summary>Sends the queued jobs, as many per frame as fit in 64 KiB (a bigger job alone).</summary>
@@ -1435,27 +1463,28 @@ public sealed class ProcessPool : IDisposable, IAsyncDisposable
         {
             lock (_sendLock)
             {
-                while (!_outbox.IsEmpty)
+                while (true)
                 {
+                    _sending.Clear();
+                    lock (_outbox)
+                    {
+                        long bytes = 0;
+                        while (_outbox.TryPeek(out Job? next) && (_sending.Count == 0 || bytes + next.Payload.Length <= BatchBytes))
+                        {
+                            _sending.Add(_outbox.Dequeue());
+                            bytes += next.Payload.Length;
+                        }
+                        _outboxBytes -= bytes;
+                    }
+                    if (_sending.Count == 0)
+                    {
+                        return;
+                    }
                     _frame.ResetWrittenCount();
                     var writer = new MessagePackWriter(_frame);
-                    int count = 0;
-                    long bytes = 0;
-                    // A frame's count comes first, so the jobs are counted before they are written.
-                    foreach (Job job in _outbox)
+                    writer.WriteArrayHeader(_sending.Count);
+                    foreach (Job job in _sending)
                     {
-                        if (count > 0 && bytes + job.Payload.Length > BatchBytes)
-                        {
-                            break;
-                        }
-                        count++;
-                        bytes += job.Payload.Length;
-                    }
-                    writer.WriteArrayHeader(count);
-                    for (int i = 0; i < count; i++)
-                    {
-                        _outbox.TryDequeue(out Job? job);
-                        Interlocked.Add(ref _outboxBytes, -job!.Payload.Length);
                         writer.Write(job.Id);
                         writer.Write(job.Target.Id);
                         writer.Write(job.Kind);
@@ -1470,6 +1499,7 @@ public sealed class ProcessPool : IDisposable, IAsyncDisposable
                         writer.Write(job.Payload);
                     }
                     writer.Flush();
+                    _sending.Clear();
                     try
                     {
                         Connection.SendBytes(_frame.WrittenSpan);
@@ -1480,9 +1510,9 @@ public sealed class ProcessPool : IDisposable, IAsyncDisposable
                     }
                     finally
                     {
-                        if (_frame.Capacity > 4 * BatchBytes)
+                        if (_frame.Capacity > 1 << 20)
                         {
-                            _frame.Clear();
+                            _frame = new ArrayBufferWriter<byte>(256); // a huge job's buffer is not kept
                         }
                     }
                 }
