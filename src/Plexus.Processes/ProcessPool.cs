@@ -16,8 +16,9 @@ namespace Plexus.Processes;
 /// <remarks>
 /// Each worker is a <see cref="ChildProcess"/> joined to the pool by a duplex pipe. A task's target
 /// is sent to a worker once and then named by a number; its arguments travel by their declared
-/// parameter types and its result by the method's return type. A worker holds a few tasks at a
-/// time (so it never waits for work) and answers them in order, so when it dies the pool knows
+/// parameter types and its result by the method's return type (a map chunk of primitives travels
+/// as raw memory). A worker holds a few tasks at a time (so it never waits for work; more when its
+/// tasks are tiny, several to a write) and answers them in order, so when it dies the pool knows
 /// which task was running: that task fails with <see cref="ProcessPoolWorkerDiedException"/>, the
 /// tasks queued behind it go to other workers, and a replacement worker starts. A task that throws
 /// fails with <see cref="ChildProcessException"/> carrying the worker's exception type, message and
