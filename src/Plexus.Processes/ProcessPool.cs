@@ -44,7 +44,6 @@ public sealed class ProcessPool : IDisposable, IAsyncDisposable
     private readonly int? _maxTasksPerChild;
     private readonly int _poolId = Interlocked.Increment(ref _poolCounter);
     private int _workerCounter;
-    private int _nextWorker;
     private long _jobCounter;
     private int _barrenDeaths;
     private bool _closed;
@@ -693,15 +692,14 @@ public sealed class ProcessPool : IDisposable, IAsyncDisposable
             {
                 return null;
             }
-            // The least-loaded worker gets each job (ties rotate), so idle workers are used before any
-            // worker gets a second job, and one-at-a-time work (apply) spreads over the pool as in Python.
-            int first = (int)((uint)_nextWorker++ % (uint)Math.Max(1, _workers.Count));
+            // The least-loaded worker gets each job, so idle workers are used before any worker gets a
+            // second job. Ties go to the same worker each time: one-at-a-time work (apply) keeps one warm
+            // worker busy instead of waking each in turn (on a small machine that is much faster).
             while (_pending.First is { } node)
             {
                 Worker? worker = null;
-                for (int k = 0; k < _workers.Count; k++)
+                foreach (Worker candidate in _workers)
                 {
-                    Worker candidate = _workers[(first + k) % _workers.Count];
                     // Among equally loaded workers, one that is up already goes first (a pool's first task
                     // need not wait for the slowest runtime to start).
                     if (candidate.HasRoom(_maxTasksPerChild) && (worker is null || candidate.InFlight.Count < worker.InFlight.Count
