@@ -715,10 +715,13 @@ public sealed class ProcessPool : IDisposable, IAsyncDisposable
                 _pending.RemoveFirst();
                 Job job = node.Value;
                 job.SentAt = System.Diagnostics.Stopwatch.GetTimestamp();
+                // A worker that still owes several answers needs no write now: its reader sends what
+                // queued up when the next answer comes, many jobs to a write.
+                bool now = worker.InFlight.Count < MaxInFlight;
                 worker.InFlight.Enqueue(job);
                 worker.InFlightBytes += job.Payload.Length;
                 worker.Dispatched++;
-                worker.Enqueue(job);
+                worker.Enqueue(job, now);
                 if (single is null || single == worker)
                 {
                     single = worker;
@@ -750,6 +753,10 @@ public sealed class ProcessPool : IDisposable, IAsyncDisposable
         for (int i = 0; i < flush.Count; i++)
         {
             Worker worker = flush[i];
+            if (!_onReaderThread && !worker.TakeFlushNow())
+            {
+                continue;
+            }
             // A reader must not block on a full pipe: its own worker may be waiting for it to read. And
             // one worker's big chunks must not hold back the next worker's: all but the last go in parallel.
             if (worker.OutboxBytes > LargePayload && (_onReaderThread || i < flush.Count - 1))
@@ -762,6 +769,19 @@ public sealed class ProcessPool : IDisposable, IAsyncDisposable
             }
         }
         return reader;
+    }
+
+    /// <summary>Sends a worker's queued jobs from a thread that reads answers (big ones from a pool thread: see <see cref="Pump"/>).</summary>
+    private static void FlushFromReader(Worker worker)
+    {
+        if (worker.OutboxBytes > LargePayload)
+        {
+            ThreadPool.UnsafeQueueUserWorkItem(static w => w.Flush(), worker, preferLocal: false);
+        }
+        else
+        {
+            worker.Flush();
+        }
     }
 
     /// <summary>Makes a parked reader thread read again if its worker needs reading (call under the lock).</summary>
@@ -959,6 +979,10 @@ public sealed class ProcessPool : IDisposable, IAsyncDisposable
         if (pump)
         {
             Pump();
+            if (worker.OutboxBytes > 0)
+            {
+                FlushFromReader(worker);
+            }
         }
         if (job is not null)
         {
@@ -1391,6 +1415,7 @@ public sealed class ProcessPool : IDisposable, IAsyncDisposable
         private readonly List<Job> _sending = [];
         private ArrayBufferWriter<byte> _frame = new(256);
         private long _outboxBytes;
+        private bool _flushNow;
         private bool _reaped;
 
         public Worker(ProcessPool pool, ChildProcess child, Connection connection)
@@ -1438,6 +1463,17 @@ public sealed class ProcessPool : IDisposable, IAsyncDisposable
             && (InFlight.Count < MaxInFlight || (Quick >= QuickStreak && InFlight.Count < MaxInFlightQuick && InFlightBytes < LargePayload))
             && (maxTasks is null || Dispatched < maxTasks);
 
+        /// <summary>Whether a job was queued while the worker owed few answers (it must be written now), and clears it.</summary>
+        public bool TakeFlushNow()
+        {
+            lock (_outbox)
+            {
+                bool now = _flushNow;
+                _flushNow = false;
+                return now;
+            }
+        }
+
         /// <summary>The payload bytes of <see cref="InFlight"/>.</summary>
         public long InFlightBytes { get; set; }
 
@@ -1447,10 +1483,11 @@ public sealed class ProcessPool : IDisposable, IAsyncDisposable
         public long LastAnswer { get; set; }
 
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        public void Enqueue(Job job)
+        public void Enqueue(Job job, bool now)
         {
             lock (_outbox)
             {
+                _flushNow |= now;
                 _outbox.Enqueue(job);
                 _outboxBytes += job.Payload.Length;
             }
