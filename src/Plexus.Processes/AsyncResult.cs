@@ -25,6 +25,7 @@ public sealed class AsyncResult<T>
 
     /// <summary>Waits for the task to finish (Python's <c>wait(timeout)</c>).</summary>
     /// <returns><c>true</c> when it finished within <paramref name="timeout"/>.</returns>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     public bool Wait(TimeSpan? timeout = null)
     {
         try
@@ -45,6 +46,7 @@ public sealed class AsyncResult<T>
     /// <exception cref="TimeoutException">The result did not arrive within <paramref name="timeout"/>.</exception>
     /// <exception cref="ChildProcessException">The task threw in the worker (type, message and stack of the worker's exception).</exception>
     /// <exception cref="ProcessPoolWorkerDiedException">The worker running the task died.</exception>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     public T Get(TimeSpan? timeout = null)
     {
         if (!Wait(timeout))

@@ -2,7 +2,9 @@ using System.Buffers;
 using System.Collections.Concurrent;
 using System.Reflection;
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using MessagePack;
+using MessagePack.Formatters;
 using Plexus.Processes.Serialization;
 
 namespace Plexus.Processes;
@@ -14,8 +16,9 @@ namespace Plexus.Processes;
 /// <remarks>
 /// Each worker is a <see cref="ChildProcess"/> joined to the pool by a duplex pipe. A task's target
 /// is sent to a worker once and then named by a number; its arguments travel by their declared
-/// parameter types and its result by the method's return type. A worker holds a few tasks at a
-/// time (so it never waits for work) and answers them in order, so when it dies the pool knows
+/// parameter types and its result by the method's return type (a map chunk of primitives travels
+/// as raw memory). A worker holds a few tasks at a time (so it never waits for work; more when its
+/// tasks are tiny, several to a write) and answers them in order, so when it dies the pool knows
 /// which task was running: that task fails with <see cref="ProcessPoolWorkerDiedException"/>, the
 /// tasks queued behind it go to other workers, and a replacement worker starts. A task that throws
 /// fails with <see cref="ChildProcessException"/> carrying the worker's exception type, message and
@@ -23,7 +26,12 @@ namespace Plexus.Processes;
 /// </remarks>
 public sealed class ProcessPool : IDisposable, IAsyncDisposable
 {
+    // A worker holds a few tasks at a time so it never waits for work; one that keeps answering
+    // quickly (tiny tasks) holds more, so the pipe carries several per write and it never idles.
     private const int MaxInFlight = 3;
+    private const int MaxInFlightQuick = 32;
+    private const int QuickStreak = 16;
+    private static readonly long QuickTicks = System.Diagnostics.Stopwatch.Frequency / 5000; // 200 µs
     private const int LargePayload = 32 * 1024;
     [ThreadStatic] private static bool _onReaderThread;
     private static int _poolCounter;
@@ -36,7 +44,6 @@ public sealed class ProcessPool : IDisposable, IAsyncDisposable
     private readonly int? _maxTasksPerChild;
     private readonly int _poolId = Interlocked.Increment(ref _poolCounter);
     private int _workerCounter;
-    private int _nextWorker;
     private long _jobCounter;
     private int _barrenDeaths;
     private bool _closed;
@@ -61,28 +68,66 @@ public sealed class ProcessPool : IDisposable, IAsyncDisposable
             throw new ArgumentOutOfRangeException(nameof(maxTasksPerChild), maxTasksPerChild, "maxTasksPerChild must be at least 1 (or null for no limit)");
         }
         _maxTasksPerChild = maxTasksPerChild;
-        var setup = new PoolWorkerSetup();
         if (initializer is not null)
         {
             TargetInfo init = TargetInfo.From(initializer);
-            setup.AssemblyName = init.Target.AssemblyName;
-            setup.ModuleVersionId = init.Target.ModuleVersionId;
-            setup.MetadataToken = init.Target.MetadataToken;
-            setup.DisplayName = init.Target.DisplayName;
-            setup.Arguments = init.EncodeCall(initArgs ?? [], nameof(initArgs));
+            _setup = PoolWire.EncodeSetup(init.Target, init.EncodeCall(initArgs ?? [], nameof(initArgs)));
         }
         else if (initArgs is { Length: > 0 })
         {
             throw new ArgumentException("initArgs were given without an initializer", nameof(initArgs));
         }
-        _setup = PlexusSerializer.Serialize(setup);
+        else
+        {
+            _setup = PoolWire.EncodeSetup(null, []);
+        }
         Processes = count;
+        // The workers start side by side (a start spends most of its time outside this process), on
+        // threads of their own: a busy thread pool must not hold up a pool's start.
+        var others = new Task<Worker>[count - 1];
+        for (int i = 0; i < others.Length; i++)
+        {
+            var started = new TaskCompletionSource<Worker>(TaskCreationOptions.RunContinuationsAsynchronously);
+            others[i] = started.Task;
+            new Thread(() =>
+            {
+                try
+                {
+                    started.SetResult(StartWorker());
+                }
+                catch (Exception e)
+                {
+                    started.SetException(e);
+                }
+            }) { IsBackground = true, Name = "plexus-pool-start" }.UnsafeStart();
+        }
+        Exception? failure = null;
         lock (_lock)
         {
-            for (int i = 0; i < count; i++)
+            try
             {
                 _workers.Add(StartWorker());
             }
+            catch (Exception e)
+            {
+                failure = e;
+            }
+            foreach (Task<Worker> other in others)
+            {
+                try
+                {
+                    _workers.Add(other.GetAwaiter().GetResult());
+                }
+                catch (Exception e)
+                {
+                    failure ??= e;
+                }
+            }
+        }
+        if (failure is not null)
+        {
+            Terminate();
+            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(failure);
         }
     }
 
@@ -106,19 +151,19 @@ public sealed class ProcessPool : IDisposable, IAsyncDisposable
     /// <summary>Runs <paramref name="func"/> in a worker and waits for its result (Python's <c>apply</c>).</summary>
     /// <exception cref="ChildProcessException">The task threw in the worker.</exception>
     /// <exception cref="ProcessPoolWorkerDiedException">The worker died while running it.</exception>
-    public TResult Apply<TResult>(Func<TResult> func) => Single<TResult>(func, []).GetAwaiter().GetResult();
+    public TResult Apply<TResult>(Func<TResult> func) => Wait(Submit(SingleNone<TResult>(func, null, null), default, inline: true));
 
     /// <summary>Runs <paramref name="func"/>(<paramref name="arg1"/>) in a worker and waits for its result (Python's <c>apply</c>).</summary>
-    public TResult Apply<T1, TResult>(Func<T1, TResult> func, T1 arg1) => Single<TResult>(func, [arg1]).GetAwaiter().GetResult();
+    public TResult Apply<T1, TResult>(Func<T1, TResult> func, T1 arg1) => Wait(Submit(SingleOne<T1, TResult>(func, arg1, null, null), default, inline: true));
 
     /// <summary>Runs <paramref name="func"/> with two arguments in a worker and waits for its result (Python's <c>apply</c>).</summary>
-    public TResult Apply<T1, T2, TResult>(Func<T1, T2, TResult> func, T1 arg1, T2 arg2) => Single<TResult>(func, [arg1, arg2]).GetAwaiter().GetResult();
+    public TResult Apply<T1, T2, TResult>(Func<T1, T2, TResult> func, T1 arg1, T2 arg2) => Wait(Submit(SingleArgs<TResult>(func, [arg1, arg2], null, null), default, inline: true));
 
     /// <summary>Runs <paramref name="action"/>(<paramref name="arg1"/>) in a worker and waits for it to finish (Python's <c>apply</c>).</summary>
-    public void Apply<T1>(Action<T1> action, T1 arg1) => Single<object?>(action, [arg1]).GetAwaiter().GetResult();
+    public void Apply<T1>(Action<T1> action, T1 arg1) => Wait(Submit(SingleArgs<object?>(action, [arg1], null, null), default, inline: true));
 
     /// <summary>Runs any static <paramref name="func"/> with <paramref name="args"/> in a worker and waits (Python's <c>apply(func, args)</c>).</summary>
-    public object? Apply(Delegate func, params object?[] args) => Single<object?>(func, args ?? [null]).GetAwaiter().GetResult();
+    public object? Apply(Delegate func, params object?[] args) => Wait(Submit(SingleArgs<object?>(func, args ?? [null], null, null), default, inline: true));
 
     // ---- apply_async (Python's apply_async with callback and error_callback) ----
 
@@ -127,33 +172,33 @@ public sealed class ProcessPool : IDisposable, IAsyncDisposable
     /// <param name="callback">Runs in this process, on a thread-pool thread, with the result, before the result is ready.</param>
     /// <param name="errorCallback">Runs in this process, on a thread-pool thread, with the exception when the task fails.</param>
     public AsyncResult<TResult> ApplyAsync<TResult>(Func<TResult> func, Action<TResult>? callback = null, Action<Exception>? errorCallback = null)
-        => WithCallbacks(Single<TResult>(func, []), callback, errorCallback);
+        => Submit(SingleNone(func, callback, errorCallback), default).Result;
 
     /// <summary>Queues <paramref name="func"/>(<paramref name="arg1"/>) (Python's <c>apply_async</c>); see <see cref="ApplyAsync{TResult}(Func{TResult}, Action{TResult}?, Action{Exception}?)"/>.</summary>
     public AsyncResult<TResult> ApplyAsync<T1, TResult>(Func<T1, TResult> func, T1 arg1, Action<TResult>? callback = null, Action<Exception>? errorCallback = null)
-        => WithCallbacks(Single<TResult>(func, [arg1]), callback, errorCallback);
+        => Submit(SingleOne(func, arg1, callback, errorCallback), default).Result;
 
     /// <summary>Queues <paramref name="func"/> with two arguments (Python's <c>apply_async</c>).</summary>
     public AsyncResult<TResult> ApplyAsync<T1, T2, TResult>(Func<T1, T2, TResult> func, T1 arg1, T2 arg2, Action<TResult>? callback = null, Action<Exception>? errorCallback = null)
-        => WithCallbacks(Single<TResult>(func, [arg1, arg2]), callback, errorCallback);
+        => Submit(SingleArgs(func, [arg1, arg2], callback, errorCallback), default).Result;
 
     /// <summary>Queues any static <paramref name="func"/> with <paramref name="args"/> (Python's <c>apply_async(func, args, callback=, error_callback=)</c>).</summary>
     public AsyncResult<object?> ApplyAsync(Delegate func, object?[] args, Action<object?>? callback = null, Action<Exception>? errorCallback = null)
-        => WithCallbacks(Single<object?>(func, args), callback, errorCallback);
+        => Submit(SingleArgs(func, args, callback, errorCallback), default).Result;
 
     // ---- .NET-native submit ----
 
     /// <summary>Runs <paramref name="func"/> in a worker; cancelling <paramref name="cancellationToken"/> removes it if it has not been sent to a worker yet.</summary>
     public Task<TResult> SubmitAsync<TResult>(Func<TResult> func, CancellationToken cancellationToken = default)
-        => Single<TResult>(func, [], cancellationToken);
+        => Submit(SingleNone<TResult>(func, null, null), cancellationToken).Result.Task;
 
     /// <summary>Runs <paramref name="func"/>(<paramref name="arg1"/>) in a worker; the token cancels it while it is still queued.</summary>
     public Task<TResult> SubmitAsync<T1, TResult>(Func<T1, TResult> func, T1 arg1, CancellationToken cancellationToken = default)
-        => Single<TResult>(func, [arg1], cancellationToken);
+        => Submit(SingleOne<T1, TResult>(func, arg1, null, null), cancellationToken).Result.Task;
 
     /// <summary>Runs <paramref name="func"/> with two arguments in a worker; the token cancels it while it is still queued.</summary>
     public Task<TResult> SubmitAsync<T1, T2, TResult>(Func<T1, T2, TResult> func, T1 arg1, T2 arg2, CancellationToken cancellationToken = default)
-        => Single<TResult>(func, [arg1, arg2], cancellationToken);
+        => Submit(SingleArgs<TResult>(func, [arg1, arg2], null, null), cancellationToken).Result.Task;
 
     // ---- map family ----
 
@@ -163,7 +208,18 @@ public sealed class ProcessPool : IDisposable, IAsyncDisposable
     /// <param name="chunkSize">Items per message to a worker; default as Python: about a quarter of an even share per worker.</param>
     /// <exception cref="ChildProcessException">A task threw (the first error fails the whole map, as in Python).</exception>
     public List<TResult> Map<T, TResult>(Func<T, TResult> func, IEnumerable<T> items, int? chunkSize = null)
-        => MapTask(func, items, chunkSize, CancellationToken.None).GetAwaiter().GetResult();
+    {
+        T[] all = items as T[] ?? items.ToArray();
+        // The chunks' results land straight in the list; the calling thread waits (each chunk's
+        // completion wakes it directly, no thread-pool hop).
+        var results = new List<TResult>(all.Length);
+        CollectionsMarshal.SetCount(results, all.Length);
+        foreach (Task<TResult[]> chunk in SubmitChunks(Target(func), all, chunkSize ?? DefaultChunkSize(all.Length), CancellationToken.None, results))
+        {
+            chunk.GetAwaiter().GetResult();
+        }
+        return results;
+    }
 
     /// <summary>Starts a <see cref="Map{T, TResult}"/> and returns at once (Python's <c>map_async</c>).</summary>
     public AsyncResult<List<TResult>> MapAsync<T, TResult>(Func<T, TResult> func, IEnumerable<T> items, int? chunkSize = null,
@@ -300,6 +356,7 @@ public sealed class ProcessPool : IDisposable, IAsyncDisposable
             {
                 orphans.AddRange(worker.InFlight);
                 worker.InFlight.Clear();
+                WakeReader(worker);
             }
             Monitor.PulseAll(_lock);
         }
@@ -345,6 +402,7 @@ public sealed class ProcessPool : IDisposable, IAsyncDisposable
             foreach (Worker worker in workers)
             {
                 worker.Stopping = true;
+                WakeReader(worker);
             }
         }
         foreach (Worker worker in workers)
@@ -369,18 +427,36 @@ public sealed class ProcessPool : IDisposable, IAsyncDisposable
 
     // ---- internals ----
 
-    private Task<TResult> Single<TResult>(Delegate func, object?[] args, CancellationToken cancellationToken = default)
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private SingleJob<TResult> SingleNone<TResult>(Delegate func, Action<TResult>? callback, Action<Exception>? errorCallback)
     {
         TargetInfo target = Target(func);
-        byte[] payload = TargetInfo.EncodeBatch(1, (ref MessagePackWriter writer, int _) => target.WriteArguments(ref writer, args, nameof(args)));
-        return First(Enqueue<TResult>(target, payload, cancellationToken));
-
-        // An async method (not ContinueWith) so that a cancelled job gives a cancelled task, not a faulted one.
-        static async Task<TResult> First(Task<TResult[]> job) => (await job.ConfigureAwait(false))[0];
+        return new SingleJob<TResult>(NextId(), target, target.EncodeNone(), callback, errorCallback);
     }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private SingleJob<TResult> SingleOne<T1, TResult>(Delegate func, T1 arg1, Action<TResult>? callback, Action<Exception>? errorCallback)
+    {
+        TargetInfo target = Target(func);
+        return new SingleJob<TResult>(NextId(), target, target.EncodeOne(arg1), callback, errorCallback);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private SingleJob<TResult> SingleArgs<TResult>(Delegate func, object?[] args, Action<TResult>? callback, Action<Exception>? errorCallback)
+    {
+        TargetInfo target = Target(func);
+        return new SingleJob<TResult>(NextId(), target, target.EncodeArgs(args, nameof(args)), callback, errorCallback);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private long NextId() => Interlocked.Increment(ref _jobCounter);
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static TResult Wait<TResult>(SingleJob<TResult> job) => job.Result.Get();
 
     // Caching by method is safe: a method that passed the checks once (static, or a lambda that
     // captures nothing) passes them for every delegate made from it.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private TargetInfo Target(Delegate func)
     {
         ArgumentNullException.ThrowIfNull(func);
@@ -399,21 +475,66 @@ public sealed class ProcessPool : IDisposable, IAsyncDisposable
         return Math.Max(1, chunk + (extra > 0 ? 1 : 0));
     }
 
-    private List<Task<TResult[]>> SubmitChunks<T, TResult>(TargetInfo target, IEnumerable<T> items, int chunkSize, CancellationToken cancellationToken)
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private List<Task<TResult[]>> SubmitChunks<T, TResult>(TargetInfo target, IEnumerable<T> items, int chunkSize, CancellationToken cancellationToken,
+        List<TResult>? into = null)
     {
         T[] all = items as T[] ?? items.ToArray();
         if (target.Parameters.Length != 1)
         {
             throw new ArgumentException($"{target.Target.DisplayName} takes {target.Parameters.Length} arguments; map passes one");
         }
-        return SubmitEncoded<TResult>(target, all.Length, chunkSize, (ref MessagePackWriter writer, int i) =>
+        if (target.Parameters[0] != typeof(T) || target.ReturnType != typeof(TResult))
         {
-            writer.WriteArrayHeader(1);
-            MessagePackSerializer.Serialize(ref writer, all[i], PlexusSerializer.Options);
-        }, cancellationToken);
+            return SubmitEncoded<TResult>(target, all.Length, chunkSize, (ref MessagePackWriter writer, int i) =>
+            {
+                writer.WriteArrayHeader(1);
+                MessagePackSerializer.Serialize(ref writer, all[i], PlexusSerializer.Options);
+            }, cancellationToken, into);
+        }
+        // The whole chunk as one typed array: raw memory for primitives, else one formatter call per item.
+        if (chunkSize < 1)
+        {
+            throw new ArgumentOutOfRangeException(nameof(chunkSize), chunkSize, "chunkSize must be at least 1");
+        }
+        bool raw = PoolWire.IsRaw(typeof(T));
+        var chunks = new List<Task<TResult[]>>((all.Length + chunkSize - 1) / chunkSize);
+        var jobs = new List<Job>(chunks.Capacity);
+        for (int start = 0; start < all.Length; start += chunkSize)
+        {
+            ReadOnlySpan<T> chunk = all.AsSpan(start, Math.Min(chunkSize, all.Length - start));
+            byte[] payload = raw ? PoolWire.WriteRaw(chunk) : EncodeItems(chunk);
+            var job = new ChunkJob<TResult>(NextId(), target, payload, raw ? PoolWire.RawItems : PoolWire.Items, into, start, chunk.Length);
+            jobs.Add(job);
+            chunks.Add(job.Task);
+        }
+        Enqueue(jobs, cancellationToken);
+        return chunks;
+
+        static byte[] EncodeItems(ReadOnlySpan<T> chunk)
+        {
+            ArrayBufferWriter<byte> buffer = Scratch();
+            var writer = new MessagePackWriter(buffer);
+            writer.WriteArrayHeader(chunk.Length);
+            IMessagePackFormatter<T> formatter = PlexusSerializer.Options.Resolver.GetFormatterWithVerify<T>();
+            foreach (T item in chunk)
+            {
+                try
+                {
+                    formatter.Serialize(ref writer, item, PlexusSerializer.Options);
+                }
+                catch (Exception e) when (e is not MessagePackSerializationException)
+                {
+                    throw new MessagePackSerializationException($"Failed to serialize {typeof(T)} value.", e);
+                }
+            }
+            writer.Flush();
+            return buffer.WrittenSpan.ToArray();
+        }
     }
 
-    private List<Task<TResult[]>> SubmitEncoded<TResult>(TargetInfo target, int count, int? chunkSize, WriteCall write, CancellationToken cancellationToken)
+    private List<Task<TResult[]>> SubmitEncoded<TResult>(TargetInfo target, int count, int? chunkSize, WriteCall write, CancellationToken cancellationToken,
+        List<TResult>? into = null)
     {
         int size = chunkSize ?? DefaultChunkSize(count);
         if (size < 1)
@@ -421,13 +542,17 @@ public sealed class ProcessPool : IDisposable, IAsyncDisposable
             throw new ArgumentOutOfRangeException(nameof(chunkSize), size, "chunkSize must be at least 1");
         }
         var chunks = new List<Task<TResult[]>>((count + size - 1) / size);
+        var jobs = new List<Job>(chunks.Capacity);
         for (int start = 0; start < count; start += size)
         {
             int first = start;
             int length = Math.Min(size, count - start);
             byte[] payload = TargetInfo.EncodeBatch(length, (ref MessagePackWriter writer, int i) => write(ref writer, first + i));
-            chunks.Add(Enqueue<TResult>(target, payload, cancellationToken));
+            var job = new ChunkJob<TResult>(NextId(), target, payload, PoolWire.Calls, into, first, length);
+            jobs.Add(job);
+            chunks.Add(job.Task);
         }
+        Enqueue(jobs, cancellationToken);
         return chunks;
     }
 
@@ -468,9 +593,42 @@ public sealed class ProcessPool : IDisposable, IAsyncDisposable
         return result;
     }
 
-    private Task<TResult[]> Enqueue<TResult>(TargetInfo target, byte[] payload, CancellationToken cancellationToken)
+    [ThreadStatic] private static ArrayBufferWriter<byte>? _scratch;
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static ArrayBufferWriter<byte> Scratch()
     {
-        var job = new Job<TResult>(Interlocked.Increment(ref _jobCounter), target, payload);
+        ArrayBufferWriter<byte> buffer = _scratch ??= new ArrayBufferWriter<byte>(256);
+        if (buffer.Capacity > 1 << 20)
+        {
+            buffer = _scratch = new ArrayBufferWriter<byte>(256);
+        }
+        buffer.ResetWrittenCount();
+        return buffer;
+    }
+
+    /// <summary>
+    /// Queues one task. With <paramref name="inline"/> (a blocking apply) the calling thread, when its
+    /// task went straight to an idle worker, reads that worker's answers itself: no thread hop.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private SingleJob<TResult> Submit<TResult>(SingleJob<TResult> job, CancellationToken cancellationToken, bool inline = false)
+    {
+        Worker? reader = Enqueue([job], cancellationToken, inline ? job : null);
+        if (reader is not null)
+        {
+            ReadInline(reader, job);
+        }
+        return job;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private Worker? Enqueue(IReadOnlyList<Job> jobs, CancellationToken cancellationToken, Job? inline = null)
+    {
+        if (jobs.Count == 0)
+        {
+            return null;
+        }
         lock (_lock)
         {
             if (_broken is { } broken)
@@ -482,18 +640,23 @@ public sealed class ProcessPool : IDisposable, IAsyncDisposable
             {
                 throw new InvalidOperationException("the pool is closed; no new tasks can be submitted (Python raises ValueError here)");
             }
-            _pending.AddLast(job.Node);
+            foreach (Job job in jobs)
+            {
+                _pending.AddLast(job.Node);
+            }
         }
         if (cancellationToken.CanBeCanceled)
         {
-            job.Registration = cancellationToken.UnsafeRegister(static (state, token) =>
+            foreach (Job job in jobs)
             {
-                var (pool, job) = ((ProcessPool, Job))state!;
-                pool.Cancel(job, token);
-            }, (this, (Job)job));
+                job.Registration = cancellationToken.UnsafeRegister(static (state, token) =>
+                {
+                    var (pool, job) = ((ProcessPool, Job))state!;
+                    pool.Cancel(job, token);
+                }, (this, job));
+            }
         }
-        Pump();
-        return job.Task;
+        return Pump(inline);
     }
 
     private void Cancel(Job job, CancellationToken token)
@@ -512,26 +675,35 @@ public sealed class ProcessPool : IDisposable, IAsyncDisposable
         Monitor.Exit(_lock);
     }
 
-    /// <summary>Hands queued jobs to workers with room, keeping each worker's pipe order equal to its in-flight order.</summary>
-    private void Pump()
+    /// <summary>
+    /// Hands queued jobs to ready workers with room, keeping each worker's pipe order equal to its
+    /// in-flight order, and sends them (several jobs for one worker leave in one frame).
+    /// </summary>
+    /// <returns>The worker whose answers the caller is to read itself (see <see cref="Submit"/>), or <c>null</c>.</returns>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private Worker? Pump(Job? inline = null)
     {
+        Worker? single = null;
         List<Worker>? touched = null;
+        Worker? reader = null;
         lock (_lock)
         {
-            if (_terminated)
+            if (_terminated || _pending.First is null)
             {
-                return;
+                return null;
             }
-            // The least-loaded worker gets each job (ties rotate), so idle workers are used before any
-            // worker gets a second job, and one-at-a-time work (apply) spreads over the pool as in Python.
-            int first = (int)((uint)_nextWorker++ % (uint)Math.Max(1, _workers.Count));
+            // The least-loaded worker gets each job, so idle workers are used before any worker gets a
+            // second job. Ties go to the same worker each time: one-at-a-time work (apply) keeps one warm
+            // worker busy instead of waking each in turn (on a small machine that is much faster).
             while (_pending.First is { } node)
             {
                 Worker? worker = null;
-                for (int k = 0; k < _workers.Count; k++)
+                foreach (Worker candidate in _workers)
                 {
-                    Worker candidate = _workers[(first + k) % _workers.Count];
-                    if (candidate.HasRoom(_maxTasksPerChild) && (worker is null || candidate.InFlight.Count < worker.InFlight.Count))
+                    // Among equally loaded workers, one that is up already goes first (a pool's first task
+                    // need not wait for the slowest runtime to start).
+                    if (candidate.HasRoom(_maxTasksPerChild) && (worker is null || candidate.InFlight.Count < worker.InFlight.Count
+                        || (candidate.InFlight.Count == worker.InFlight.Count && candidate.Ready && !worker.Ready)))
                     {
                         worker = candidate;
                     }
@@ -542,27 +714,84 @@ public sealed class ProcessPool : IDisposable, IAsyncDisposable
                 }
                 _pending.RemoveFirst();
                 Job job = node.Value;
+                job.SentAt = System.Diagnostics.Stopwatch.GetTimestamp();
+                // A worker that still owes several answers needs no write now: its reader sends what
+                // queued up when the next answer comes, many jobs to a write.
+                bool now = worker.InFlight.Count < MaxInFlight;
                 worker.InFlight.Enqueue(job);
+                worker.InFlightBytes += job.Payload.Length;
                 worker.Dispatched++;
-                worker.Outbox.Enqueue(job);
-                (touched ??= []).Add(worker);
+                worker.Enqueue(job, now);
+                if (single is null || single == worker)
+                {
+                    single = worker;
+                }
+                else if (touched is null)
+                {
+                    touched = [single, worker];
+                }
+                else if (!touched.Contains(worker))
+                {
+                    touched.Add(worker);
+                }
+                if (job == inline && !worker.ReaderActive && !worker.InlineReading && worker.OutboxBytes <= LargePayload)
+                {
+                    worker.InlineReading = true;
+                    reader = worker;
+                }
+            }
+            if (single is null)
+            {
+                return null;
+            }
+            foreach (Worker worker in touched ?? [single])
+            {
+                WakeReader(worker);
             }
         }
-        if (touched is null)
+        List<Worker> flush = touched ?? [single];
+        for (int i = 0; i < flush.Count; i++)
         {
-            return;
-        }
-        foreach (Worker worker in touched.Distinct())
-        {
-            if (_onReaderThread && worker.OutboxBytes > LargePayload)
+            Worker worker = flush[i];
+            if (!_onReaderThread && !worker.TakeFlushNow())
             {
-                // A reader thread must not block on a full pipe: its own worker may be waiting for it to read.
+                continue;
+            }
+            // A reader must not block on a full pipe: its own worker may be waiting for it to read. And
+            // one worker's big chunks must not hold back the next worker's: all but the last go in parallel.
+            if (worker.OutboxBytes > LargePayload && (_onReaderThread || i < flush.Count - 1))
+            {
                 ThreadPool.UnsafeQueueUserWorkItem(static w => w.Flush(), worker, preferLocal: false);
             }
             else
             {
                 worker.Flush();
             }
+        }
+        return reader;
+    }
+
+    /// <summary>Sends a worker's queued jobs from a thread that reads answers (big ones from a pool thread: see <see cref="Pump"/>).</summary>
+    private static void FlushFromReader(Worker worker)
+    {
+        if (worker.OutboxBytes > LargePayload)
+        {
+            ThreadPool.UnsafeQueueUserWorkItem(static w => w.Flush(), worker, preferLocal: false);
+        }
+        else
+        {
+            worker.Flush();
+        }
+    }
+
+    /// <summary>Makes a parked reader thread read again if its worker needs reading (call under the lock).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private void WakeReader(Worker worker)
+    {
+        if (!worker.ReaderActive && !worker.InlineReading && worker.NeedsReading(_terminated))
+        {
+            worker.ReaderActive = true;
+            worker.Wake.Release();
         }
     }
 
@@ -591,10 +820,11 @@ public sealed class ProcessPool : IDisposable, IAsyncDisposable
     }
 
     /// <summary>
-    /// A worker that dies before it took its pipe end leaves the reader without EOF; once the process
-    /// is gone and answers it sent had time to be read, closing our end ends the reader.
+    /// An idle worker's reader thread is parked, so the exit of its process wakes it to see the
+    /// end; a worker that dies before it took its pipe end leaves the reader without EOF, so once
+    /// the process is gone and answers it sent had time to be read, closing our end ends the reader.
     /// </summary>
-    private static async Task WatchExit(Worker worker)
+    private async Task WatchExit(Worker worker)
     {
         try
         {
@@ -604,6 +834,11 @@ public sealed class ProcessPool : IDisposable, IAsyncDisposable
         {
             // Already reaped by the reader thread.
         }
+        lock (_lock)
+        {
+            worker.Exited = true;
+            WakeReader(worker);
+        }
         if (!worker.Reader.Join(0))
         {
             await Task.Delay(TimeSpan.FromSeconds(2)).ConfigureAwait(false);
@@ -611,53 +846,154 @@ public sealed class ProcessPool : IDisposable, IAsyncDisposable
         }
     }
 
+    /// <summary>A worker's reader thread: reads while the worker owes answers, parks while it is idle.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void ReadResults(Worker worker)
     {
         _onReaderThread = true;
+        int deferred = 0;
         while (true)
         {
+            bool read;
+            lock (_lock)
+            {
+                read = !worker.InlineReading && worker.NeedsReading(_terminated);
+                worker.ReaderActive = read;
+            }
+            if (!read)
+            {
+                worker.Wake.Wait();
+                continue;
+            }
             PoolResponse response;
             try
             {
                 response = worker.Connection.Receive<PoolResponse>();
             }
-            catch (Exception e) when (e is EndOfStreamException or IOException or ObjectDisposedException or InvalidDataException
-                or System.Net.Sockets.SocketException or MessagePackSerializationException)
+            catch (Exception e) when (IsEnd(e))
             {
                 WorkerEnded(worker);
                 return;
             }
-            Job? job;
-            bool retire = false;
+            // While more answers are already here, new jobs wait for them (up to a bound), so that
+            // they leave together in one frame.
+            bool more = ++deferred < QuickStreak && _pending.Count > 0 && MoreToRead(worker);
+            OnResponse(worker, response, pump: !more);
+            if (!more)
+            {
+                deferred = 0;
+            }
+        }
+    }
+
+    private static bool MoreToRead(Worker worker)
+    {
+        try
+        {
+            return worker.Connection.Poll(TimeSpan.Zero);
+        }
+        catch (Exception e) when (IsEnd(e))
+        {
+            return false; // the next receive sees the end
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static bool IsEnd(Exception e) => e is EndOfStreamException or IOException or ObjectDisposedException or InvalidDataException
+        or System.Net.Sockets.SocketException or MessagePackSerializationException;
+
+    /// <summary>The calling thread reads its worker's answers until its own job is done, then hands reading back.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private void ReadInline(Worker worker, Job job)
+    {
+        bool wasReader = _onReaderThread;
+        _onReaderThread = true;
+        try
+        {
+            while (!job.IsDone)
+            {
+                PoolResponse response;
+                try
+                {
+                    response = worker.Connection.Receive<PoolResponse>();
+                }
+                catch (Exception e) when (IsEnd(e))
+                {
+                    // The reader thread sees the end again, and reassigns or fails the worker's jobs.
+                    lock (_lock)
+                    {
+                        worker.Exited = true;
+                    }
+                    break;
+                }
+                OnResponse(worker, response);
+            }
+        }
+        finally
+        {
+            _onReaderThread = wasReader;
             lock (_lock)
             {
-                job = worker.InFlight.TryPeek(out Job? head) && head.Id == response.Id ? worker.InFlight.Dequeue() : null;
-                worker.Completed++;
-                _barrenDeaths = 0;
-                if (worker.InFlight.Count == 0 && _maxTasksPerChild is { } max && worker.Dispatched >= max && !worker.Stopping && !_terminated)
-                {
-                    retire = worker.Stopping = true;
-                    _workers.Remove(worker);
-                    _workers.Add(StartWorker());
-                }
-                Monitor.PulseAll(_lock);
+                worker.InlineReading = false;
+                WakeReader(worker);
             }
-            if (job is not null)
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private void OnResponse(Worker worker, PoolResponse response, bool pump = true)
+    {
+        if (response.Status == PoolWire.Ready)
+        {
+            lock (_lock)
             {
-                if (response.ErrorType is { } type)
-                {
-                    job.Fail(new ChildProcessException(type, response.ErrorMessage ?? "", response.ErrorStack ?? "", worker.Pid, worker.Child.Name));
-                }
-                else
-                {
-                    job.Complete(response.Payload ?? []);
-                }
-            }
-            if (retire)
-            {
-                worker.SendStop();
+                worker.Ready = true;
             }
             Pump();
+            return;
+        }
+        Job? job;
+        bool retire = false;
+        lock (_lock)
+        {
+            job = worker.InFlight.TryPeek(out Job? head) && head.Id == response.Id ? worker.InFlight.Dequeue() : null;
+            worker.InFlightBytes -= job?.Payload.Length ?? 0;
+            long now = System.Diagnostics.Stopwatch.GetTimestamp();
+            worker.Quick = now - Math.Max(worker.LastAnswer, job?.SentAt ?? now) < QuickTicks ? Math.Min(worker.Quick + 1, QuickStreak) : 0;
+            worker.LastAnswer = now;
+            worker.Completed++;
+            _barrenDeaths = 0;
+            if (worker.InFlight.Count == 0 && _maxTasksPerChild is { } max && worker.Dispatched >= max && !worker.Stopping && !_terminated)
+            {
+                retire = worker.Stopping = true;
+                _workers.Remove(worker);
+                _workers.Add(StartWorker());
+            }
+            Monitor.PulseAll(_lock);
+        }
+        if (retire)
+        {
+            worker.SendStop();
+        }
+        // The next job leaves before this one's results are read: the worker is not kept waiting.
+        if (pump)
+        {
+            Pump();
+            if (worker.OutboxBytes > 0)
+            {
+                FlushFromReader(worker);
+            }
+        }
+        if (job is not null)
+        {
+            if (response.Status == PoolWire.Error)
+            {
+                job.Fail(new ChildProcessException(response.ErrorType ?? "", response.ErrorMessage ?? "", response.ErrorStack ?? "", worker.Pid, worker.Child.Name));
+            }
+            else
+            {
+                job.Complete(response.Payload, response.Status == PoolWire.RawResults);
+            }
         }
     }
 
@@ -670,6 +1006,7 @@ public sealed class ProcessPool : IDisposable, IAsyncDisposable
         lock (_lock)
         {
             bool member = _workers.Remove(worker);
+            worker.Ready = false;
             if (worker.InFlight.Count > 0)
             {
                 // Answers come in order, so the oldest unanswered task was running; the rest never started.
@@ -677,6 +1014,7 @@ public sealed class ProcessPool : IDisposable, IAsyncDisposable
             }
             Job[] notStarted = [.. worker.InFlight];
             worker.InFlight.Clear();
+            worker.InFlightBytes = 0;
             for (int i = notStarted.Length - 1; i >= 0; i--)
             {
                 _pending.AddFirst(notStarted[i].Node);
@@ -753,7 +1091,7 @@ public sealed class ProcessPool : IDisposable, IAsyncDisposable
 
         public static byte[] EncodeBatch(int calls, WriteCall write)
         {
-            var buffer = new ArrayBufferWriter<byte>();
+            ArrayBufferWriter<byte> buffer = Scratch();
             var writer = new MessagePackWriter(buffer);
             writer.WriteArrayHeader(calls);
             for (int i = 0; i < calls; i++)
@@ -765,6 +1103,53 @@ public sealed class ProcessPool : IDisposable, IAsyncDisposable
         }
 
         public byte[] EncodeCall(object?[] args, string argsName) => EncodeBatch(1, (ref MessagePackWriter w, int _) => WriteArguments(ref w, args, argsName))[1..];
+
+        /// <summary>One call without arguments: <c>[[]]</c>.</summary>
+        public byte[] EncodeNone() => EncodeArgs([], "args");
+
+        /// <summary>One call with any arguments, each checked against and serialized by its parameter type.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        public byte[] EncodeArgs(object?[] args, string argsName)
+        {
+            ArrayBufferWriter<byte> buffer = Scratch();
+            var writer = new MessagePackWriter(buffer);
+            writer.WriteArrayHeader(1);
+            WriteArguments(ref writer, args, argsName);
+            writer.Flush();
+            return buffer.WrittenSpan.ToArray();
+        }
+
+        /// <summary>One call with one argument: typed (no boxing) when the argument's type is the parameter's.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        public byte[] EncodeOne<T1>(T1 arg)
+        {
+            if (Parameters.Length != 1 || Parameters[0] != typeof(T1))
+            {
+                return EncodeArgs([arg], nameof(arg));
+            }
+            ArrayBufferWriter<byte> buffer = Scratch();
+            var writer = new MessagePackWriter(buffer);
+            writer.WriteArrayHeader(1);
+            writer.WriteArrayHeader(1);
+            try
+            {
+                try
+                {
+                    PlexusSerializer.Options.Resolver.GetFormatterWithVerify<T1>().Serialize(ref writer, arg, PlexusSerializer.Options);
+                }
+                catch (Exception e) when (e is not MessagePackSerializationException)
+                {
+                    throw new MessagePackSerializationException($"Failed to serialize {typeof(T1)} value.", e);
+                }
+            }
+            catch (MessagePackSerializationException e)
+            {
+                string reason = (e.InnerException ?? e).Message;
+                throw new ArgumentException($"argument '{Names[0]}' of {Target.DisplayName} ({arg?.GetType() ?? Parameters[0]}) cannot be sent to a pool worker: {reason}", nameof(arg), e);
+            }
+            writer.Flush();
+            return buffer.WrittenSpan.ToArray();
+        }
 
         public void WriteArguments(ref MessagePackWriter writer, object?[] args, string argsName)
         {
@@ -791,48 +1176,132 @@ public sealed class ProcessPool : IDisposable, IAsyncDisposable
                 }
             }
         }
+
+        /// <summary>Reads a response's results as <typeparamref name="TResult"/>.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        public TResult[] ReadResults<TResult>(ReadOnlyMemory<byte> payload, bool raw)
+        {
+            int count;
+            try
+            {
+                count = raw ? payload.Length / Unsafe.SizeOf<TResult>() : new MessagePackReader(payload).ReadArrayHeader();
+            }
+            catch (MessagePackSerializationException e)
+            {
+                throw new InvalidDataException($"the result of {Target.DisplayName} could not be read: {(e.InnerException ?? e).Message}", e);
+            }
+            var results = new TResult[count];
+            ReadResults(payload, raw, results.AsSpan());
+            return results;
+        }
+
+        /// <summary>Reads a response's results into <paramref name="destination"/>, which they must fill exactly.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        public void ReadResults<TResult>(ReadOnlyMemory<byte> payload, bool raw, Span<TResult> destination)
+        {
+            try
+            {
+                if (raw)
+                {
+                    if (typeof(TResult) != ReturnType || !PoolWire.IsRaw(typeof(TResult)) || RuntimeHelpers.IsReferenceOrContainsReferences<TResult>()
+                        || payload.Length != destination.Length * Unsafe.SizeOf<TResult>())
+                    {
+                        throw new InvalidDataException($"the worker sent {payload.Length} bytes of raw {ReturnType} results for {destination.Length} items");
+                    }
+                    if (payload.Length > 0)
+                    {
+                        Unsafe.CopyBlockUnaligned(ref Unsafe.As<TResult, byte>(ref MemoryMarshal.GetReference(destination)),
+                            ref MemoryMarshal.GetReference(payload.Span), (uint)payload.Length);
+                    }
+                    return;
+                }
+                var reader = new MessagePackReader(payload);
+                int count = reader.ReadArrayHeader();
+                if (count != destination.Length)
+                {
+                    throw new InvalidDataException($"the worker sent {count} results of {Target.DisplayName} for {destination.Length} items");
+                }
+                if (typeof(TResult) == typeof(object) && ReturnType != typeof(object))
+                {
+                    for (int i = 0; i < destination.Length; i++)
+                    {
+                        destination[i] = reader.TryReadNil() ? default! : (TResult)MessagePackSerializer.Deserialize(ReturnType, ref reader, PlexusSerializer.Options)!;
+                    }
+                }
+                else
+                {
+                    IMessagePackFormatter<TResult> formatter = PlexusSerializer.Options.Resolver.GetFormatterWithVerify<TResult>();
+                    try
+                    {
+                        for (int i = 0; i < destination.Length; i++)
+                        {
+                            destination[i] = formatter.Deserialize(ref reader, PlexusSerializer.Options);
+                        }
+                    }
+                    catch (Exception e) when (e is not MessagePackSerializationException)
+                    {
+                        throw new MessagePackSerializationException($"Failed to deserialize {typeof(TResult)} value.", e);
+                    }
+                }
+            }
+            catch (MessagePackSerializationException e)
+            {
+                throw new InvalidDataException($"the result of {Target.DisplayName} could not be read as {typeof(TResult)}: {(e.InnerException ?? e).Message}", e);
+            }
+        }
     }
 
-    /// <summary>One message to a worker: a batch of calls, and the promise of their results.</summary>
-    private abstract class Job(long id, TargetInfo target, byte[] payload)
+    /// <summary>One message to a worker: a batch of calls or items, and the promise of their results.</summary>
+    private abstract class Job(long id, TargetInfo target, byte[] payload, byte kind)
     {
         public long Id { get; } = id;
         public TargetInfo Target { get; } = target;
         public byte[] Payload { get; } = payload;
+        public byte Kind { get; } = kind;
         public LinkedListNode<Job> Node => _node ??= new LinkedListNode<Job>(this);
         public CancellationTokenRegistration Registration { get; set; }
+        public long SentAt { get; set; }
         private LinkedListNode<Job>? _node;
 
-        public abstract void Complete(byte[] payload);
+        public abstract bool IsDone { get; }
+
+        /// <summary>Reads the results; <paramref name="payload"/> is valid only during the call.</summary>
+        public abstract void Complete(ReadOnlyMemory<byte> payload, bool raw);
         public abstract void Fail(Exception error);
         public abstract void Cancel(CancellationToken token);
     }
 
-    private sealed class Job<TResult>(long id, TargetInfo target, byte[] payload) : Job(id, target, payload)
+    /// <summary>A map chunk (or a starmap batch): its results as an array.</summary>
+    private sealed class ChunkJob<TResult>(long id, TargetInfo target, byte[] payload, byte kind, List<TResult>? into, int offset, int length)
+        : Job(id, target, payload, kind)
     {
         private readonly TaskCompletionSource<TResult[]> _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
         public Task<TResult[]> Task => _completion.Task;
 
-        public override void Complete(byte[] payload)
+        public override bool IsDone => _completion.Task.IsCompleted;
+
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        public override void Complete(ReadOnlyMemory<byte> payload, bool raw)
         {
             Registration.Dispose();
             TResult[] results;
             try
             {
-                var reader = new MessagePackReader(payload);
-                results = new TResult[reader.ReadArrayHeader()];
-                bool byType = typeof(TResult) == typeof(object) && Target.ReturnType != typeof(object);
-                for (int i = 0; i < results.Length; i++)
+                if (into is not null)
                 {
-                    results[i] = byType
-                        ? reader.TryReadNil() ? default! : (TResult)MessagePackSerializer.Deserialize(Target.ReturnType, ref reader, PlexusSerializer.Options)!
-                        : MessagePackSerializer.Deserialize<TResult>(ref reader, PlexusSerializer.Options);
+                    // Straight into the map's list (sized up front; chunks fill disjoint slices).
+                    Target.ReadResults(payload, raw, CollectionsMarshal.AsSpan(into).Slice(offset, length));
+                    results = [];
+                }
+                else
+                {
+                    results = Target.ReadResults<TResult>(payload, raw);
                 }
             }
-            catch (MessagePackSerializationException e)
+            catch (Exception e)
             {
-                _completion.TrySetException(new InvalidDataException($"the result of {Target.Target.DisplayName} could not be read as {typeof(TResult)}: {(e.InnerException ?? e).Message}", e));
+                _completion.TrySetException(e);
                 return;
             }
             _completion.TrySetResult(results);
@@ -847,11 +1316,106 @@ public sealed class ProcessPool : IDisposable, IAsyncDisposable
         public override void Cancel(CancellationToken token) => _completion.TrySetCanceled(token);
     }
 
+    /// <summary>One call (apply, apply_async, submit): its result, and the callbacks that run before it is ready.</summary>
+    private sealed class SingleJob<TResult>(long id, TargetInfo target, byte[] payload, Action<TResult>? callback, Action<Exception>? errorCallback)
+        : Job(id, target, payload, PoolWire.Calls)
+    {
+        private readonly Action<TResult>? _callback = callback;
+        private readonly Action<Exception>? _errorCallback = errorCallback;
+
+        public AsyncResult<TResult> Result { get; } = new();
+
+        public override bool IsDone => Result.Ready;
+
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        public override void Complete(ReadOnlyMemory<byte> payload, bool raw)
+        {
+            Registration.Dispose();
+            TResult[] results;
+            try
+            {
+                results = Target.ReadResults<TResult>(payload, raw);
+                if (results.Length != 1)
+                {
+                    throw new InvalidDataException($"the worker sent {results.Length} results for one call of {Target.Target.DisplayName}");
+                }
+            }
+            catch (Exception e)
+            {
+                Fail(e);
+                return;
+            }
+            if (_callback is null)
+            {
+                Result.TrySetResult(results[0]);
+                return;
+            }
+            // Callbacks run on a thread-pool thread: never on the caller's thread or a reader (a slow
+            // callback must not stall result delivery).
+            ThreadPool.UnsafeQueueUserWorkItem(static state =>
+            {
+                var (job, value) = state;
+                try
+                {
+                    job._callback!(value);
+                    job.Result.TrySetResult(value);
+                }
+                catch (Exception e)
+                {
+                    job.Result.TrySetException(e);
+                }
+            }, (this, results[0]), preferLocal: false);
+        }
+
+        public override void Fail(Exception error)
+        {
+            Registration.Dispose();
+            if (_errorCallback is null)
+            {
+                Result.TrySetException(error);
+                return;
+            }
+            ThreadPool.UnsafeQueueUserWorkItem(static state =>
+            {
+                var (job, error) = state;
+                try
+                {
+                    job._errorCallback!(error);
+                    job.Result.TrySetException(error);
+                }
+                catch (Exception e)
+                {
+                    job.Result.TrySetException(e);
+                }
+            }, (this, error), preferLocal: false);
+        }
+
+        public override void Cancel(CancellationToken token)
+        {
+            if (_errorCallback is null)
+            {
+                Result.TrySetCanceled(token);
+                return;
+            }
+            Fail(new TaskCanceledException("the task was cancelled before it was sent to a worker", null, token));
+        }
+    }
+
     /// <summary>A worker process, its pipe, and the jobs it holds (in the order it will answer them).</summary>
     private sealed class Worker
     {
+        // Small jobs share a frame; a big one (a map chunk) goes alone, so the worker starts on it
+        // while the next is still on its way.
+        private const int BatchBytes = 64 * 1024;
         private readonly object _sendLock = new();
-        private readonly Dictionary<int, bool> _registered = [];
+        private readonly HashSet<int> _registered = [];
+        // Jobs given to this worker and not yet written, in order (locked by itself: filled under the
+        // pool's lock, drained under the send lock).
+        private readonly Queue<Job> _outbox = new();
+        private readonly List<Job> _sending = [];
+        private ArrayBufferWriter<byte> _frame = new(256);
+        private long _outboxBytes;
+        private bool _flushNow;
         private bool _reaped;
 
         public Worker(ProcessPool pool, ChildProcess child, Connection connection)
@@ -867,43 +1431,125 @@ public sealed class ProcessPool : IDisposable, IAsyncDisposable
         public int Pid { get; }
         public Thread Reader { get; }
         public Queue<Job> InFlight { get; } = new();
-        public ConcurrentQueue<Job> Outbox { get; } = new();
         public int Dispatched { get; set; }
         public int Completed { get; set; }
         public bool Stopping { get; set; }
 
-        public long OutboxBytes => Outbox.Sum(j => (long)j.Payload.Length);
+        // The fields below change under the pool's lock.
 
-        public bool HasRoom(int? maxTasks) => !Stopping && InFlight.Count < MaxInFlight && (maxTasks is null || Dispatched < maxTasks);
+        /// <summary>The worker has run its initializer and said so (until then its reader thread reads).</summary>
+        public bool Ready { get; set; }
 
+        /// <summary>The reader thread reads (or is about to); otherwise it is parked on <see cref="Wake"/>.</summary>
+        public bool ReaderActive { get; set; } = true;
+
+        /// <summary>A blocking apply's thread is reading this worker's answers.</summary>
+        public bool InlineReading { get; set; }
+
+        /// <summary>The process has exited (or its pipe failed): read to the end.</summary>
+        public bool Exited { get; set; }
+
+        public SemaphoreSlim Wake { get; } = new(0);
+
+        public long OutboxBytes => Volatile.Read(ref _outboxBytes);
+
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        public bool NeedsReading(bool terminated) => !Ready || InFlight.Count > 0 || Stopping || Exited || terminated;
+
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        // The deeper queue is for small tasks only: what a worker has not read yet must never fill its
+        // pipe, or a reader writing to it while the worker writes answers back could wait forever.
+        public bool HasRoom(int? maxTasks) => !Stopping
+            && (InFlight.Count < MaxInFlight || (Quick >= QuickStreak && InFlight.Count < MaxInFlightQuick && InFlightBytes < LargePayload))
+            && (maxTasks is null || Dispatched < maxTasks);
+
+        /// <summary>Whether a job was queued while the worker owed few answers (it must be written now), and clears it.</summary>
+        public bool TakeFlushNow()
+        {
+            lock (_outbox)
+            {
+                bool now = _flushNow;
+                _flushNow = false;
+                return now;
+            }
+        }
+
+        /// <summary>The payload bytes of <see cref="InFlight"/>.</summary>
+        public long InFlightBytes { get; set; }
+
+        /// <summary>How many answers in a row came within <see cref="QuickTicks"/> of the task's start (or of the previous answer).</summary>
+        public int Quick { get; set; }
+
+        public long LastAnswer { get; set; }
+
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        public void Enqueue(Job job, bool now)
+        {
+            lock (_outbox)
+            {
+                _flushNow |= now;
+                _outbox.Enqueue(job);
+                _outboxBytes += job.Payload.Length;
+            }
+        }
+
+        /// <summary>Sends the queued jobs, as many per frame as fit in 64 KiB (a bigger job alone).</summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public void Flush()
         {
             lock (_sendLock)
             {
-                var request = new PoolRequest();
-                while (Outbox.TryDequeue(out Job? job))
+                while (true)
                 {
-                    request.Id = job.Id;
-                    request.TargetId = job.Target.Id;
-                    request.Payload = job.Payload;
-                    if (_registered.TryAdd(job.Target.Id, true))
+                    _sending.Clear();
+                    lock (_outbox)
                     {
-                        request.AssemblyName = job.Target.Target.AssemblyName;
-                        request.ModuleVersionId = job.Target.Target.ModuleVersionId;
-                        request.MetadataToken = job.Target.Target.MetadataToken;
-                        request.DisplayName = job.Target.Target.DisplayName;
+                        long bytes = 0;
+                        while (_outbox.TryPeek(out Job? next) && (_sending.Count == 0 || bytes + next.Payload.Length <= BatchBytes))
+                        {
+                            _sending.Add(_outbox.Dequeue());
+                            bytes += next.Payload.Length;
+                        }
+                        _outboxBytes -= bytes;
                     }
-                    else
+                    if (_sending.Count == 0)
                     {
-                        request.AssemblyName = request.DisplayName = null;
+                        return;
                     }
+                    _frame.ResetWrittenCount();
+                    var writer = new MessagePackWriter(_frame);
+                    writer.WriteArrayHeader(_sending.Count);
+                    foreach (Job job in _sending)
+                    {
+                        writer.Write(job.Id);
+                        writer.Write(job.Target.Id);
+                        writer.Write(job.Kind);
+                        if (_registered.Add(job.Target.Id))
+                        {
+                            PoolWire.WriteTarget(ref writer, job.Target.Target);
+                        }
+                        else
+                        {
+                            writer.WriteNil();
+                        }
+                        writer.Write(job.Payload);
+                    }
+                    writer.Flush();
+                    _sending.Clear();
                     try
                     {
-                        Connection.Send(request);
+                        Connection.SendBytes(_frame.WrittenSpan);
                     }
                     catch (Exception e) when (e is IOException or ObjectDisposedException)
                     {
                         return; // the worker is gone; its reader thread sees the end and reassigns its jobs
+                    }
+                    finally
+                    {
+                        if (_frame.Capacity > 1 << 20)
+                        {
+                            _frame = new ArrayBufferWriter<byte>(256); // a huge job's buffer is not kept
+                        }
                     }
                 }
             }
@@ -935,7 +1581,7 @@ public sealed class ProcessPool : IDisposable, IAsyncDisposable
             {
                 try
                 {
-                    Connection.Send(new PoolRequest { Id = -1 });
+                    Connection.SendBytes([0x90]); // an empty batch
                 }
                 catch (Exception e) when (e is IOException or ObjectDisposedException)
                 {
