@@ -18,6 +18,10 @@ internal static class SyncBench
 
     public static int Run(string[] args)
     {
+        if (args is ["queue", ..])
+        {
+            return QueueOnly();
+        }
         Dictionary<string, double> python = RunPython();
         var plexus = new Dictionary<string, double>
         {
@@ -42,6 +46,37 @@ internal static class SyncBench
                 $"{label,-46} {plexus[key],14:N0} {p,14:N0} {ratio,7:0.0}x {target,6:0}x {(ratio >= target ? "ok" : "BELOW TARGET")}"));
         }
         return 0;
+    }
+
+    /// <summary>`sync queue`: the two queue scenarios and the in-process put+get cost, without Python.</summary>
+    private static int QueueOnly()
+    {
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"in-process put+get small: {LocalRate(new object?[] { 11, null, "hello" }, Small):N0}/s"));
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"in-process put+get 4 KiB: {LocalRate(new byte[4096], Big) * 4096 / 1e6:N0} MB/s"));
+        for (int i = 0; i < 3; i++)
+        {
+            double small = QueueRate(new object?[] { 11, null, "hello" }, Small, ConsumeObjects);
+            double big = QueueRate(new byte[4096], Big, ConsumeBytes) * 4096 / 1e6;
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"queue small {small,12:N0} msgs/s   4 KiB {big,8:N0} MB/s"));
+        }
+        return 0;
+    }
+
+    private static double LocalRate<T>(T item, int n)
+    {
+        using var q = new ProcessQueue<T>(capacityBytes: 1 << 20);
+        double best = 0;
+        for (int round = 0; round < 5; round++)
+        {
+            long start = Stopwatch.GetTimestamp();
+            for (int i = 0; i < n; i++)
+            {
+                q.Put(item);
+                q.Get();
+            }
+            best = Math.Max(best, n / Stopwatch.GetElapsedTime(start).TotalSeconds);
+        }
+        return best;
     }
 
     private static double Best(Func<double> measure) => Math.Max(measure(), measure());

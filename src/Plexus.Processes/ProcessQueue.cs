@@ -181,7 +181,7 @@ public unsafe class ProcessQueue<T> : IProcessShareable<ProcessQueue<T>>, IDispo
         }
 
         EnterLock(h);
-        while (h->Capacity - (h->Tail - h->Head) < record || (h->MaxItems > 0 && h->Count >= h->MaxItems))
+        while (!HasRoom(h, record))
         {
             int left = deadline.RemainingMs;
             if (left == 0)
@@ -189,23 +189,21 @@ public unsafe class ProcessQueue<T> : IProcessShareable<ProcessQueue<T>>, IDispo
                 LockWord.Exit(&h->Lock);
                 return false;
             }
-            int sequence = h->NotFullSequence;
+            // Spin on the read index, which every get moves: a get wakes registered sleepers only, so
+            // a spinning producer costs the consumer no system call, and a full ring refills as it drains.
+            long head = h->Head;
             LockWord.Exit(&h->Lock);
-            if (!SpinUntilChanged(&h->NotFullSequence, sequence))
-            {
-                Interlocked.Increment(ref h->NotFullSleepers);
-                // Registering as a sleeper may race with the last wake: re-check once under the lock.
-                EnterLock(h);
-                bool stillFull = h->Capacity - (h->Tail - h->Head) < record || (h->MaxItems > 0 && h->Count >= h->MaxItems);
-                sequence = h->NotFullSequence;
-                LockWord.Exit(&h->Lock);
-                if (stillFull)
-                {
-                    Futex.Wait(&h->NotFullSequence, sequence, left);
-                }
-                Interlocked.Decrement(ref h->NotFullSleepers);
-            }
+            bool moved = SpinUntilChanged(&h->Head, head);
             EnterLock(h);
+            if (!moved && !HasRoom(h, record))
+            {
+                // Registered under the lock, so the next get sees it and wakes this process.
+                h->NotFullSleepers++;
+                int sequence = h->NotFullSequence;
+                LockWord.Exit(&h->Lock);
+                Futex.Wait(&h->NotFullSequence, sequence, left);
+                EnterLock(h);
+            }
         }
         long tail = h->Tail;
         int capacity = h->Capacity;
@@ -215,15 +213,18 @@ public unsafe class ProcessQueue<T> : IProcessShareable<ProcessQueue<T>>, IDispo
         Interlocked.Increment(ref h->Unfinished);
         Volatile.Write(ref h->Tail, tail + record);  // the commit: the item exists from this store on
         h->Count++;
-        bool wake = Volatile.Read(ref h->NotEmptySleepers) > 0;
+        // Sleepers registered since the last wake are woken once, all together, and the count
+        // starts again: a put made while the woken consumer is still getting up makes no system call.
+        bool wake = h->NotEmptySleepers != 0;
         if (wake)
         {
+            h->NotEmptySleepers = 0;
             Interlocked.Increment(ref h->NotEmptySequence);
         }
         LockWord.Exit(&h->Lock);
         if (wake)
         {
-            Futex.Wake(&h->NotEmptySequence, 1);
+            Futex.WakeAll(&h->NotEmptySequence);
         }
         return true;
     }
@@ -246,11 +247,10 @@ public unsafe class ProcessQueue<T> : IProcessShareable<ProcessQueue<T>>, IDispo
                 return false;
             }
             // Registered under the lock, so a producer's commit after this point sees the sleeper and wakes it.
+            h->NotEmptySleepers++;
             int sequence = h->NotEmptySequence;
-            Interlocked.Increment(ref h->NotEmptySleepers);
             LockWord.Exit(&h->Lock);
             Futex.Wait(&h->NotEmptySequence, sequence, left);
-            Interlocked.Decrement(ref h->NotEmptySleepers);
             EnterLock(h);
         }
         long head = h->Head;
@@ -261,15 +261,16 @@ public unsafe class ProcessQueue<T> : IProcessShareable<ProcessQueue<T>>, IDispo
         CopyOut((at + 4) % capacity, buffer.AsSpan(0, length), capacity);
         Volatile.Write(ref h->Head, head + ((4 + length + 3) & ~3));  // the commit: the item is taken
         h->Count--;
-        bool wake = Volatile.Read(ref h->NotFullSleepers) > 0;
+        bool wake = h->NotFullSleepers != 0;
         if (wake)
         {
+            h->NotFullSleepers = 0;
             Interlocked.Increment(ref h->NotFullSequence);
         }
         LockWord.Exit(&h->Lock);
         if (wake)
         {
-            Futex.Wake(&h->NotFullSequence, 1);
+            Futex.WakeAll(&h->NotFullSequence);
         }
         if (buffer.Length <= 4 << 20)
         {
@@ -278,6 +279,9 @@ public unsafe class ProcessQueue<T> : IProcessShareable<ProcessQueue<T>>, IDispo
         item = PlexusSerializer.Deserialize<T>(buffer.AsMemory(0, length));
         return true;
     }
+
+    private static bool HasRoom(QueueHeader* h, int record)
+        => h->Capacity - (h->Tail - h->Head) >= record && (h->MaxItems <= 0 || h->Count < h->MaxItems);
 
     /// <summary>Spins (no system call) while the tail equals the head, up to the spin budget.</summary>
     private static void SpinUntilChanged(long* tail, QueueHeader* h)
@@ -294,7 +298,7 @@ public unsafe class ProcessQueue<T> : IProcessShareable<ProcessQueue<T>>, IDispo
     }
 
     /// <summary>Spins while <c>*word == value</c>, up to the spin budget; <c>true</c> when it changed.</summary>
-    private static bool SpinUntilChanged(int* word, int value)
+    private static bool SpinUntilChanged(long* word, long value)
     {
         long end = Stopwatch.GetTimestamp() + Stopwatch.Frequency * SpinTicksBudget / 1_000_000;
         while (Volatile.Read(ref *word) == value)
@@ -355,8 +359,10 @@ public unsafe class ProcessQueue<T> : IProcessShareable<ProcessQueue<T>>, IDispo
             count++;
         }
         h->Count = count;
-        if (h->NotEmptySleepers > 0 || h->NotFullSleepers > 0)
+        if (h->NotEmptySleepers != 0 || h->NotFullSleepers != 0)
         {
+            h->NotEmptySleepers = 0;
+            h->NotFullSleepers = 0;
             Interlocked.Increment(ref h->NotEmptySequence);
             Interlocked.Increment(ref h->NotFullSequence);
             Futex.WakeAll(&h->NotEmptySequence);
