@@ -36,7 +36,9 @@ public unsafe class ProcessQueue<T> : IProcessShareable<ProcessQueue<T>>, IDispo
 
     private const int HeaderSize = 384;  // QueueHeader, padded
 
-    private const long SpinTicksBudget = 50;  // microseconds a waiter spins before it sleeps
+    private const long SpinTicksBudget = 50;  // microseconds a waiter spins before it sleeps (about what a cross-core wake costs)
+
+    private const long SpinTicksBeforeYield = 5;  // microseconds of pure spinning before it yields between looks
 
     [ThreadStatic]
     private static ArrayBufferWriter<byte>? t_writer;
@@ -232,9 +234,10 @@ public unsafe class ProcessQueue<T> : IProcessShareable<ProcessQueue<T>>, IDispo
     private bool GetCore(Deadline deadline, out T item)
     {
         QueueHeader* h = H;
-        if (Volatile.Read(ref h->Tail) == Volatile.Read(ref h->Head) && deadline.RemainingMs != 0)
+        long tail = Volatile.Read(ref h->Tail);
+        if (tail == Volatile.Read(ref h->Head) && deadline.RemainingMs != 0)
         {
-            SpinUntilChanged(&h->Tail, h);
+            SpinUntilChanged(&h->Tail, tail);
         }
         EnterLock(h);
         while (h->Tail == h->Head)
@@ -283,31 +286,31 @@ public unsafe class ProcessQueue<T> : IProcessShareable<ProcessQueue<T>>, IDispo
     private static bool HasRoom(QueueHeader* h, int record)
         => h->Capacity - (h->Tail - h->Head) >= record && (h->MaxItems <= 0 || h->Count < h->MaxItems);
 
-    /// <summary>Spins (no system call) while the tail equals the head, up to the spin budget.</summary>
-    private static void SpinUntilChanged(long* tail, QueueHeader* h)
-    {
-        long end = Stopwatch.GetTimestamp() + Stopwatch.Frequency * SpinTicksBudget / 1_000_000;
-        while (Volatile.Read(ref *tail) == Volatile.Read(ref h->Head))
-        {
-            if (Stopwatch.GetTimestamp() > end)
-            {
-                return;
-            }
-            Thread.SpinWait(10);
-        }
-    }
-
-    /// <summary>Spins while <c>*word == value</c>, up to the spin budget; <c>true</c> when it changed.</summary>
+    /// <summary>
+    /// Waits without a futex while <c>*word == value</c>, up to the spin budget; <c>true</c> when it
+    /// changed. It spins for a few microseconds, then yields the core between looks: on a busy machine
+    /// the process it waits for may need this very core to make the change.
+    /// </summary>
     private static bool SpinUntilChanged(long* word, long value)
     {
-        long end = Stopwatch.GetTimestamp() + Stopwatch.Frequency * SpinTicksBudget / 1_000_000;
+        long start = Stopwatch.GetTimestamp();
+        long yieldFrom = start + Stopwatch.Frequency * SpinTicksBeforeYield / 1_000_000;
+        long end = start + Stopwatch.Frequency * SpinTicksBudget / 1_000_000;
         while (Volatile.Read(ref *word) == value)
         {
-            if (Stopwatch.GetTimestamp() > end)
+            long now = Stopwatch.GetTimestamp();
+            if (now > end)
             {
                 return false;
             }
-            Thread.SpinWait(10);
+            if (now > yieldFrom)
+            {
+                Thread.Yield();
+            }
+            else
+            {
+                Thread.SpinWait(4);
+            }
         }
         return true;
     }
