@@ -15,6 +15,7 @@ internal static class SyncBench
     private const int Big = 20_000;
     private const int Uncontended = 10_000_000;
     private const int Contended = 2_000_000;
+    private const int WarmRounds = 2;
 
     public static int Run(string[] args)
     {
@@ -147,7 +148,17 @@ internal static class SyncBench
         using var q = new ProcessQueue<T>(capacityBytes: 8 << 20);
         using var done = new ProcessQueue<long>();
         using ChildProcess consumer = ChildProcess.Create(consume, q, n, done).Start();
-        Thread.Sleep(300);
+        // Warm-up (the Python side does the same): two rounds of n/10 items, so both processes are
+        // measured at steady state rather than while the JIT is still compiling their first calls.
+        for (int round = 0; round < WarmRounds; round++)
+        {
+            for (int i = 0; i < n / 10; i++)
+            {
+                q.Put(item);
+            }
+            done.Get();
+            Thread.Sleep(200);
+        }
         long start = Stopwatch.GetTimestamp();
         for (int i = 0; i < n; i++)
         {
@@ -165,6 +176,14 @@ internal static class SyncBench
 
     private static void Consume<T>(ProcessQueue<T> q, int n, ProcessQueue<long> done)
     {
+        for (int round = 0; round < WarmRounds; round++)
+        {
+            for (int i = 0; i < n / 10; i++)
+            {
+                q.Get();
+            }
+            done.Put(0);
+        }
         for (int i = 0; i < n; i++)
         {
             q.Get();
