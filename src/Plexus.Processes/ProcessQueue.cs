@@ -1,5 +1,7 @@
 using System.Buffers;
+using System.Buffers.Binary;
 using System.Diagnostics;
+using System.Runtime.CompilerServices;
 using MessagePack;
 using Plexus.Processes.Serialization;
 using Plexus.Processes.Sync;
@@ -155,31 +157,48 @@ public unsafe class ProcessQueue<T> : IProcessShareable<ProcessQueue<T>>, IDispo
 
     private string DescribeLimit() => H->MaxItems > 0 ? $"{H->MaxItems} items / {H->Capacity} bytes" : $"{H->Capacity} bytes";
 
+    // Fully optimized from the first call: a child that starts and at once moves many items would
+    // otherwise run the unoptimized first-tier code for its first few hundred milliseconds.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private bool PutCore(T item, Deadline deadline)
     {
-        ArrayBufferWriter<byte> buffer = t_writer ??= new ArrayBufferWriter<byte>(256);
-        buffer.ResetWrittenCount();
-        try
+        // A byte[] goes into the ring as is, behind the MessagePack bin header the serializer would
+        // write (the bytes in the ring are the same), saving a copy of the payload.
+        Span<byte> binHeader = stackalloc byte[5];
+        ReadOnlySpan<byte> prefix = binHeader[..0];
+        ReadOnlySpan<byte> body;
+        if (typeof(T) == typeof(byte[]) && item is byte[] raw)
         {
-            PlexusSerializer.Serialize(buffer, item);
+            prefix = binHeader[..WriteBinHeader(binHeader, raw.Length)];
+            body = raw;
         }
-        catch (MessagePackSerializationException e)
+        else
         {
-            throw e.InnerException as NotSerializableException
-                ?? new NotSerializableException(typeof(T), e.InnerException?.Message ?? e.Message);
+            ArrayBufferWriter<byte> buffer = t_writer ??= new ArrayBufferWriter<byte>(256);
+            buffer.ResetWrittenCount();
+            try
+            {
+                PlexusSerializer.Serialize(buffer, item);
+            }
+            catch (MessagePackSerializationException e)
+            {
+                throw e.InnerException as NotSerializableException
+                    ?? new NotSerializableException(typeof(T), e.InnerException?.Message ?? e.Message);
+            }
+            body = buffer.WrittenSpan;
+            if (buffer.Capacity > 4 << 20)
+            {
+                t_writer = null;  // do not keep a huge buffer alive per thread
+            }
         }
-        ReadOnlySpan<byte> payload = buffer.WrittenSpan;
+        long payloadLength = (long)prefix.Length + body.Length;
         QueueHeader* h = H;
-        int record = (4 + payload.Length + 3) & ~3;
+        long record = (4L + payloadLength + 3) & ~3L;
         if (record > h->Capacity)
         {
             throw new ArgumentException(
-                $"the item serializes to {payload.Length} bytes, more than this queue's ring of {h->Capacity} bytes can hold; " +
+                $"the item serializes to {payloadLength} bytes, more than this queue's ring of {h->Capacity} bytes can hold; " +
                 "create the queue with a larger capacityBytes", nameof(item));
-        }
-        if (buffer.Capacity > 4 << 20)
-        {
-            t_writer = null;  // do not keep a huge buffer alive per thread
         }
 
         EnterLock(h);
@@ -210,8 +229,9 @@ public unsafe class ProcessQueue<T> : IProcessShareable<ProcessQueue<T>>, IDispo
         long tail = h->Tail;
         int capacity = h->Capacity;
         int at = (int)(tail % capacity);
-        *(int*)(Ring + at) = payload.Length;
-        CopyIn((at + 4) % capacity, payload, capacity);
+        *(int*)(Ring + at) = (int)payloadLength;
+        CopyIn((at + 4) % capacity, prefix, capacity);
+        CopyIn((at + 4 + prefix.Length) % capacity, body, capacity);
         Interlocked.Increment(ref h->Unfinished);
         Volatile.Write(ref h->Tail, tail + record);  // the commit: the item exists from this store on
         h->Count++;
@@ -231,6 +251,7 @@ public unsafe class ProcessQueue<T> : IProcessShareable<ProcessQueue<T>>, IDispo
         return true;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private bool GetCore(Deadline deadline, out T item)
     {
         QueueHeader* h = H;
@@ -260,8 +281,26 @@ public unsafe class ProcessQueue<T> : IProcessShareable<ProcessQueue<T>>, IDispo
         int capacity = h->Capacity;
         int at = (int)(head % capacity);
         int length = *(int*)(Ring + at);
-        byte[] buffer = t_readBuffer is { } b && b.Length >= length ? b : new byte[Math.Max(length, 256)];
-        CopyOut((at + 4) % capacity, buffer.AsSpan(0, length), capacity);
+        byte[]? direct = null;
+        byte[]? buffer = null;
+        if (typeof(T) == typeof(byte[]) && length >= 2)
+        {
+            // A bin-encoded byte[] is copied straight into the array handed back (one copy, no parse).
+            Span<byte> peek = stackalloc byte[5];
+            peek = peek[..Math.Min(5, length)];
+            CopyOut((at + 4) % capacity, peek, capacity);
+            int headerLength = ReadBinHeader(peek, out int n);
+            if (headerLength > 0 && headerLength + (long)n == length)
+            {
+                direct = GC.AllocateUninitializedArray<byte>(n);
+                CopyOut((at + 4 + headerLength) % capacity, direct, capacity);
+            }
+        }
+        if (direct is null)
+        {
+            buffer = t_readBuffer is { } b && b.Length >= length ? b : new byte[Math.Max(length, 256)];
+            CopyOut((at + 4) % capacity, buffer.AsSpan(0, length), capacity);
+        }
         Volatile.Write(ref h->Head, head + ((4 + length + 3) & ~3));  // the commit: the item is taken
         h->Count--;
         bool wake = h->NotFullSleepers != 0;
@@ -275,7 +314,12 @@ public unsafe class ProcessQueue<T> : IProcessShareable<ProcessQueue<T>>, IDispo
         {
             Futex.WakeAll(&h->NotFullSequence);
         }
-        if (buffer.Length <= 4 << 20)
+        if (direct is not null)
+        {
+            item = (T)(object)direct;
+            return true;
+        }
+        if (buffer!.Length <= 4 << 20)
         {
             t_readBuffer = buffer;
         }
@@ -283,7 +327,47 @@ public unsafe class ProcessQueue<T> : IProcessShareable<ProcessQueue<T>>, IDispo
         return true;
     }
 
-    private static bool HasRoom(QueueHeader* h, int record)
+    /// <summary>Writes the MessagePack header of a bin of <paramref name="length"/> bytes; returns its size.</summary>
+    internal static int WriteBinHeader(Span<byte> header, int length)
+    {
+        if (length <= byte.MaxValue)
+        {
+            header[0] = 0xc4;
+            header[1] = (byte)length;
+            return 2;
+        }
+        if (length <= ushort.MaxValue)
+        {
+            header[0] = 0xc5;
+            BinaryPrimitives.WriteUInt16BigEndian(header[1..], (ushort)length);
+            return 3;
+        }
+        header[0] = 0xc6;
+        BinaryPrimitives.WriteInt32BigEndian(header[1..], length);
+        return 5;
+    }
+
+    /// <summary>Reads a MessagePack bin header: its size (0 when <paramref name="bytes"/> does not start with one) and the bin's length.</summary>
+    internal static int ReadBinHeader(ReadOnlySpan<byte> bytes, out int length)
+    {
+        length = 0;
+        switch (bytes[0])
+        {
+            case 0xc4 when bytes.Length >= 2:
+                length = bytes[1];
+                return 2;
+            case 0xc5 when bytes.Length >= 3:
+                length = BinaryPrimitives.ReadUInt16BigEndian(bytes[1..]);
+                return 3;
+            case 0xc6 when bytes.Length >= 5:
+                length = BinaryPrimitives.ReadInt32BigEndian(bytes[1..]);
+                return length >= 0 ? 5 : 0;
+            default:
+                return 0;
+        }
+    }
+
+    private static bool HasRoom(QueueHeader* h, long record)
         => h->Capacity - (h->Tail - h->Head) >= record && (h->MaxItems <= 0 || h->Count < h->MaxItems);
 
     /// <summary>
@@ -291,6 +375,7 @@ public unsafe class ProcessQueue<T> : IProcessShareable<ProcessQueue<T>>, IDispo
     /// changed. It spins for a few microseconds, then yields the core between looks: on a busy machine
     /// the process it waits for may need this very core to make the change.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static bool SpinUntilChanged(long* word, long value)
     {
         long start = Stopwatch.GetTimestamp();

@@ -227,4 +227,36 @@ public class ProcessQueueTests
             q.TaskDone();
         }
     }
+
+    [Fact]
+    public void Byte_arrays_of_every_header_size_round_trip_across_the_ring_edge_as_the_serializer_encodes_them()
+    {
+        using var q = new ProcessQueue<byte[]?>(capacityBytes: 150_000);
+        int[] lengths = [0, 1, 2, 3, 4, 5, 255, 256, 65_535, 65_536, 70_001];
+        for (int round = 0; round < 5; round++)
+        {
+            foreach (int length in lengths)
+            {
+                byte[] bytes = new byte[length];
+                for (int i = 0; i < length; i++)
+                {
+                    bytes[i] = (byte)(i * 7 + round + length);
+                }
+                q.Put(bytes);
+                Assert.Equal(bytes, q.Get());
+
+                // The ring holds exactly what the serializer writes, so every view of the queue reads it.
+                byte[] serialized = Plexus.Processes.Serialization.PlexusSerializer.Serialize<byte[]?>(bytes);
+                byte[] header = new byte[5];
+                int headerLength = ProcessQueue<byte[]>.WriteBinHeader(header, length);
+                Assert.Equal(serialized.AsSpan(0, headerLength).ToArray(), header[..headerLength]);
+                Assert.Equal(serialized.Length, headerLength + length);
+                Assert.Equal(headerLength, ProcessQueue<byte[]>.ReadBinHeader(serialized, out int read));
+                Assert.Equal(length, read);
+            }
+            q.Put(null);
+            Assert.Null(q.Get());
+        }
+        Assert.True(q.IsEmpty);
+    }
 }
