@@ -50,6 +50,8 @@ public unsafe class ProcessQueue<T> : IProcessShareable<ProcessQueue<T>>, IDispo
 
     private readonly SharedMemory _memory;
 
+    private long _headSeen;  // the read index as this process last saw it (under the lock); never ahead of the real one
+
     /// <summary>Creates a queue.</summary>
     /// <param name="maxSize">The most items it holds (Python's <c>maxsize</c>); 0 or less: no item limit.</param>
     /// <param name="capacityBytes">The ring size in bytes; an item's serialized form (plus 4 bytes) must fit.</param>
@@ -78,7 +80,7 @@ public unsafe class ProcessQueue<T> : IProcessShareable<ProcessQueue<T>>, IDispo
     public int CapacityBytes => H->Capacity;
 
     /// <summary>Items in the queue now; approximate while others put and get (Python's <c>qsize()</c>).</summary>
-    public int Count => Volatile.Read(ref H->Count);
+    public int Count => (int)Math.Clamp(Volatile.Read(ref H->Puts) - Volatile.Read(ref H->Takes), 0, int.MaxValue);
 
     /// <summary>Whether the queue is empty now (Python's <c>empty()</c>; approximate).</summary>
     public bool IsEmpty => Volatile.Read(ref H->Tail) == Volatile.Read(ref H->Head);
@@ -212,18 +214,22 @@ public unsafe class ProcessQueue<T> : IProcessShareable<ProcessQueue<T>>, IDispo
             }
             // Spin on the read index, which every get moves: a get wakes registered sleepers only, so
             // a spinning producer costs the consumer no system call, and a full ring refills as it drains.
-            long head = h->Head;
+            long head = Volatile.Read(ref h->Head);
             LockWord.Exit(&h->Lock);
             bool moved = SpinUntilChanged(&h->Head, head);
             EnterLock(h);
-            if (!moved && !HasRoom(h, record))
+            if (!moved)
             {
-                // Registered under the lock, so the next get sees it and wakes this process.
-                h->NotFullSleepers++;
-                int sequence = h->NotFullSequence;
-                LockWord.Exit(&h->Lock);
-                Futex.Wait(&h->NotFullSequence, sequence, left);
-                EnterLock(h);
+                // Register, then look again: a get that moves the read index after this look sees the
+                // registration (both are full fences) and wakes this process; one before it shows room.
+                Interlocked.Increment(ref h->NotFullSleepers);
+                int sequence = Volatile.Read(ref h->NotFullSequence);
+                if (!HasRoom(h, record))
+                {
+                    LockWord.Exit(&h->Lock);
+                    Futex.Wait(&h->NotFullSequence, sequence, left);
+                    EnterLock(h);
+                }
             }
         }
         long tail = h->Tail;
@@ -234,7 +240,7 @@ public unsafe class ProcessQueue<T> : IProcessShareable<ProcessQueue<T>>, IDispo
         CopyIn((at + 4 + prefix.Length) % capacity, body, capacity);
         Interlocked.Increment(ref h->Unfinished);
         Volatile.Write(ref h->Tail, tail + record);  // the commit: the item exists from this store on
-        h->Count++;
+        Volatile.Write(ref h->Puts, h->Puts + 1);
         // Sleepers registered since the last wake are woken once, all together, and the count
         // starts again: a put made while the woken consumer is still getting up makes no system call.
         bool wake = h->NotEmptySleepers != 0;
@@ -255,63 +261,68 @@ public unsafe class ProcessQueue<T> : IProcessShareable<ProcessQueue<T>>, IDispo
     private bool GetCore(Deadline deadline, out T item)
     {
         QueueHeader* h = H;
-        long tail = Volatile.Read(ref h->Tail);
-        if (tail == Volatile.Read(ref h->Head) && deadline.RemainingMs != 0)
-        {
-            SpinUntilChanged(&h->Tail, tail);
-        }
-        EnterLock(h);
-        while (h->Tail == h->Head)
-        {
-            int left = deadline.RemainingMs;
-            if (left == 0)
-            {
-                LockWord.Exit(&h->Lock);
-                item = default!;
-                return false;
-            }
-            // Registered under the lock, so a producer's commit after this point sees the sleeper and wakes it.
-            h->NotEmptySleepers++;
-            int sequence = h->NotEmptySequence;
-            LockWord.Exit(&h->Lock);
-            Futex.Wait(&h->NotEmptySequence, sequence, left);
-            EnterLock(h);
-        }
-        long head = h->Head;
         int capacity = h->Capacity;
-        int at = (int)(head % capacity);
-        int length = *(int*)(Ring + at);
-        byte[]? direct = null;
-        byte[]? buffer = null;
-        if (typeof(T) == typeof(byte[]) && length >= 2)
+        byte[]? direct;
+        byte[]? buffer;
+        int length;
+        Span<byte> peekBuffer = stackalloc byte[5];
+        while (true)
         {
-            // A bin-encoded byte[] is copied straight into the array handed back (one copy, no parse).
-            Span<byte> peek = stackalloc byte[5];
-            peek = peek[..Math.Min(5, length)];
-            CopyOut((at + 4) % capacity, peek, capacity);
-            int headerLength = ReadBinHeader(peek, out int n);
-            if (headerLength > 0 && headerLength + (long)n == length)
+            long head = Volatile.Read(ref h->Head);
+            long tail = Volatile.Read(ref h->Tail);
+            if (head == tail)
             {
-                direct = GC.AllocateUninitializedArray<byte>(n);
-                CopyOut((at + 4 + headerLength) % capacity, direct, capacity);
+                if (!WaitNotEmpty(h, tail, deadline))
+                {
+                    item = default!;
+                    return false;
+                }
+                continue;
+            }
+            int at = (int)(head % capacity);
+            length = Volatile.Read(ref *(int*)(Ring + at));
+            long record = (4L + length + 3) & ~3L;
+            if (length < 0 || record > tail - head)
+            {
+                // Another consumer took this record and a producer reused its bytes: look again.
+                if (Volatile.Read(ref h->Head) == head)
+                {
+                    throw new InvalidOperationException("the queue's shared memory is damaged (a record overruns the written data)");
+                }
+                continue;
+            }
+            // Copy the record out, then take it by moving the read index from where it was: the bytes
+            // cannot have changed if it is still there (producers write only behind it), and if another
+            // consumer moved it first, this one drops its copy and tries the next record.
+            direct = null;
+            buffer = null;
+            if (typeof(T) == typeof(byte[]) && length >= 2)
+            {
+                // A bin-encoded byte[] is copied straight into the array handed back (one copy, no parse).
+                Span<byte> peek = peekBuffer[..Math.Min(5, length)];
+                CopyOut((at + 4) % capacity, peek, capacity);
+                int headerLength = ReadBinHeader(peek, out int n);
+                if (headerLength > 0 && headerLength + (long)n == length)
+                {
+                    direct = GC.AllocateUninitializedArray<byte>(n);
+                    CopyOut((at + 4 + headerLength) % capacity, direct, capacity);
+                }
+            }
+            if (direct is null)
+            {
+                buffer = t_readBuffer is { } b && b.Length >= length ? b : new byte[Math.Max(length, 256)];
+                CopyOut((at + 4) % capacity, buffer.AsSpan(0, length), capacity);
+            }
+            if (Interlocked.CompareExchange(ref h->Head, head + record, head) == head)
+            {
+                break;  // the commit: the item is taken
             }
         }
-        if (direct is null)
+        Interlocked.Increment(ref h->Takes);
+        if (Volatile.Read(ref h->NotFullSleepers) != 0 && Interlocked.Exchange(ref h->NotFullSleepers, 0) != 0)
         {
-            buffer = t_readBuffer is { } b && b.Length >= length ? b : new byte[Math.Max(length, 256)];
-            CopyOut((at + 4) % capacity, buffer.AsSpan(0, length), capacity);
-        }
-        Volatile.Write(ref h->Head, head + ((4 + length + 3) & ~3));  // the commit: the item is taken
-        h->Count--;
-        bool wake = h->NotFullSleepers != 0;
-        if (wake)
-        {
-            h->NotFullSleepers = 0;
+            // Producers registered since the last wake are woken once, all together.
             Interlocked.Increment(ref h->NotFullSequence);
-        }
-        LockWord.Exit(&h->Lock);
-        if (wake)
-        {
             Futex.WakeAll(&h->NotFullSequence);
         }
         if (direct is not null)
@@ -367,8 +378,84 @@ public unsafe class ProcessQueue<T> : IProcessShareable<ProcessQueue<T>>, IDispo
         }
     }
 
-    private static bool HasRoom(QueueHeader* h, long record)
-        => h->Capacity - (h->Tail - h->Head) >= record && (h->MaxItems <= 0 || h->Count < h->MaxItems);
+    /// <summary>
+    /// Waits for the write index to move from <paramref name="tail"/>: spins, then registers as a
+    /// sleeper under the lock (so the next put sees it) and sleeps. <c>false</c> when the deadline passed.
+    /// </summary>
+    private bool WaitNotEmpty(QueueHeader* h, long tail, Deadline deadline)
+    {
+        int left = deadline.RemainingMs;
+        if (left == 0)
+        {
+            return false;
+        }
+        if (SpinUntilChanged(&h->Tail, tail))
+        {
+            return true;
+        }
+        EnterLock(h);
+        if (Volatile.Read(ref h->Tail) != Volatile.Read(ref h->Head))
+        {
+            LockWord.Exit(&h->Lock);
+            return true;
+        }
+        h->NotEmptySleepers++;
+        int sequence = h->NotEmptySequence;
+        LockWord.Exit(&h->Lock);
+        Futex.Wait(&h->NotEmptySequence, sequence, left);
+        return true;
+    }
+
+    /// <summary>
+    /// Whether a record of <paramref name="record"/> bytes fits now; called under the lock. The read
+    /// index this process last saw is tried first (it only ever grows), so a producer that has room
+    /// does not pull the consumers' cache line. The item limit is checked on the counters, and when
+    /// they say full, on the records themselves (a consumer killed between taking an item and counting
+    /// it leaves the counters one high).
+    /// </summary>
+    private bool HasRoom(QueueHeader* h, long record)
+    {
+        long tail = h->Tail;
+        if (h->Capacity - (tail - _headSeen) < record)
+        {
+            _headSeen = Volatile.Read(ref h->Head);
+            if (h->Capacity - (tail - _headSeen) < record)
+            {
+                return false;
+            }
+        }
+        int max = h->MaxItems;
+        return max <= 0 || Volatile.Read(ref h->Puts) - Volatile.Read(ref h->Takes) < max || CountRecords(h, out _) < max;
+    }
+
+    /// <summary>Counts the records between the read and the write index; under the lock, so none is being written.</summary>
+    private int CountRecords(QueueHeader* h, out bool damaged)
+    {
+        long position = Volatile.Read(ref h->Head);
+        long tail = h->Tail;
+        int capacity = h->Capacity;
+        int count = 0;
+        damaged = false;
+        while (position < tail)
+        {
+            int length = *(int*)(Ring + (int)(position % capacity));
+            long record = (4L + length + 3) & ~3L;
+            if (length < 0 || record > tail - position)
+            {
+                long now = Volatile.Read(ref h->Head);
+                if (now > position)
+                {
+                    position = now;  // a consumer took it meanwhile: carry on from the new read index
+                    continue;
+                }
+                damaged = true;
+                break;
+            }
+            position += record;
+            count++;
+        }
+        return count;
+    }
 
     /// <summary>
     /// Waits without a futex while <c>*word == value</c>, up to the spin budget; <c>true</c> when it
@@ -429,24 +516,16 @@ public unsafe class ProcessQueue<T> : IProcessShareable<ProcessQueue<T>>, IDispo
     /// </summary>
     private void Recover(QueueHeader* h)
     {
-        long position = h->Head;
-        long tail = h->Tail;
-        int capacity = h->Capacity;
-        int count = 0;
-        while (position < tail)
+        long takes = Volatile.Read(ref h->Takes);
+        int count = CountRecords(h, out bool damaged);
+        if (damaged)
         {
-            int length = *(int*)(Ring + (int)(position % capacity));
-            long record = (4L + length + 3) & ~3L;
-            if (length < 0 || record > tail - position)
-            {
-                // Cannot happen with whole records; if memory was damaged, drop the unreadable rest rather than hang.
-                h->Head = tail;
-                break;
-            }
-            position += record;
-            count++;
+            // Cannot happen with whole records; if memory was damaged, drop the unreadable rest rather than hang.
+            long head = Volatile.Read(ref h->Head);
+            Interlocked.CompareExchange(ref h->Head, h->Tail, head);
+            count = 0;
         }
-        h->Count = count;
+        Volatile.Write(ref h->Puts, takes + count);  // approximate while consumers take; limits recheck the records
         if (h->NotEmptySleepers != 0 || h->NotFullSleepers != 0)
         {
             h->NotEmptySleepers = 0;
