@@ -516,8 +516,8 @@ public unsafe class ProcessQueue<T> : IProcessShareable<ProcessQueue<T>>, IDispo
     /// </summary>
     private void Recover(QueueHeader* h)
     {
-        long takes = Volatile.Read(ref h->Takes);
         int count = CountRecords(h, out bool damaged);
+        long takes = Volatile.Read(ref h->Takes);  // read after the walk, so a take in between is counted twice rather than not at all
         if (damaged)
         {
             // Cannot happen with whole records; if memory was damaged, drop the unreadable rest rather than hang.

@@ -259,4 +259,55 @@ public class ProcessQueueTests
         }
         Assert.True(q.IsEmpty);
     }
+
+    [Fact]
+    public void Threads_racing_on_a_tiny_bounded_ring_get_every_item_exactly_once_in_producer_order()
+    {
+        // A 256-byte ring and a limit of 3 make consumers race for the same record and producers
+        // reuse bytes a losing consumer was still copying; every item must still come out once.
+        const int PerThread = 20_000;
+        using var q = new ProcessQueue<byte[]>(maxSize: 3, capacityBytes: 256);
+        var seen = new System.Collections.Concurrent.ConcurrentBag<(int Producer, int Index)>();
+        Thread[] producers = [.. Enumerable.Range(0, 2).Select(p => new Thread(() =>
+        {
+            for (int i = 0; i < PerThread; i++)
+            {
+                byte[] item = new byte[9 + i % 40];
+                BitConverter.TryWriteBytes(item, p);
+                BitConverter.TryWriteBytes(item.AsSpan(4), i);
+                item[^1] = (byte)i;
+                q.Put(item);
+            }
+        }))];
+        var failures = new System.Collections.Concurrent.ConcurrentQueue<string>();
+        Thread[] consumers = [.. Enumerable.Range(0, 2).Select(c => new Thread(() =>
+        {
+            int[] last = [-1, -1];
+            for (int n = 0; n < PerThread; n++)
+            {
+                byte[] item = q.Get();
+                int p = BitConverter.ToInt32(item);
+                int i = BitConverter.ToInt32(item.AsSpan(4));
+                if (item.Length != 9 + i % 40 || item[^1] != (byte)i || i <= last[p])
+                {
+                    failures.Enqueue($"consumer {c}: item {i} of producer {p} ({item.Length} bytes) after item {last[p]}");
+                }
+                last[p] = i;
+                seen.Add((p, i));
+            }
+        }))];
+        foreach (Thread t in producers.Concat(consumers))
+        {
+            t.Start();
+        }
+        foreach (Thread t in producers.Concat(consumers))
+        {
+            Assert.True(t.Join(TimeSpan.FromMinutes(2)));
+        }
+        Assert.Empty(failures);
+        Assert.Equal(2 * PerThread, seen.Count);
+        Assert.Equal(2 * PerThread, seen.Distinct().Count());
+        Assert.True(q.IsEmpty);
+        Assert.Equal(0, q.Count);
+    }
 }
