@@ -52,36 +52,6 @@ internal static class SyncBench
     /// <summary>`sync queue`: the two queue scenarios and the in-process put+get cost, without Python.</summary>
     private static int QueueOnly()
     {
-        {
-            var w = new System.Buffers.ArrayBufferWriter<byte>();
-            object?[] item = [11, null, "hello"];
-            for (int r = 0; r < 3; r++)
-            {
-                long t0 = Stopwatch.GetTimestamp();
-                for (int i = 0; i < Small; i++)
-                {
-                    w.ResetWrittenCount();
-                    Plexus.Processes.Serialization.PlexusSerializer.Serialize(w, item);
-                }
-                long t1 = Stopwatch.GetTimestamp();
-                var mem = w.WrittenMemory;
-                for (int i = 0; i < Small; i++)
-                {
-                    Plexus.Processes.Serialization.PlexusSerializer.Deserialize<object?[]>(mem);
-                }
-                long t2 = Stopwatch.GetTimestamp();
-                Console.WriteLine($"ser {Stopwatch.GetElapsedTime(t0, t1).TotalNanoseconds / Small:0} ns  deser {Stopwatch.GetElapsedTime(t1, t2).TotalNanoseconds / Small:0} ns");
-            }
-        }
-        foreach (int spins in new[] { 1, 10, 20 })
-        {
-            long t0 = Stopwatch.GetTimestamp();
-            for (int i = 0; i < 100_000; i++)
-            {
-                Thread.SpinWait(spins);
-            }
-            Console.WriteLine($"SpinWait({spins}) = {Stopwatch.GetElapsedTime(t0).TotalNanoseconds / 100_000:0} ns");
-        }
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"in-process put+get small: {LocalRate(new object?[] { 11, null, "hello" }, Small):N0}/s"));
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"in-process put+get 4 KiB: {LocalRate(new byte[4096], Big) * 4096 / 1e6:N0} MB/s"));
         for (int i = 0; i < 3; i++)

@@ -16,19 +16,22 @@ namespace Plexus.Processes;
 /// </summary>
 /// <remarks>
 /// <para>The ring is bounded by bytes (<c>capacityBytes</c>) and optionally by an item count
-/// (<c>maxSize</c>, Python's <c>maxsize</c>). A futex lock guards it; producers and consumers spin
-/// briefly before sleeping on a "not empty" / "not full" futex word, and a put makes a system call to
-/// wake a consumer only when one is registered as sleeping, so a busy consumer is never woken per
-/// message.</para>
+/// (<c>maxSize</c>, Python's <c>maxsize</c>). Producers serialize outside any lock, then copy the
+/// record in under a futex lock that only producers take; consumers take records without a lock, by
+/// one compare-and-swap of the read index. Waiters spin briefly (yielding the core after a few
+/// microseconds) before sleeping on a "not empty" / "not full" futex word, and a put or get makes a
+/// system call to wake only when a process has registered as sleeping since the last wake, so a busy
+/// consumer is never woken per message. A <c>byte[]</c> goes into the ring as is (one copy each way).</para>
 /// <para><b>A process killed mid-operation.</b> An item becomes visible by one aligned 8-byte store
-/// of the write index, made after its bytes are copied; a get takes an item by one store of the read
-/// index, made after its bytes are copied out. So a producer killed inside <see cref="Put(T)"/> left
-/// its item either wholly in the queue or not at all, and a consumer killed inside a get either left
-/// the item in the queue (killed before the read-index store: the next consumer gets it) or took it
-/// with it (killed after: that one item is lost, as in Python). A consumer killed while sleeping in a
-/// get holds nothing and loses nothing. A process killed while holding the queue's lock is detected
-/// by the next process that needs the lock (within about 100 ms); that process takes the lock over,
-/// recounts the items from the indexes and carries on, so no other item is lost or duplicated.</para>
+/// of the write index, made after its bytes are copied; a get copies the item out, then takes it by
+/// one compare-and-swap of the read index. So a producer killed inside <see cref="Put(T)"/> left its
+/// item either wholly in the queue or not at all, and a consumer killed inside a get either left the
+/// item in the queue (killed before the swap: the next consumer gets it) or took it with it (killed
+/// after: that one item is lost, as in Python). A consumer killed while sleeping in a get holds
+/// nothing and loses nothing. A process killed while holding the queue's lock (a producer, or a
+/// consumer registering to sleep) is detected by the next process that needs the lock (within about
+/// 100 ms); that process takes the lock over, recounts the items from the indexes and carries on, so
+/// no other item is lost or duplicated.</para>
 /// </remarks>
 [System.Diagnostics.CodeAnalysis.SuppressMessage("Naming", "CA1711", Justification = "Plexus names process-shared types after Python's (Queue, JoinableQueue) with the Process prefix.")]
 public unsafe class ProcessQueue<T> : IProcessShareable<ProcessQueue<T>>, IDisposable
