@@ -53,6 +53,8 @@ public unsafe class ProcessQueue<T> : IProcessShareable<ProcessQueue<T>>, IDispo
 
     private readonly SharedMemory _memory;
 
+    private long _tailSeen;  // the write index as this process last saw it; never ahead of the real one (it only grows)
+
     private long _headSeen;  // the read index as this process last saw it (under the lock); never ahead of the real one
 
     /// <summary>Creates a queue.</summary>
@@ -272,7 +274,13 @@ public unsafe class ProcessQueue<T> : IProcessShareable<ProcessQueue<T>>, IDispo
         while (true)
         {
             long head = Volatile.Read(ref h->Head);
-            long tail = Volatile.Read(ref h->Tail);
+            long tail = _tailSeen;
+            if (head >= tail)
+            {
+                // Records below a write index once seen stay whole until taken, so the producers'
+                // cache line is read again only when this process has caught up with it.
+                _tailSeen = tail = Volatile.Read(ref h->Tail);
+            }
             if (head == tail)
             {
                 if (!WaitNotEmpty(h, tail, deadline))
