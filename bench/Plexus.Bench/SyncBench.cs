@@ -23,6 +23,14 @@ internal static class SyncBench
         {
             return QueueOnly();
         }
+        if (args is ["lock", ..])
+        {
+            for (int i = 0; i < 5; i++)
+            {
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"lock uncontended {UncontendedLock(),14:N0}   contended {ContendedLock(),14:N0} pairs/s"));
+            }
+            return 0;
+        }
         Dictionary<string, double> python = RunPython();
         var plexus = new Dictionary<string, double>
         {

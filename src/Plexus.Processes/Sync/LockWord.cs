@@ -30,7 +30,7 @@ internal static unsafe class LockWord
     public const int Waiters = 0x40000000;
     public const int PidMask = 0x3FFFFFFF;
     private const int SliceMs = 100;
-    private const int SpinRounds = 1000;  // of Thread.SpinWait(1), ≈60 ns each here: ≈60 µs, about what a cross-core wake costs
+    private const int SpinRounds = 100;
 
     [ThreadStatic]
     private static int t_tid;
@@ -77,7 +77,7 @@ internal static unsafe class LockWord
             {
                 return true;
             }
-            Thread.SpinWait(1);  // short: a holder releases within ~100 ns, and a longer pause only delays the next taker
+            Thread.SpinWait(20);
         }
         while (true)
         {
