@@ -229,7 +229,7 @@ public unsafe class ProcessQueue<T> : IProcessShareable<ProcessQueue<T>>, IDispo
             LockWord.Exit(&h->Lock);
             bool moved = SpinUntilReached(&h->Head, head + want);
             EnterLock(h);
-            if (!moved)
+            if (!moved && !HasRoom(h, record))
             {
                 // Register, then look again: a get that moves the read index after this look sees the
                 // registration (both are full fences) and wakes this process; one before it shows room.
