@@ -15,9 +15,22 @@ internal static class SyncBench
     private const int Big = 20_000;
     private const int Uncontended = 10_000_000;
     private const int Contended = 2_000_000;
+    private const int WarmRounds = 2;
 
     public static int Run(string[] args)
     {
+        if (args is ["queue", ..])
+        {
+            return QueueOnly();
+        }
+        if (args is ["lock", ..])
+        {
+            for (int i = 0; i < 5; i++)
+            {
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"lock uncontended {UncontendedLock(),14:N0}   contended {ContendedLock(),14:N0} pairs/s"));
+            }
+            return 0;
+        }
         Dictionary<string, double> python = RunPython();
         var plexus = new Dictionary<string, double>
         {
@@ -42,6 +55,42 @@ internal static class SyncBench
                 $"{label,-46} {plexus[key],14:N0} {p,14:N0} {ratio,7:0.0}x {target,6:0}x {(ratio >= target ? "ok" : "BELOW TARGET")}"));
         }
         return 0;
+    }
+
+    /// <summary>`sync queue`: the two queue scenarios and the in-process put+get cost, without Python.</summary>
+    private static int QueueOnly()
+    {
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"in-process put+get small: {LocalRate(new object?[] { 11, null, "hello" }, Small):N0}/s"));
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"in-process put+get 4 KiB: {LocalRate(new byte[4096], Big) * 4096 / 1e6:N0} MB/s"));
+        for (int i = 0; i < 3; i++)
+        {
+            double small = QueueRate(new object?[] { 11, null, "hello" }, Small, ConsumeObjects);
+            double big = QueueRate(new byte[4096], Big, ConsumeBytes) * 4096 / 1e6;
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"queue small {small,12:N0} msgs/s   4 KiB {big,8:N0} MB/s"));
+        }
+        return 0;
+    }
+
+    private static double LocalRate<T>(T item, int n)
+    {
+        using var q = new ProcessQueue<T>(capacityBytes: 128 << 20);
+        double best = 0;
+        for (int round = 0; round < 5; round++)
+        {
+            long start = Stopwatch.GetTimestamp();
+            for (int i = 0; i < n; i++)
+            {
+                q.Put(item);
+            }
+            long mid = Stopwatch.GetTimestamp();
+            for (int i = 0; i < n; i++)
+            {
+                q.Get();
+            }
+            Console.WriteLine($"  put {Stopwatch.GetElapsedTime(start, mid).TotalNanoseconds / n:0} ns, get {Stopwatch.GetElapsedTime(mid).TotalNanoseconds / n:0} ns");
+            best = Math.Max(best, n / Stopwatch.GetElapsedTime(start).TotalSeconds);
+        }
+        return best;
     }
 
     private static double Best(Func<double> measure) => Math.Max(measure(), measure());
@@ -77,7 +126,17 @@ internal static class SyncBench
         using var q = new ProcessQueue<T>(capacityBytes: 8 << 20);
         using var done = new ProcessQueue<long>();
         using ChildProcess consumer = ChildProcess.Create(consume, q, n, done).Start();
-        Thread.Sleep(300);
+        // Warm-up (the Python side does the same): two rounds of n/10 items, so both processes are
+        // measured at steady state rather than while the JIT is still compiling their first calls.
+        for (int round = 0; round < WarmRounds; round++)
+        {
+            for (int i = 0; i < n / 10; i++)
+            {
+                q.Put(item);
+            }
+            done.Get();
+            Thread.Sleep(200);
+        }
         long start = Stopwatch.GetTimestamp();
         for (int i = 0; i < n; i++)
         {
@@ -95,6 +154,14 @@ internal static class SyncBench
 
     private static void Consume<T>(ProcessQueue<T> q, int n, ProcessQueue<long> done)
     {
+        for (int round = 0; round < WarmRounds; round++)
+        {
+            for (int i = 0; i < n / 10; i++)
+            {
+                q.Get();
+            }
+            done.Put(0);
+        }
         for (int i = 0; i < n; i++)
         {
             q.Get();

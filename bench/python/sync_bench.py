@@ -9,7 +9,14 @@ N_UNCONTENDED = 2_000_000
 N_CONTENDED = 500_000
 
 
+WARM_ROUNDS = 2  # as in SyncBench.cs: two rounds of n/10 items before the measured n
+
+
 def consume(q, n, done):
+    for _ in range(WARM_ROUNDS):
+        for _ in range(n // 10):
+            q.get()
+        done.put(0)
     for _ in range(n):
         q.get()
     done.put(time.perf_counter())
@@ -20,7 +27,11 @@ def queue_rate(item, n):
     done = mp.Queue()
     p = mp.Process(target=consume, args=(q, n, done))
     p.start()
-    time.sleep(0.5)
+    for _ in range(WARM_ROUNDS):
+        for _ in range(n // 10):
+            q.put(item)
+        done.get()
+        time.sleep(0.2)
     start = time.perf_counter()
     for _ in range(n):
         q.put(item)

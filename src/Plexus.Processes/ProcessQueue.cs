@@ -1,5 +1,7 @@
 using System.Buffers;
+using System.Buffers.Binary;
 using System.Diagnostics;
+using System.Runtime.CompilerServices;
 using MessagePack;
 using Plexus.Processes.Serialization;
 using Plexus.Processes.Sync;
@@ -14,19 +16,22 @@ namespace Plexus.Processes;
 /// </summary>
 /// <remarks>
 /// <para>The ring is bounded by bytes (<c>capacityBytes</c>) and optionally by an item count
-/// (<c>maxSize</c>, Python's <c>maxsize</c>). A futex lock guards it; producers and consumers spin
-/// briefly before sleeping on a "not empty" / "not full" futex word, and a put makes a system call to
-/// wake a consumer only when one is registered as sleeping, so a busy consumer is never woken per
-/// message.</para>
+/// (<c>maxSize</c>, Python's <c>maxsize</c>). Producers serialize outside any lock, then copy the
+/// record in under a futex lock that only producers take; consumers take records without a lock, by
+/// one compare-and-swap of the read index. Waiters spin briefly (yielding the core after a few
+/// microseconds) before sleeping on a "not empty" / "not full" futex word, and a put or get makes a
+/// system call to wake only when a process has registered as sleeping since the last wake, so a busy
+/// consumer is never woken per message. A <c>byte[]</c> goes into the ring as is (one copy each way).</para>
 /// <para><b>A process killed mid-operation.</b> An item becomes visible by one aligned 8-byte store
-/// of the write index, made after its bytes are copied; a get takes an item by one store of the read
-/// index, made after its bytes are copied out. So a producer killed inside <see cref="Put(T)"/> left
-/// its item either wholly in the queue or not at all, and a consumer killed inside a get either left
-/// the item in the queue (killed before the read-index store: the next consumer gets it) or took it
-/// with it (killed after: that one item is lost, as in Python). A consumer killed while sleeping in a
-/// get holds nothing and loses nothing. A process killed while holding the queue's lock is detected
-/// by the next process that needs the lock (within about 100 ms); that process takes the lock over,
-/// recounts the items from the indexes and carries on, so no other item is lost or duplicated.</para>
+/// of the write index, made after its bytes are copied; a get copies the item out, then takes it by
+/// one compare-and-swap of the read index. So a producer killed inside <see cref="Put(T)"/> left its
+/// item either wholly in the queue or not at all, and a consumer killed inside a get either left the
+/// item in the queue (killed before the swap: the next consumer gets it) or took it with it (killed
+/// after: that one item is lost, as in Python). A consumer killed while sleeping in a get holds
+/// nothing and loses nothing. A process killed while holding the queue's lock (a producer, or a
+/// consumer registering to sleep) is detected by the next process that needs the lock (within about
+/// 100 ms); that process takes the lock over, recounts the items from the indexes and carries on, so
+/// no other item is lost or duplicated.</para>
 /// </remarks>
 [System.Diagnostics.CodeAnalysis.SuppressMessage("Naming", "CA1711", Justification = "Plexus names process-shared types after Python's (Queue, JoinableQueue) with the Process prefix.")]
 public unsafe class ProcessQueue<T> : IProcessShareable<ProcessQueue<T>>, IDisposable
@@ -36,7 +41,9 @@ public unsafe class ProcessQueue<T> : IProcessShareable<ProcessQueue<T>>, IDispo
 
     private const int HeaderSize = 384;  // QueueHeader, padded
 
-    private const long SpinTicksBudget = 50;  // microseconds a waiter spins before it sleeps
+    private const long SpinTicksBudget = 50;  // microseconds a waiter spins before it sleeps (about what a cross-core wake costs)
+
+    private const long SpinTicksBeforeYield = 5;  // microseconds of pure spinning before it yields between looks
 
     [ThreadStatic]
     private static ArrayBufferWriter<byte>? t_writer;
@@ -45,6 +52,10 @@ public unsafe class ProcessQueue<T> : IProcessShareable<ProcessQueue<T>>, IDispo
     private static byte[]? t_readBuffer;
 
     private readonly SharedMemory _memory;
+
+    private long _tailSeen;  // the write index as this process last saw it; never ahead of the real one (it only grows)
+
+    private long _headSeen;  // the read index as this process last saw it (under the lock); never ahead of the real one
 
     /// <summary>Creates a queue.</summary>
     /// <param name="maxSize">The most items it holds (Python's <c>maxsize</c>); 0 or less: no item limit.</param>
@@ -74,7 +85,7 @@ public unsafe class ProcessQueue<T> : IProcessShareable<ProcessQueue<T>>, IDispo
     public int CapacityBytes => H->Capacity;
 
     /// <summary>Items in the queue now; approximate while others put and get (Python's <c>qsize()</c>).</summary>
-    public int Count => Volatile.Read(ref H->Count);
+    public int Count => (int)Math.Clamp(Volatile.Read(ref H->Puts) - Volatile.Read(ref H->Takes), 0, int.MaxValue);
 
     /// <summary>Whether the queue is empty now (Python's <c>empty()</c>; approximate).</summary>
     public bool IsEmpty => Volatile.Read(ref H->Tail) == Volatile.Read(ref H->Head);
@@ -153,35 +164,52 @@ public unsafe class ProcessQueue<T> : IProcessShareable<ProcessQueue<T>>, IDispo
 
     private string DescribeLimit() => H->MaxItems > 0 ? $"{H->MaxItems} items / {H->Capacity} bytes" : $"{H->Capacity} bytes";
 
+    // Fully optimized from the first call: a child that starts and at once moves many items would
+    // otherwise run the unoptimized first-tier code for its first few hundred milliseconds.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private bool PutCore(T item, Deadline deadline)
     {
-        ArrayBufferWriter<byte> buffer = t_writer ??= new ArrayBufferWriter<byte>(256);
-        buffer.ResetWrittenCount();
-        try
+        // A byte[] goes into the ring as is, behind the MessagePack bin header the serializer would
+        // write (the bytes in the ring are the same), saving a copy of the payload.
+        Span<byte> binHeader = stackalloc byte[5];
+        ReadOnlySpan<byte> prefix = binHeader[..0];
+        ReadOnlySpan<byte> body;
+        if (typeof(T) == typeof(byte[]) && item is byte[] raw)
         {
-            PlexusSerializer.Serialize(buffer, item);
+            prefix = binHeader[..WriteBinHeader(binHeader, raw.Length)];
+            body = raw;
         }
-        catch (MessagePackSerializationException e)
+        else
         {
-            throw e.InnerException as NotSerializableException
-                ?? new NotSerializableException(typeof(T), e.InnerException?.Message ?? e.Message);
+            ArrayBufferWriter<byte> buffer = t_writer ??= new ArrayBufferWriter<byte>(256);
+            buffer.ResetWrittenCount();
+            try
+            {
+                PlexusSerializer.Serialize(buffer, item);
+            }
+            catch (MessagePackSerializationException e)
+            {
+                throw e.InnerException as NotSerializableException
+                    ?? new NotSerializableException(typeof(T), e.InnerException?.Message ?? e.Message);
+            }
+            body = buffer.WrittenSpan;
+            if (buffer.Capacity > 4 << 20)
+            {
+                t_writer = null;  // do not keep a huge buffer alive per thread
+            }
         }
-        ReadOnlySpan<byte> payload = buffer.WrittenSpan;
+        long payloadLength = (long)prefix.Length + body.Length;
         QueueHeader* h = H;
-        int record = (4 + payload.Length + 3) & ~3;
+        long record = (4L + payloadLength + 3) & ~3L;
         if (record > h->Capacity)
         {
             throw new ArgumentException(
-                $"the item serializes to {payload.Length} bytes, more than this queue's ring of {h->Capacity} bytes can hold; " +
+                $"the item serializes to {payloadLength} bytes, more than this queue's ring of {h->Capacity} bytes can hold; " +
                 "create the queue with a larger capacityBytes", nameof(item));
-        }
-        if (buffer.Capacity > 4 << 20)
-        {
-            t_writer = null;  // do not keep a huge buffer alive per thread
         }
 
         EnterLock(h);
-        while (h->Capacity - (h->Tail - h->Head) < record || (h->MaxItems > 0 && h->Count >= h->MaxItems))
+        while (!HasRoom(h, record))
         {
             int left = deadline.RemainingMs;
             if (left == 0)
@@ -189,89 +217,137 @@ public unsafe class ProcessQueue<T> : IProcessShareable<ProcessQueue<T>>, IDispo
                 LockWord.Exit(&h->Lock);
                 return false;
             }
-            int sequence = h->NotFullSequence;
+            // Spin on the read index, which every get moves: a get wakes registered sleepers only, so
+            // a spinning producer costs the consumer no system call, and a full ring refills as it drains.
+            // When bytes are short (not items), wait for an eighth of the ring to come free: the
+            // producer then writes a burst while the consumer reads lines far behind it, instead of
+            // the two trading the same lines record by record. If the consumer stops short of that,
+            // the spin ends and the check under the lock below finds whatever room there is.
+            long head = Volatile.Read(ref h->Head);
+            bool itemsShort = h->MaxItems > 0 && Volatile.Read(ref h->Puts) - Volatile.Read(ref h->Takes) >= h->MaxItems;
+            long want = itemsShort ? 1 : Math.Max(record, h->Capacity / 8);
             LockWord.Exit(&h->Lock);
-            if (!SpinUntilChanged(&h->NotFullSequence, sequence))
-            {
-                Interlocked.Increment(ref h->NotFullSleepers);
-                // Registering as a sleeper may race with the last wake: re-check once under the lock.
-                EnterLock(h);
-                bool stillFull = h->Capacity - (h->Tail - h->Head) < record || (h->MaxItems > 0 && h->Count >= h->MaxItems);
-                sequence = h->NotFullSequence;
-                LockWord.Exit(&h->Lock);
-                if (stillFull)
-                {
-                    Futex.Wait(&h->NotFullSequence, sequence, left);
-                }
-                Interlocked.Decrement(ref h->NotFullSleepers);
-            }
+            bool moved = SpinUntilReached(&h->Head, head + want);
             EnterLock(h);
+            if (!moved && !HasRoom(h, record))
+            {
+                // Register, then look again: a get that moves the read index after this look sees the
+                // registration (both are full fences) and wakes this process; one before it shows room.
+                Interlocked.Increment(ref h->NotFullSleepers);
+                int sequence = Volatile.Read(ref h->NotFullSequence);
+                if (!HasRoom(h, record))
+                {
+                    LockWord.Exit(&h->Lock);
+                    Futex.Wait(&h->NotFullSequence, sequence, left);
+                    EnterLock(h);
+                }
+            }
         }
         long tail = h->Tail;
         int capacity = h->Capacity;
         int at = (int)(tail % capacity);
-        *(int*)(Ring + at) = payload.Length;
-        CopyIn((at + 4) % capacity, payload, capacity);
+        *(int*)(Ring + at) = (int)payloadLength;
+        CopyIn((at + 4) % capacity, prefix, capacity);
+        CopyIn((at + 4 + prefix.Length) % capacity, body, capacity);
         Interlocked.Increment(ref h->Unfinished);
         Volatile.Write(ref h->Tail, tail + record);  // the commit: the item exists from this store on
-        h->Count++;
-        bool wake = Volatile.Read(ref h->NotEmptySleepers) > 0;
+        Volatile.Write(ref h->Puts, h->Puts + 1);
+        // Sleepers registered since the last wake are woken once, all together, and the count
+        // starts again: a put made while the woken consumer is still getting up makes no system call.
+        bool wake = h->NotEmptySleepers != 0;
         if (wake)
         {
+            h->NotEmptySleepers = 0;
             Interlocked.Increment(ref h->NotEmptySequence);
         }
         LockWord.Exit(&h->Lock);
         if (wake)
         {
-            Futex.Wake(&h->NotEmptySequence, 1);
+            Futex.WakeAll(&h->NotEmptySequence);
         }
         return true;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private bool GetCore(Deadline deadline, out T item)
     {
         QueueHeader* h = H;
-        if (Volatile.Read(ref h->Tail) == Volatile.Read(ref h->Head) && deadline.RemainingMs != 0)
-        {
-            SpinUntilChanged(&h->Tail, h);
-        }
-        EnterLock(h);
-        while (h->Tail == h->Head)
-        {
-            int left = deadline.RemainingMs;
-            if (left == 0)
-            {
-                LockWord.Exit(&h->Lock);
-                item = default!;
-                return false;
-            }
-            // Registered under the lock, so a producer's commit after this point sees the sleeper and wakes it.
-            int sequence = h->NotEmptySequence;
-            Interlocked.Increment(ref h->NotEmptySleepers);
-            LockWord.Exit(&h->Lock);
-            Futex.Wait(&h->NotEmptySequence, sequence, left);
-            Interlocked.Decrement(ref h->NotEmptySleepers);
-            EnterLock(h);
-        }
-        long head = h->Head;
         int capacity = h->Capacity;
-        int at = (int)(head % capacity);
-        int length = *(int*)(Ring + at);
-        byte[] buffer = t_readBuffer is { } b && b.Length >= length ? b : new byte[Math.Max(length, 256)];
-        CopyOut((at + 4) % capacity, buffer.AsSpan(0, length), capacity);
-        Volatile.Write(ref h->Head, head + ((4 + length + 3) & ~3));  // the commit: the item is taken
-        h->Count--;
-        bool wake = Volatile.Read(ref h->NotFullSleepers) > 0;
-        if (wake)
+        byte[]? direct;
+        byte[]? buffer;
+        int length;
+        Span<byte> peekBuffer = stackalloc byte[5];
+        while (true)
         {
+            long head = Volatile.Read(ref h->Head);
+            long tail = _tailSeen;
+            if (head >= tail)
+            {
+                // Records below a write index once seen stay whole until taken, so the producers'
+                // cache line is read again only when this process has caught up with it.
+                _tailSeen = tail = Volatile.Read(ref h->Tail);
+            }
+            if (head == tail)
+            {
+                if (!WaitNotEmpty(h, tail, deadline))
+                {
+                    item = default!;
+                    return false;
+                }
+                continue;
+            }
+            int at = (int)(head % capacity);
+            length = Volatile.Read(ref *(int*)(Ring + at));
+            long record = (4L + length + 3) & ~3L;
+            if (length < 0 || record > tail - head)
+            {
+                // Another consumer took this record and a producer reused its bytes: look again.
+                if (Volatile.Read(ref h->Head) == head)
+                {
+                    throw new InvalidOperationException("the queue's shared memory is damaged (a record overruns the written data)");
+                }
+                continue;
+            }
+            // Copy the record out, then take it by moving the read index from where it was: the bytes
+            // cannot have changed if it is still there (producers write only behind it), and if another
+            // consumer moved it first, this one drops its copy and tries the next record.
+            direct = null;
+            buffer = null;
+            if (typeof(T) == typeof(byte[]) && length >= 2)
+            {
+                // A bin-encoded byte[] is copied straight into the array handed back (one copy, no parse).
+                Span<byte> peek = peekBuffer[..Math.Min(5, length)];
+                CopyOut((at + 4) % capacity, peek, capacity);
+                int headerLength = ReadBinHeader(peek, out int n);
+                if (headerLength > 0 && headerLength + (long)n == length)
+                {
+                    direct = GC.AllocateUninitializedArray<byte>(n);
+                    CopyOut((at + 4 + headerLength) % capacity, direct, capacity);
+                }
+            }
+            if (direct is null)
+            {
+                buffer = t_readBuffer is { } b && b.Length >= length ? b : new byte[Math.Max(length, 256)];
+                CopyOut((at + 4) % capacity, buffer.AsSpan(0, length), capacity);
+            }
+            if (Interlocked.CompareExchange(ref h->Head, head + record, head) == head)
+            {
+                break;  // the commit: the item is taken
+            }
+        }
+        Interlocked.Increment(ref h->Takes);
+        if (Volatile.Read(ref h->NotFullSleepers) != 0 && Interlocked.Exchange(ref h->NotFullSleepers, 0) != 0)
+        {
+            // Producers registered since the last wake are woken once, all together.
             Interlocked.Increment(ref h->NotFullSequence);
+            Futex.WakeAll(&h->NotFullSequence);
         }
-        LockWord.Exit(&h->Lock);
-        if (wake)
+        if (direct is not null)
         {
-            Futex.Wake(&h->NotFullSequence, 1);
+            item = (T)(object)direct;
+            return true;
         }
-        if (buffer.Length <= 4 << 20)
+        if (buffer!.Length <= 4 << 20)
         {
             t_readBuffer = buffer;
         }
@@ -279,31 +355,155 @@ public unsafe class ProcessQueue<T> : IProcessShareable<ProcessQueue<T>>, IDispo
         return true;
     }
 
-    /// <summary>Spins (no system call) while the tail equals the head, up to the spin budget.</summary>
-    private static void SpinUntilChanged(long* tail, QueueHeader* h)
+    /// <summary>Writes the MessagePack header of a bin of <paramref name="length"/> bytes; returns its size.</summary>
+    internal static int WriteBinHeader(Span<byte> header, int length)
     {
-        long end = Stopwatch.GetTimestamp() + Stopwatch.Frequency * SpinTicksBudget / 1_000_000;
-        while (Volatile.Read(ref *tail) == Volatile.Read(ref h->Head))
+        if (length <= byte.MaxValue)
         {
-            if (Stopwatch.GetTimestamp() > end)
-            {
-                return;
-            }
-            Thread.SpinWait(10);
+            header[0] = 0xc4;
+            header[1] = (byte)length;
+            return 2;
+        }
+        if (length <= ushort.MaxValue)
+        {
+            header[0] = 0xc5;
+            BinaryPrimitives.WriteUInt16BigEndian(header[1..], (ushort)length);
+            return 3;
+        }
+        header[0] = 0xc6;
+        BinaryPrimitives.WriteInt32BigEndian(header[1..], length);
+        return 5;
+    }
+
+    /// <summary>Reads a MessagePack bin header: its size (0 when <paramref name="bytes"/> does not start with one) and the bin's length.</summary>
+    internal static int ReadBinHeader(ReadOnlySpan<byte> bytes, out int length)
+    {
+        length = 0;
+        switch (bytes[0])
+        {
+            case 0xc4 when bytes.Length >= 2:
+                length = bytes[1];
+                return 2;
+            case 0xc5 when bytes.Length >= 3:
+                length = BinaryPrimitives.ReadUInt16BigEndian(bytes[1..]);
+                return 3;
+            case 0xc6 when bytes.Length >= 5:
+                length = BinaryPrimitives.ReadInt32BigEndian(bytes[1..]);
+                return length >= 0 ? 5 : 0;
+            default:
+                return 0;
         }
     }
 
-    /// <summary>Spins while <c>*word == value</c>, up to the spin budget; <c>true</c> when it changed.</summary>
-    private static bool SpinUntilChanged(int* word, int value)
+    /// <summary>
+    /// Waits for the write index to move from <paramref name="tail"/>: spins, then registers as a
+    /// sleeper under the lock (so the next put sees it) and sleeps. <c>false</c> when the deadline passed.
+    /// </summary>
+    private bool WaitNotEmpty(QueueHeader* h, long tail, Deadline deadline)
     {
-        long end = Stopwatch.GetTimestamp() + Stopwatch.Frequency * SpinTicksBudget / 1_000_000;
-        while (Volatile.Read(ref *word) == value)
+        int left = deadline.RemainingMs;
+        if (left == 0)
         {
-            if (Stopwatch.GetTimestamp() > end)
+            return false;
+        }
+        if (SpinUntilChanged(&h->Tail, tail))
+        {
+            return true;
+        }
+        EnterLock(h);
+        if (Volatile.Read(ref h->Tail) != Volatile.Read(ref h->Head))
+        {
+            LockWord.Exit(&h->Lock);
+            return true;
+        }
+        h->NotEmptySleepers++;
+        int sequence = h->NotEmptySequence;
+        LockWord.Exit(&h->Lock);
+        Futex.Wait(&h->NotEmptySequence, sequence, left);
+        return true;
+    }
+
+    /// <summary>
+    /// Whether a record of <paramref name="record"/> bytes fits now; called under the lock. The read
+    /// index this process last saw is tried first (it only ever grows), so a producer that has room
+    /// does not pull the consumers' cache line. The item limit is checked on the counters, and when
+    /// they say full, on the records themselves (a consumer killed between taking an item and counting
+    /// it leaves the counters one high).
+    /// </summary>
+    private bool HasRoom(QueueHeader* h, long record)
+    {
+        long tail = h->Tail;
+        if (h->Capacity - (tail - _headSeen) < record)
+        {
+            _headSeen = Volatile.Read(ref h->Head);
+            if (h->Capacity - (tail - _headSeen) < record)
             {
                 return false;
             }
-            Thread.SpinWait(10);
+        }
+        int max = h->MaxItems;
+        return max <= 0 || Volatile.Read(ref h->Puts) - Volatile.Read(ref h->Takes) < max || CountRecords(h, out _) < max;
+    }
+
+    /// <summary>Counts the records between the read and the write index; under the lock, so none is being written.</summary>
+    private int CountRecords(QueueHeader* h, out bool damaged)
+    {
+        long position = Volatile.Read(ref h->Head);
+        long tail = h->Tail;
+        int capacity = h->Capacity;
+        int count = 0;
+        damaged = false;
+        while (position < tail)
+        {
+            int length = *(int*)(Ring + (int)(position % capacity));
+            long record = (4L + length + 3) & ~3L;
+            if (length < 0 || record > tail - position)
+            {
+                long now = Volatile.Read(ref h->Head);
+                if (now > position)
+                {
+                    position = now;  // a consumer took it meanwhile: carry on from the new read index
+                    continue;
+                }
+                damaged = true;
+                break;
+            }
+            position += record;
+            count++;
+        }
+        return count;
+    }
+
+    /// <summary>
+    /// Waits without a futex while <c>*word == value</c>, up to the spin budget; <c>true</c> when it
+    /// changed. It spins for a few microseconds, then yields the core between looks: on a busy machine
+    /// the process it waits for may need this very core to make the change.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static bool SpinUntilChanged(long* word, long value) => SpinUntilReached(word, value + 1);
+
+    /// <summary>Like <see cref="SpinUntilChanged"/>, for an index (it only grows): waits until it reaches <paramref name="target"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static bool SpinUntilReached(long* word, long target)
+    {
+        long start = Stopwatch.GetTimestamp();
+        long yieldFrom = start + Stopwatch.Frequency * SpinTicksBeforeYield / 1_000_000;
+        long end = start + Stopwatch.Frequency * SpinTicksBudget / 1_000_000;
+        while (Volatile.Read(ref *word) < target)
+        {
+            long now = Stopwatch.GetTimestamp();
+            if (now > end)
+            {
+                return false;
+            }
+            if (now > yieldFrom)
+            {
+                Thread.Yield();
+            }
+            else
+            {
+                Thread.SpinWait(4);
+            }
         }
         return true;
     }
@@ -337,26 +537,20 @@ public unsafe class ProcessQueue<T> : IProcessShareable<ProcessQueue<T>>, IDispo
     /// </summary>
     private void Recover(QueueHeader* h)
     {
-        long position = h->Head;
-        long tail = h->Tail;
-        int capacity = h->Capacity;
-        int count = 0;
-        while (position < tail)
+        int count = CountRecords(h, out bool damaged);
+        long takes = Volatile.Read(ref h->Takes);  // read after the walk, so a take in between is counted twice rather than not at all
+        if (damaged)
         {
-            int length = *(int*)(Ring + (int)(position % capacity));
-            long record = (4L + length + 3) & ~3L;
-            if (length < 0 || record > tail - position)
-            {
-                // Cannot happen with whole records; if memory was damaged, drop the unreadable rest rather than hang.
-                h->Head = tail;
-                break;
-            }
-            position += record;
-            count++;
+            // Cannot happen with whole records; if memory was damaged, drop the unreadable rest rather than hang.
+            long head = Volatile.Read(ref h->Head);
+            Interlocked.CompareExchange(ref h->Head, h->Tail, head);
+            count = 0;
         }
-        h->Count = count;
-        if (h->NotEmptySleepers > 0 || h->NotFullSleepers > 0)
+        Volatile.Write(ref h->Puts, takes + count);  // approximate while consumers take; limits recheck the records
+        if (h->NotEmptySleepers != 0 || h->NotFullSleepers != 0)
         {
+            h->NotEmptySleepers = 0;
+            h->NotFullSleepers = 0;
             Interlocked.Increment(ref h->NotEmptySequence);
             Interlocked.Increment(ref h->NotFullSequence);
             Futex.WakeAll(&h->NotEmptySequence);

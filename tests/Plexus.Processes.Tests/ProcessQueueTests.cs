@@ -227,4 +227,87 @@ public class ProcessQueueTests
             q.TaskDone();
         }
     }
+
+    [Fact]
+    public void Byte_arrays_of_every_header_size_round_trip_across_the_ring_edge_as_the_serializer_encodes_them()
+    {
+        using var q = new ProcessQueue<byte[]?>(capacityBytes: 150_000);
+        int[] lengths = [0, 1, 2, 3, 4, 5, 255, 256, 65_535, 65_536, 70_001];
+        for (int round = 0; round < 5; round++)
+        {
+            foreach (int length in lengths)
+            {
+                byte[] bytes = new byte[length];
+                for (int i = 0; i < length; i++)
+                {
+                    bytes[i] = (byte)(i * 7 + round + length);
+                }
+                q.Put(bytes);
+                Assert.Equal(bytes, q.Get());
+
+                // The ring holds exactly what the serializer writes, so every view of the queue reads it.
+                byte[] serialized = Plexus.Processes.Serialization.PlexusSerializer.Serialize<byte[]?>(bytes);
+                byte[] header = new byte[5];
+                int headerLength = ProcessQueue<byte[]>.WriteBinHeader(header, length);
+                Assert.Equal(serialized.AsSpan(0, headerLength).ToArray(), header[..headerLength]);
+                Assert.Equal(serialized.Length, headerLength + length);
+                Assert.Equal(headerLength, ProcessQueue<byte[]>.ReadBinHeader(serialized, out int read));
+                Assert.Equal(length, read);
+            }
+            q.Put(null);
+            Assert.Null(q.Get());
+        }
+        Assert.True(q.IsEmpty);
+    }
+
+    [Fact]
+    public void Threads_racing_on_a_tiny_bounded_ring_get_every_item_exactly_once_in_producer_order()
+    {
+        // A 256-byte ring and a limit of 3 make consumers race for the same record and producers
+        // reuse bytes a losing consumer was still copying; every item must still come out once.
+        const int PerThread = 20_000;
+        using var q = new ProcessQueue<byte[]>(maxSize: 3, capacityBytes: 256);
+        var seen = new System.Collections.Concurrent.ConcurrentBag<(int Producer, int Index)>();
+        Thread[] producers = [.. Enumerable.Range(0, 2).Select(p => new Thread(() =>
+        {
+            for (int i = 0; i < PerThread; i++)
+            {
+                byte[] item = new byte[9 + i % 40];
+                BitConverter.TryWriteBytes(item, p);
+                BitConverter.TryWriteBytes(item.AsSpan(4), i);
+                item[^1] = (byte)i;
+                q.Put(item);
+            }
+        }))];
+        var failures = new System.Collections.Concurrent.ConcurrentQueue<string>();
+        Thread[] consumers = [.. Enumerable.Range(0, 2).Select(c => new Thread(() =>
+        {
+            int[] last = [-1, -1];
+            for (int n = 0; n < PerThread; n++)
+            {
+                byte[] item = q.Get();
+                int p = BitConverter.ToInt32(item);
+                int i = BitConverter.ToInt32(item.AsSpan(4));
+                if (item.Length != 9 + i % 40 || item[^1] != (byte)i || i <= last[p])
+                {
+                    failures.Enqueue($"consumer {c}: item {i} of producer {p} ({item.Length} bytes) after item {last[p]}");
+                }
+                last[p] = i;
+                seen.Add((p, i));
+            }
+        }))];
+        foreach (Thread t in producers.Concat(consumers))
+        {
+            t.Start();
+        }
+        foreach (Thread t in producers.Concat(consumers))
+        {
+            Assert.True(t.Join(TimeSpan.FromMinutes(2)));
+        }
+        Assert.Empty(failures);
+        Assert.Equal(2 * PerThread, seen.Count);
+        Assert.Equal(2 * PerThread, seen.Distinct().Count());
+        Assert.True(q.IsEmpty);
+        Assert.Equal(0, q.Count);
+    }
 }
