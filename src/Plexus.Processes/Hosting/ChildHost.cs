@@ -38,9 +38,13 @@ internal static class ChildHost
         List<int> fds = [];
         try
         {
-            // A rehearsal of the launch runs on another core while this one connects and waits for work
-            // (a prestarted host finishes it long before work arrives, so its start costs only the hand-over).
-            ThreadPool.UnsafeQueueUserWorkItem(static hint => Rehearse(hint), hint, preferLocal: false);
+            // A prestarted host rehearses the launch while it waits for work, so its start costs only the
+            // hand-over. A host started for work at hand goes straight to it: on a small machine a rehearsal
+            // beside the launch slows it down (it competes for the cores and the runtime's type-loading locks).
+            if (hint is not null)
+            {
+                ThreadPool.UnsafeQueueUserWorkItem(static hint => Rehearse(hint), hint, preferLocal: false);
+            }
             _channel = new ControlChannel(Descriptors.ConnectUnix(path));
             _channel.Send(new HelloMessage { Token = token, Pid = Environment.ProcessId });
             byte[]? frame = _channel.Receive(fds);
@@ -131,7 +135,7 @@ internal static class ChildHost
     /// hinted at its last target, that target's assembly and method are loaded and its argument
     /// types' formatters built.
     /// </summary>
-    private static void Rehearse(string? hint)
+    private static void Rehearse(string hint)
     {
         try
         {
@@ -172,7 +176,7 @@ internal static class ChildHost
                 b.Send<object?>(values[2]);
                 moved.Receive();
             }
-            if (hint is not null && Target.FromHint(hint) is { } hinted)
+            if (hint.Length > 0 && Target.FromHint(hint) is { } hinted)
             {
                 WarmUp(hinted);
             }

@@ -52,14 +52,17 @@ internal static class HostSpawner
     public static int WarmTarget => Volatile.Read(ref _warmTarget);
 
     /// <summary>
-    /// Remembers the target just started: hosts started from now on resolve it (and compile what its
+    /// Remembers the target just started: idle hosts started from now on resolve it (and compile what its
     /// arguments need) while they wait, since a program tends to start the same target again (a pool's
     /// workers, a loop of children).
     /// </summary>
     public static void Started(Target target) => Volatile.Write(ref _lastTarget, target.Hint);
 
     /// <summary>Starts a host; <paramref name="onReady"/> runs (on a pool thread) once it has connected.</summary>
-    public static Host Spawn(Action<Host> onReady)
+    /// <param name="onReady">What to do with the host once it has connected.</param>
+    /// <param name="idle">Whether the host will wait for work (then it rehearses the launch path meanwhile); a host
+    /// started for work at hand does not, as a rehearsal would compete with the launch for the cores.</param>
+    public static Host Spawn(Action<Host> onReady, bool idle = false)
     {
         string path = EnsureListening();
         string token = Convert.ToHexString(RandomNumberGenerator.GetBytes(24));
@@ -71,9 +74,9 @@ internal static class HostSpawner
         info.Environment[ControlVariable] = path;
         info.Environment[TokenVariable] = token;
         info.Environment[HooksVariable] = typeof(HostSpawner).Assembly.Location;
-        if (Volatile.Read(ref _lastTarget) is { } hint)
+        if (idle)
         {
-            info.Environment[WarmVariable] = hint;
+            info.Environment[WarmVariable] = Volatile.Read(ref _lastTarget) ?? "";
         }
         var host = new Host { Token = token };
         Pending[token] = channel =>
@@ -135,11 +138,13 @@ internal static class HostSpawner
             Interlocked.Increment(ref _starting);
             try
             {
-                Spawn(host =>
-                {
-                    Interlocked.Decrement(ref _starting);
-                    Idle.Enqueue(host);
-                });
+                Spawn(
+                    host =>
+                    {
+                        Interlocked.Decrement(ref _starting);
+                        Idle.Enqueue(host);
+                    },
+                    idle: true);
             }
             catch
             {
