@@ -113,6 +113,16 @@ public sealed class Connection : IProcessShareable<Connection>, IDisposable
         }
     }
 
+    /// <summary>Receives one frame read by <paramref name="formatter"/> itself: no resolver is consulted (Plexus's own messages).</summary>
+    internal T Receive<T>(MessagePack.Formatters.IMessagePackFormatter<T> formatter)
+    {
+        lock (_receiveLock)
+        {
+            var reader = new MessagePack.MessagePackReader(ReceiveFrame(Timeout.InfiniteTimeSpan)!.Value);
+            return formatter.Deserialize(ref reader, PlexusSerializer.Options);
+        }
+    }
+
     /// <summary>Receives one <c>object</c>-typed value (Python's <c>recv</c>).</summary>
     public object? Receive() => Receive<object?>();
 

@@ -868,7 +868,7 @@ public sealed class ProcessPool : IDisposable, IAsyncDisposable
             PoolResponse response;
             try
             {
-                response = worker.Connection.Receive<PoolResponse>();
+                response = worker.Connection.Receive(PoolResponseFormatter.Instance);
             }
             catch (Exception e) when (IsEnd(e))
             {
@@ -915,7 +915,7 @@ public sealed class ProcessPool : IDisposable, IAsyncDisposable
                 PoolResponse response;
                 try
                 {
-                    response = worker.Connection.Receive<PoolResponse>();
+                    response = worker.Connection.Receive(PoolResponseFormatter.Instance);
                 }
                 catch (Exception e) when (IsEnd(e))
                 {

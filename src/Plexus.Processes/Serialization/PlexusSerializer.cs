@@ -115,6 +115,12 @@ public static class PlexusSerializer
                     return (IMessagePackFormatter<T>)Activator.CreateInstance(
                         typeof(ShareableFormatter<>).MakeGenericType(typeof(T)))!;
                 }
+                // Primitives, strings, byte arrays and the like: the formatters the contractless resolver would find
+                // first anyway, without building its dynamic resolvers (tens of milliseconds in a new process).
+                if (MessagePack.Resolvers.BuiltinResolver.Instance.GetFormatter<T>() is { } builtin)
+                {
+                    return builtin;
+                }
                 if (WhyNotSerializable(typeof(T)) is { } why)
                 {
                     return new RefusingFormatter<T>(why);
