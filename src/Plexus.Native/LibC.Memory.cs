@@ -2,7 +2,7 @@ using System.Runtime.InteropServices;
 
 namespace Plexus.Native;
 
-/// <summary>Anonymous shared memory: <c>memfd_create</c>, <c>ftruncate</c>, <c>mmap</c>, <c>munmap</c>.</summary>
+/// <summary>Anonymous shared memory: <c>memfd_create</c>, <c>ftruncate</c>, <c>lseek</c>, <c>mmap</c>, <c>munmap</c>.</summary>
 internal static unsafe partial class LibC
 {
     internal const uint MFD_CLOEXEC = 1;
@@ -15,6 +15,12 @@ internal static unsafe partial class LibC
 
     [LibraryImport(Lib, SetLastError = true)]
     internal static partial int ftruncate(int fd, long length);
+
+    /// <summary>With <see cref="SEEK_END"/>, a memfd's size as the kernel has it (not as a peer claims it).</summary>
+    [LibraryImport(Lib, SetLastError = true)]
+    internal static partial long lseek(int fd, long offset, int whence);
+
+    internal const int SEEK_END = 2;
 
     [LibraryImport(Lib, SetLastError = true)]
     internal static partial void* mmap(void* addr, nuint length, int prot, int flags, int fd, long offset);

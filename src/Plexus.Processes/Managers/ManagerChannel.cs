@@ -27,7 +27,7 @@ namespace Plexus.Processes;
 /// Closing (the socket broke) is a local flag: sleepers wake in slices and check it.
 /// </para>
 /// </remarks>
-internal sealed unsafe partial class ManagerChannel : IDisposable
+internal sealed unsafe class ManagerChannel : IDisposable
 {
     /// <summary>The mapping a client creates: 1 MiB; pages are touched only as frames need them.</summary>
     public const int DefaultSize = 1 << 20;
@@ -129,7 +129,7 @@ internal sealed unsafe partial class ManagerChannel : IDisposable
     /// <summary>Manager side: maps the memfd a client sent; its size is read from the descriptor, never trusted from the client.</summary>
     public static ManagerChannel Map(int fd)
     {
-        long size = lseek(fd, 0, 2 /* SEEK_END */);
+        long size = LibC.lseek(fd, 0, LibC.SEEK_END);
         if (size is < MinSize or > MaxSize)
         {
             LibC.close(fd);
@@ -289,7 +289,4 @@ internal sealed unsafe partial class ManagerChannel : IDisposable
         LibC.munmap(p, (nuint)_size);
         ReleaseDescriptor();
     }
-
-    [LibraryImport("libc", SetLastError = true)]
-    private static partial long lseek(int fd, long offset, int whence);
 }
