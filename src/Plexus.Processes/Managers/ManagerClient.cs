@@ -353,52 +353,18 @@ internal sealed class ManagerClient : IDisposable
 
     private void ReadLoop()
     {
-        byte[] buffer = new byte[64 * 1024];
-        int start = 0, end = 0;
+        var frames = new FrameReader(_socket.Receive);
         try
         {
             while (true)
             {
-                if (start == end)
-                {
-                    start = end = 0;
-                }
-                else if (end == buffer.Length)
-                {
-                    int have = end - start;
-                    byte[] target = have * 2 > buffer.Length ? new byte[buffer.Length * 2] : buffer;
-                    Buffer.BlockCopy(buffer, start, target, 0, have);
-                    buffer = target;
-                    start = 0;
-                    end = have;
-                }
-                int n = _socket.Receive(buffer.AsSpan(end));
-                if (n == 0)
+                if (!frames.Fill())
                 {
                     throw new EndOfStreamException("the manager closed the connection");
                 }
-                end += n;
-                while (end - start >= 4)
+                while (frames.Next() is { } frame)
                 {
-                    int length = BitConverter.ToInt32(buffer, start);
-                    if (length < 0 || length > ManagerWire.MaxFrame)
-                    {
-                        throw new InvalidDataException($"the manager sent a frame of {length} bytes");
-                    }
-                    if (end - start - 4 < length)
-                    {
-                        if (length + 4 > buffer.Length)
-                        {
-                            byte[] bigger = new byte[length + 4];
-                            Buffer.BlockCopy(buffer, start, bigger, 0, end - start);
-                            buffer = bigger;
-                            end -= start;
-                            start = 0;
-                        }
-                        break;
-                    }
-                    Complete(buffer.AsMemory(start + 4, length));
-                    start += 4 + length;
+                    Complete(frame);
                 }
             }
         }

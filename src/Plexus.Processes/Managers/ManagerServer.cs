@@ -108,53 +108,20 @@ internal sealed class ManagerServer
                 return;
             }
             session.Socket.ReceiveTimeout = 0;
-            byte[] buffer = new byte[64 * 1024];
-            int start = 0, end = 0;
+            var frames = new FrameReader(session.Receive);
             while (true)
             {
-                if (start == end)
-                {
-                    start = end = 0;
-                }
-                else if (end == buffer.Length)
-                {
-                    int have = end - start;
-                    byte[] target = have * 2 > buffer.Length ? new byte[buffer.Length * 2] : buffer;
-                    Buffer.BlockCopy(buffer, start, target, 0, have);
-                    buffer = target;
-                    start = 0;
-                    end = have;
-                }
-                int n = session.Receive(buffer.AsSpan(end));
-                if (n == 0)
+                if (!frames.Fill())
                 {
                     return;
                 }
-                end += n;
-                while (end - start >= 4)
+                // An oversized or corrupt header throws InvalidDataException: that drops this client, the others are served.
+                while (frames.Next() is { } frame)
                 {
-                    int length = BitConverter.ToInt32(buffer, start);
-                    if (length < 0 || length > ManagerWire.MaxFrame)
-                    {
-                        return; // an oversized or corrupt header: drop this client, keep serving the others
-                    }
-                    if (end - start - 4 < length)
-                    {
-                        if (length + 4 > buffer.Length)
-                        {
-                            byte[] bigger = new byte[length + 4];
-                            Buffer.BlockCopy(buffer, start, bigger, 0, end - start);
-                            buffer = bigger;
-                            end -= start;
-                            start = 0;
-                        }
-                        break;
-                    }
-                    if (!Handle(session, buffer.AsMemory(start + 4, length)))
+                    if (!Handle(session, frame))
                     {
                         return;
                     }
-                    start += 4 + length;
                 }
                 // Every reply of this batch of requests goes out in one write.
                 session.Flush();
@@ -164,7 +131,7 @@ internal sealed class ManagerServer
                 }
             }
         }
-        catch (Exception e) when (e is SocketException or ObjectDisposedException or IOException)
+        catch (Exception e) when (e is SocketException or ObjectDisposedException or IOException or InvalidDataException)
         {
         }
         finally
