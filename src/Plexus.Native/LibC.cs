@@ -38,6 +38,9 @@ internal static unsafe partial class LibC
     [LibraryImport(Lib, SetLastError = true)]
     internal static partial int dup(int fd);
 
+    [LibraryImport(Lib, SetLastError = true)]
+    internal static partial nint getrandom(byte* buf, nuint buflen, uint flags);
+
     internal const int F_GETFD = 1;
     internal const int F_SETFD = 2;
     internal const int F_GETFL = 3;

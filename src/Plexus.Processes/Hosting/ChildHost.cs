@@ -125,7 +125,7 @@ internal static class ChildHost
         for (int i = 0; i < args.Length; i++)
         {
             Type type = parameters[i].ParameterType;
-            if (!TryReadPlain(type, launch.Arguments[i], handles, out args[i]))
+            if (!LaunchArguments.TryRead(type, launch.Arguments[i], handles, out args[i]))
             {
                 options ??= PlexusSerializerOptions.Create(handles);
                 args[i] = PlexusSerializer.Deserialize(type, launch.Arguments[i], options);
@@ -133,57 +133,6 @@ internal static class ChildHost
         }
         return (method, instance, args);
     }
-
-    /// <summary>
-    /// Reads the argument types a launch carries most (a pipe end, bytes, text, numbers) straight off
-    /// the MessagePack bytes, the same values the serializer would give. The serializer's first use
-    /// builds its resolvers, about 30 ms of a child's start; a worker of a pool never needs it.
-    /// </summary>
-    private static bool TryReadPlain(Type type, ReadOnlyMemory<byte> bytes, HandleTable handles, out object? value)
-    {
-        var reader = new MessagePack.MessagePackReader(bytes);
-        if (type == typeof(Connection))
-        {
-            value = reader.TryReadNil() ? null : ReadShared<Connection>(ref reader, handles);
-        }
-        else if (type == typeof(byte[]))
-        {
-            value = reader.ReadBytes() is { } sequence ? System.Buffers.BuffersExtensions.ToArray(sequence) : null;
-        }
-        else if (type == typeof(string))
-        {
-            value = reader.ReadString();
-        }
-        else if (type == typeof(int))
-        {
-            value = reader.ReadInt32();
-        }
-        else if (type == typeof(long))
-        {
-            value = reader.ReadInt64();
-        }
-        else if (type == typeof(bool))
-        {
-            value = reader.ReadBoolean();
-        }
-        else if (type == typeof(double))
-        {
-            value = reader.ReadDouble();
-        }
-        else
-        {
-            value = null;
-            return false;
-        }
-        if (!reader.End)
-        {
-            throw new InvalidDataException($"an argument of type {type} has {bytes.Length - reader.Consumed} bytes left over");
-        }
-        return true;
-    }
-
-    private static T ReadShared<T>(ref MessagePack.MessagePackReader reader, HandleTable handles) where T : IProcessShareable<T>
-        => T.ReadShared(ref reader, handles);
 
     /// <summary>
     /// Runs the launch path once on made-up work, so the real launch finds it compiled: a target

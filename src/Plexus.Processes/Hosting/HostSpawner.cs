@@ -1,7 +1,7 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Net.Sockets;
-using System.Security.Cryptography;
+using Plexus.Native;
 using Plexus.Processes.Serialization;
 
 namespace Plexus.Processes.Hosting;
@@ -65,7 +65,7 @@ internal static class HostSpawner
     public static Host Spawn(Action<Host> onReady, bool idle = false)
     {
         string path = EnsureListening();
-        string token = Convert.ToHexString(RandomNumberGenerator.GetBytes(24));
+        string token = Convert.ToHexString(SecureRandom.GetBytes(24));
         var info = new ProcessStartInfo(Environment.ProcessPath!) { UseShellExecute = false };
         foreach (string arg in CommandLine.Value.Skip(1))
         {
@@ -178,7 +178,7 @@ internal static class HostSpawner
                 return _socketPath;
             }
             // Owner-only (0700): nobody but this user can reach the socket, and the token proves which child is calling.
-            _directory = Path.Combine(Path.GetTempPath(), $"plexus-{Environment.ProcessId}-{Convert.ToHexString(RandomNumberGenerator.GetBytes(8))}");
+            _directory = Path.Combine(Path.GetTempPath(), $"plexus-{Environment.ProcessId}-{Convert.ToHexString(SecureRandom.GetBytes(8))}");
             Directory.CreateDirectory(_directory, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
             string path = Path.Combine(_directory, "control.sock");
             var listener = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
