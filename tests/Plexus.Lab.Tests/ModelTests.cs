@@ -5,16 +5,11 @@ namespace Plexus.Lab.Tests;
 /// <summary>Every model echoes 200 connections × 50 round trips, byte for byte, and stops on SIGTERM.</summary>
 public sealed class ModelTests
 {
+    /// <summary>Every model `plexus serve` offers.</summary>
+    public static TheoryData<string> Models => new(["threads", "processes", "select", "poll", "epoll", "epoll-et", "coroutines", "dotnet-async", "prefork"]);
+
     [Theory]
-    [InlineData("threads")]
-    [InlineData("processes")]
-    [InlineData("select")]
-    [InlineData("poll")]
-    [InlineData("epoll")]
-    [InlineData("epoll-et")]
-    [InlineData("coroutines")]
-    [InlineData("dotnet-async")]
-    [InlineData("prefork")]
+    [MemberData(nameof(Models))]
     public void Serves_200_connections_50_round_trips_each_with_no_mismatch(string model)
     {
         int port = LabProcess.FreePort();
@@ -47,15 +42,7 @@ public sealed class ModelTests
     }
 
     [Theory]
-    [InlineData("threads")]
-    [InlineData("processes")]
-    [InlineData("select")]
-    [InlineData("poll")]
-    [InlineData("epoll")]
-    [InlineData("epoll-et")]
-    [InlineData("coroutines")]
-    [InlineData("dotnet-async")]
-    [InlineData("prefork")]
+    [MemberData(nameof(Models))]
     public void Echoes_messages_larger_than_socket_buffers_through_partial_sends(string model)
     {
         int port = LabProcess.FreePort();

@@ -116,26 +116,7 @@ public sealed class ManagerChannelTests
         using ProcessManager manager = new ProcessManager().Start();
         ManagedDictionary d = manager.CreateDictionary();
         ManagedList l = manager.CreateList();
-        List<ChildProcess> children = [];
-        try
-        {
-            for (int k = 0; k < 12; k++)
-            {
-                children.Add(ChildProcess.Create(Hammer, d, l, k, 500).Start());
-            }
-            foreach (ChildProcess child in children)
-            {
-                Assert.True(child.Join(TimeSpan.FromSeconds(120)));
-                Assert.Equal(0, child.ExitCode);
-            }
-        }
-        finally
-        {
-            foreach (ChildProcess child in children)
-            {
-                child.Dispose();
-            }
-        }
+        Children.RunAll(12, k => ChildProcess.Create(Hammer, d, l, k, 500).Start());
         Assert.Equal(6000L, Convert.ToInt64(d["total"], System.Globalization.CultureInfo.InvariantCulture));
         Assert.Equal(12 * 500 + 1, d.Count);
         Assert.Equal(Enumerable.Range(0, 12).Cast<object?>().ToHashSet(), l.ToList().ToHashSet());
@@ -201,51 +182,11 @@ public sealed class ManagerChannelTests
         Assert.Equal(0, manager.CreateDictionary().Count);
     }
 
-    private static Socket Authenticated(ProcessManager manager)
-    {
-        Socket s = new(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
-        s.Connect(new UnixDomainSocketEndPoint(manager.Address));
-        byte[] challenge = ReadFrame(s);
-        SendFrame(s, HMACSHA256.HashData(manager.AuthKey, challenge));
-        Assert.Equal("#WELCOME"u8.ToArray(), ReadFrame(s));
-        return s;
-    }
-
-    private static byte[] ReadFrame(Socket s)
-    {
-        s.ReceiveTimeout = 10_000;
-        byte[] header = new byte[4];
-        int got = 0;
-        while (got < 4)
-        {
-            int n = s.Receive(header, got, 4 - got, SocketFlags.None);
-            Assert.NotEqual(0, n);
-            got += n;
-        }
-        byte[] payload = new byte[BinaryPrimitives.ReadInt32LittleEndian(header)];
-        got = 0;
-        while (got < payload.Length)
-        {
-            int n = s.Receive(payload, got, payload.Length - got, SocketFlags.None);
-            Assert.NotEqual(0, n);
-            got += n;
-        }
-        return payload;
-    }
-
-    private static void SendFrame(Socket s, byte[] payload)
-    {
-        byte[] frame = new byte[payload.Length + 4];
-        BinaryPrimitives.WriteInt32LittleEndian(frame, payload.Length);
-        payload.CopyTo(frame, 4);
-        s.Send(frame);
-    }
-
     [Fact]
     public void An_attach_with_an_unsealed_memfd_is_refused_and_the_connection_keeps_working()
     {
         using ProcessManager manager = new ProcessManager().Start();
-        using Socket s = Authenticated(manager);
+        using Socket s = ManagerSocket.Authenticated(manager);
         int fd = Plexus.Native.LibC.memfd_create("unsealed", Plexus.Native.LibC.MFD_CLOEXEC);
         Assert.True(fd >= 0);
         try
@@ -261,11 +202,11 @@ public sealed class ManagerChannelTests
         {
             Plexus.Native.LibC.close(fd);
         }
-        object?[] reply = (object?[])PlexusSerializer.Deserialize<object?>(ReadFrame(s))!;
+        object?[] reply = (object?[])PlexusSerializer.Deserialize<object?>(ManagerSocket.ReadFrame(s))!;
         Assert.Equal(false, reply[1]);
         Assert.Contains("sealed", (string)((object?[])reply[2]!)[1]!, StringComparison.Ordinal);
-        SendFrame(s, PlexusSerializer.Serialize<object?>(new object?[] { 8, 0, "ping", Array.Empty<object?>() }));
-        reply = (object?[])PlexusSerializer.Deserialize<object?>(ReadFrame(s))!;
+        ManagerSocket.SendFrame(s, PlexusSerializer.Serialize<object?>(new object?[] { 8, 0, "ping", Array.Empty<object?>() }));
+        reply = (object?[])PlexusSerializer.Deserialize<object?>(ManagerSocket.ReadFrame(s))!;
         Assert.Equal(true, reply[1]);
     }
 
@@ -273,14 +214,14 @@ public sealed class ManagerChannelTests
     public void An_attach_without_a_descriptor_is_refused_and_the_connection_keeps_working()
     {
         using ProcessManager manager = new ProcessManager().Start();
-        using Socket s = Authenticated(manager);
-        SendFrame(s, PlexusSerializer.Serialize<object?>(new object?[] { 7, 0, "attach", Array.Empty<object?>() }));
-        object?[] reply = (object?[])PlexusSerializer.Deserialize<object?>(ReadFrame(s))!;
+        using Socket s = ManagerSocket.Authenticated(manager);
+        ManagerSocket.SendFrame(s, PlexusSerializer.Serialize<object?>(new object?[] { 7, 0, "attach", Array.Empty<object?>() }));
+        object?[] reply = (object?[])PlexusSerializer.Deserialize<object?>(ManagerSocket.ReadFrame(s))!;
         Assert.Equal(7, Convert.ToInt32(reply[0], System.Globalization.CultureInfo.InvariantCulture));
         Assert.Equal(false, reply[1]);
         Assert.Contains("descriptor", (string)((object?[])reply[2]!)[1]!, StringComparison.Ordinal);
-        SendFrame(s, PlexusSerializer.Serialize<object?>(new object?[] { 8, 0, "ping", Array.Empty<object?>() }));
-        reply = (object?[])PlexusSerializer.Deserialize<object?>(ReadFrame(s))!;
+        ManagerSocket.SendFrame(s, PlexusSerializer.Serialize<object?>(new object?[] { 8, 0, "ping", Array.Empty<object?>() }));
+        reply = (object?[])PlexusSerializer.Deserialize<object?>(ManagerSocket.ReadFrame(s))!;
         Assert.Equal(true, reply[1]);
         Assert.Equal(manager.ServerPid, Convert.ToInt32(reply[2], System.Globalization.CultureInfo.InvariantCulture));
     }

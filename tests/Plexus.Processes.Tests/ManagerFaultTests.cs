@@ -87,81 +87,8 @@ public sealed class ManagerFaultTests
         ManagedDictionary d = manager.CreateDictionary();
         ManagedLock lk = manager.CreateLock();
         d["k"] = 0;
-        List<ChildProcess> children = [];
-        try
-        {
-            for (int i = 0; i < 10; i++)
-            {
-                children.Add(ChildProcess.Create(IncrementUnderLock, d, lk, 1000).Start());
-            }
-            foreach (ChildProcess child in children)
-            {
-                Assert.True(child.Join(TimeSpan.FromSeconds(120)));
-                Assert.Equal(0, child.ExitCode);
-            }
-        }
-        finally
-        {
-            foreach (ChildProcess child in children)
-            {
-                child.Dispose();
-            }
-        }
+        Children.RunAll(10, _ => ChildProcess.Create(IncrementUnderLock, d, lk, 1000).Start());
         Assert.Equal(10_000, d["k"]);
-    }
-
-    private static Socket Authenticated(ProcessManager manager)
-    {
-        Socket s = new(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
-        s.Connect(new UnixDomainSocketEndPoint(manager.Address));
-        byte[] challenge = ReadFrame(s);
-        SendFrame(s, HMACSHA256.HashData(manager.AuthKey, challenge));
-        Assert.Equal("#WELCOME"u8.ToArray(), ReadFrame(s));
-        return s;
-    }
-
-    private static byte[] ReadFrame(Socket s)
-    {
-        byte[] header = new byte[4];
-        s.ReceiveTimeout = 10_000;
-        int got = 0;
-        while (got < 4)
-        {
-            int n = s.Receive(header, got, 4 - got, SocketFlags.None);
-            if (n == 0)
-            {
-                throw new EndOfStreamException();
-            }
-            got += n;
-        }
-        byte[] payload = new byte[BinaryPrimitives.ReadInt32LittleEndian(header)];
-        got = 0;
-        while (got < payload.Length)
-        {
-            got += s.Receive(payload, got, payload.Length - got, SocketFlags.None);
-        }
-        return payload;
-    }
-
-    private static void SendFrame(Socket s, byte[] payload)
-    {
-        byte[] header = new byte[4];
-        BinaryPrimitives.WriteInt32LittleEndian(header, payload.Length);
-        s.Send(header);
-        s.Send(payload);
-    }
-
-    private static bool ClosedByServer(Socket s)
-    {
-        s.ReceiveTimeout = 10_000;
-        try
-        {
-            return s.Receive(new byte[16]) == 0;
-        }
-        catch (SocketException e)
-        {
-            return e.SocketErrorCode == SocketError.ConnectionReset;
-        }
     }
 
     [Fact]
@@ -171,30 +98,30 @@ public sealed class ManagerFaultTests
         ManagedDictionary d = manager.CreateDictionary();
         d["alive"] = true;
 
-        using (Socket garbage = Authenticated(manager))
+        using (Socket garbage = ManagerSocket.Authenticated(manager))
         {
-            SendFrame(garbage, [0xC1, 0xC1, 0xC1]); // 0xC1 is never valid MessagePack
-            Assert.True(ClosedByServer(garbage));
+            ManagerSocket.SendFrame(garbage, [0xC1, 0xC1, 0xC1]); // 0xC1 is never valid MessagePack
+            Assert.True(ManagerSocket.ClosedByServer(garbage));
         }
-        using (Socket wrongShape = Authenticated(manager))
+        using (Socket wrongShape = ManagerSocket.Authenticated(manager))
         {
-            SendFrame(wrongShape, PlexusSerializer.Serialize<object?>("not a request"));
-            Assert.True(ClosedByServer(wrongShape));
+            ManagerSocket.SendFrame(wrongShape, PlexusSerializer.Serialize<object?>("not a request"));
+            Assert.True(ManagerSocket.ClosedByServer(wrongShape));
         }
-        using (Socket huge = Authenticated(manager))
+        using (Socket huge = ManagerSocket.Authenticated(manager))
         {
             byte[] header = new byte[4];
             BinaryPrimitives.WriteInt32LittleEndian(header, int.MaxValue);
             huge.Send(header);
-            Assert.True(ClosedByServer(huge));
+            Assert.True(ManagerSocket.ClosedByServer(huge));
         }
         using (Socket unauthenticated = new(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified))
         {
             unauthenticated.Connect(new UnixDomainSocketEndPoint(manager.Address));
-            ReadFrame(unauthenticated);
-            SendFrame(unauthenticated, new byte[32]);
-            Assert.Equal("#FAILURE"u8.ToArray(), ReadFrame(unauthenticated));
-            Assert.True(ClosedByServer(unauthenticated));
+            ManagerSocket.ReadFrame(unauthenticated);
+            ManagerSocket.SendFrame(unauthenticated, new byte[32]);
+            Assert.Equal("#FAILURE"u8.ToArray(), ManagerSocket.ReadFrame(unauthenticated));
+            Assert.True(ManagerSocket.ClosedByServer(unauthenticated));
         }
         Assert.Equal(true, d["alive"]);
         using ProcessManager other = ProcessManager.Connect(manager.Address, manager.AuthKey);

@@ -38,23 +38,7 @@ public class SharedValueTests
 
     private static void RunAll(ProcessValue<int> value, ProcessLock l, bool locked)
     {
-        var children = new List<ChildProcess>();
-        try
-        {
-            for (int i = 0; i < Workers; i++)
-            {
-                children.Add(ChildProcess.Create(Increment, value, l, locked).Start());
-            }
-            foreach (ChildProcess child in children)
-            {
-                Assert.True(child.Join(TimeSpan.FromMinutes(2)));
-                Assert.Equal(0, child.ExitCode);
-            }
-        }
-        finally
-        {
-            children.ForEach(c => c.Dispose());
-        }
+        Children.RunAll(Workers, _ => ChildProcess.Create(Increment, value, l, locked).Start());
     }
 
     private static void Increment(ProcessValue<int> value, ProcessLock l, bool locked)

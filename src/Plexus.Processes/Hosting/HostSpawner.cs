@@ -27,7 +27,7 @@ internal static class HostSpawner
     private static string? _directory;
     private static string? _socketPath;
     private static int _warmTarget;
-    private static string? _lastTarget;
+    private static Target? _lastTarget;
 
     /// <summary>A started host process and, once it has connected, its channel.</summary>
     internal sealed class Host
@@ -56,7 +56,7 @@ internal static class HostSpawner
     /// arguments need) while they wait, since a program tends to start the same target again (a pool's
     /// workers, a loop of children).
     /// </summary>
-    public static void Started(Target target) => Volatile.Write(ref _lastTarget, target.Hint);
+    public static void Started(Target target) => Volatile.Write(ref _lastTarget, target); // its text is made only when an idle host starts
 
     /// <summary>Starts a host; <paramref name="onReady"/> runs (on a pool thread) once it has connected.</summary>
     /// <param name="onReady">What to do with the host once it has connected.</param>
@@ -76,7 +76,7 @@ internal static class HostSpawner
         info.Environment[HooksVariable] = typeof(HostSpawner).Assembly.Location;
         if (idle)
         {
-            info.Environment[WarmVariable] = Volatile.Read(ref _lastTarget) ?? "";
+            info.Environment[WarmVariable] = Volatile.Read(ref _lastTarget)?.Hint ?? "";
         }
         var host = new Host { Token = token };
         Pending[token] = channel =>
