@@ -186,37 +186,24 @@ internal static class HostSpawner
             listener.Listen(512);
             _listener = listener;
             _socketPath = path;
-            new Thread(AcceptLoop) { IsBackground = true, Name = "plexus-control-accept" }.Start(listener);
+            AcceptThread.Start(listener, "plexus-control-accept", OnClient);
             AppDomain.CurrentDomain.ProcessExit += (_, _) => Cleanup();
             return path;
         }
     }
 
-    private static void AcceptLoop(object? state)
+    private static void OnClient(Socket client)
     {
-        var listener = (Socket)state!;
-        while (true)
+        // A child sends its hello right after connecting, so it is usually here already: greet inline (not on
+        // the thread pool, which threads blocked in Join may starve). A child slowed by a loaded machine gets a
+        // thread of its own, so it neither delays the others nor is dropped for being late.
+        if (client.Poll(0, SelectMode.SelectRead))
         {
-            Socket client;
-            try
-            {
-                client = listener.Accept();
-            }
-            catch (Exception e) when (e is SocketException or ObjectDisposedException)
-            {
-                return;
-            }
-            // A child sends its hello right after connecting, so it is usually here already: greet inline (not on
-            // the thread pool, which threads blocked in Join may starve). A child slowed by a loaded machine gets a
-            // thread of its own, so it neither delays the others nor is dropped for being late.
-            if (client.Poll(0, SelectMode.SelectRead))
-            {
-                Greet(client);
-            }
-            else
-            {
-                new Thread(() => Greet(client)) { IsBackground = true, Name = "plexus-control-greet" }.Start();
-            }
+            Greet(client);
+        }
+        else
+        {
+            new Thread(() => Greet(client)) { IsBackground = true, Name = "plexus-control-greet" }.Start();
         }
     }
 

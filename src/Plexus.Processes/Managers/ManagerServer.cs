@@ -48,7 +48,7 @@ internal sealed class ManagerServer
         using Socket listener = Listen(address, out string actual);
         ready.Send(actual);
         ready.Close();
-        new Thread(() => server.AcceptLoop(listener)) { IsBackground = true, Name = "plexus-manager-accept" }.Start();
+        AcceptThread.Start(listener, "plexus-manager-accept", server.OnClient);
         server._stop.Task.Wait();
         if (!actual.StartsWith("tcp://", StringComparison.Ordinal))
         {
@@ -77,25 +77,13 @@ internal sealed class ManagerServer
         return socket;
     }
 
-    private void AcceptLoop(Socket listener)
+    private void OnClient(Socket client)
     {
-        while (true)
+        if (client.AddressFamily == AddressFamily.InterNetwork)
         {
-            Socket client;
-            try
-            {
-                client = listener.Accept();
-            }
-            catch (Exception e) when (e is SocketException or ObjectDisposedException)
-            {
-                return;
-            }
-            if (client.AddressFamily == AddressFamily.InterNetwork)
-            {
-                client.NoDelay = true;
-            }
-            new Thread(() => ServeClient(new Session(client))) { IsBackground = true, Name = "plexus-manager-client" }.Start();
+            client.NoDelay = true;
         }
+        new Thread(() => ServeClient(new Session(client))) { IsBackground = true, Name = "plexus-manager-client" }.Start();
     }
 
     private void ServeClient(Session session)
