@@ -112,10 +112,3 @@ internal static class ManagerWire
     private static AuthenticationException Refused(string address, string why) => new(
         $"the manager at {address} refused this connection: {why}. Pass the manager's AuthKey to ProcessManager.Connect.");
 }
-
-/// <summary>Lets <see cref="ManagerWire"/> patch a length header already written to a buffer.</summary>
-internal static class MemoryMarshalHelper
-{
-    public static Span<byte> At(ArrayBufferWriter<byte> output, int start) =>
-        System.Runtime.InteropServices.MemoryMarshal.AsMemory(output.WrittenMemory).Span.Slice(start, 4);
-}

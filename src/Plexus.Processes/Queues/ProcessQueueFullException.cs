@@ -1,12 +1,5 @@
 namespace Plexus.Processes;
 
-/// <summary>A get found no item in time (Python's <c>queue.Empty</c>).</summary>
-public sealed class ProcessQueueEmptyException : InvalidOperationException
-{
-    /// <summary>Creates the exception with <paramref name="message"/>.</summary>
-    public ProcessQueueEmptyException(string message) : base(message) { }
-}
-
 /// <summary>A put found no room in time (Python's <c>queue.Full</c>).</summary>
 public sealed class ProcessQueueFullException : InvalidOperationException
 {

@@ -133,10 +133,3 @@ public sealed unsafe class ProcessBarrier : IProcessShareable<ProcessBarrier>, I
     static ProcessBarrier IProcessShareable<ProcessBarrier>.ReadShared(ref MessagePackReader reader, HandleTable handles)
         => new(SharedMemory.ReadShared(ref reader, handles));
 }
-
-/// <summary>A <see cref="ProcessBarrier"/> was broken (Python's <c>BrokenBarrierError</c>).</summary>
-public sealed class ProcessBarrierBrokenException : Exception
-{
-    /// <summary>Creates the exception with <paramref name="message"/>.</summary>
-    public ProcessBarrierBrokenException(string message) : base(message) { }
-}

@@ -1,0 +1,60 @@
+using System.Buffers.Binary;
+using System.Net.Sockets;
+using System.Runtime.InteropServices;
+using Plexus.Native;
+using System.Buffers;
+using System.Text;
+using Plexus.Processes.Serialization;
+
+namespace Plexus.Processes.Hosting;
+
+/// <summary>Parent → child: what to run.</summary>
+internal sealed class LaunchMessage : IControlMessage
+{
+    public string AssemblyName { get; set; } = "";
+    public Guid ModuleVersionId { get; set; }
+    public int MetadataToken { get; set; }
+    public string DisplayName { get; set; } = "";
+    public string ProcessName { get; set; } = "";
+    public byte[][] Arguments { get; set; } = [];
+
+    public void Write(ref ControlWriter writer)
+    {
+        writer.String(AssemblyName);
+        Span<byte> guid = stackalloc byte[16];
+        ModuleVersionId.TryWriteBytes(guid);
+        writer.Bytes(guid);
+        writer.Int(MetadataToken);
+        writer.String(DisplayName);
+        writer.String(ProcessName);
+        writer.Int(Arguments.Length);
+        foreach (byte[] argument in Arguments)
+        {
+            writer.Bytes(argument);
+        }
+    }
+
+    public static LaunchMessage Read(ReadOnlySpan<byte> bytes)
+    {
+        var reader = new ControlReader(bytes);
+        var launch = new LaunchMessage
+        {
+            AssemblyName = reader.String() ?? "",
+            ModuleVersionId = new Guid(reader.Bytes()),
+            MetadataToken = reader.Int(),
+            DisplayName = reader.String() ?? "",
+            ProcessName = reader.String() ?? "",
+        };
+        int count = reader.Int();
+        if (count is < 0 or > 1024)
+        {
+            throw new InvalidDataException("malformed control message");
+        }
+        launch.Arguments = new byte[count][];
+        for (int i = 0; i < count; i++)
+        {
+            launch.Arguments[i] = reader.Bytes().ToArray();
+        }
+        return launch;
+    }
+}

@@ -1,0 +1,38 @@
+using System.Buffers.Binary;
+using System.Net.Sockets;
+using System.Runtime.InteropServices;
+using Plexus.Native;
+using System.Buffers;
+using System.Text;
+using Plexus.Processes.Serialization;
+
+namespace Plexus.Processes.Hosting;
+
+/// <summary>Child → parent: how the target ended.</summary>
+internal sealed class ReportMessage : IControlMessage
+{
+    public int ExitCode { get; set; }
+    public string? ErrorType { get; set; }
+    public string? ErrorMessage { get; set; }
+    public string? ErrorStack { get; set; }
+
+    public void Write(ref ControlWriter writer)
+    {
+        writer.Int(ExitCode);
+        writer.String(ErrorType);
+        writer.String(ErrorMessage);
+        writer.String(ErrorStack);
+    }
+
+    public static ReportMessage Read(ReadOnlySpan<byte> bytes)
+    {
+        var reader = new ControlReader(bytes);
+        return new ReportMessage
+        {
+            ExitCode = reader.Int(),
+            ErrorType = reader.String(),
+            ErrorMessage = reader.String(),
+            ErrorStack = reader.String(),
+        };
+    }
+}

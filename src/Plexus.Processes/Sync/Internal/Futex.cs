@@ -1,0 +1,44 @@
+using System.Runtime.InteropServices;
+using Plexus.Native;
+
+namespace Plexus.Processes.Sync;
+
+/// <summary>
+/// Waits on and wakes a 32-bit word in shared memory (<c>futex(2)</c>, process-shared form). A wait
+/// returns at once when the word no longer holds the expected value, so a change made between a
+/// caller's check and its wait is never missed.
+/// </summary>
+internal static unsafe class Futex
+{
+    /// <summary>Sleeps while <c>*word == expected</c>, at most <paramref name="timeoutMs"/> (-1: no limit).</summary>
+    /// <returns><c>false</c> when the timeout elapsed; <c>true</c> on a wake, a changed word or a signal.</returns>
+    public static bool Wait(int* word, int expected, int timeoutMs)
+    {
+        LibC.Timespec ts = default;
+        LibC.Timespec* timeout = null;
+        if (timeoutMs >= 0)
+        {
+            ts.Seconds = timeoutMs / 1000;
+            ts.Nanoseconds = timeoutMs % 1000 * 1_000_000L;
+            timeout = &ts;
+        }
+        if (LibC.futex(LibC.SYS_futex, word, LibC.FUTEX_WAIT, expected, timeout, 0, 0) == 0)
+        {
+            return true;
+        }
+        int errno = Marshal.GetLastPInvokeError();
+        return errno switch
+        {
+            Errnos.ETIMEDOUT => false,
+            Errnos.EAGAIN or Errnos.EINTR => true,
+            _ => throw new ErrnoException("futex(FUTEX_WAIT)", errno),
+        };
+    }
+
+    /// <summary>Wakes up to <paramref name="count"/> processes sleeping on <paramref name="word"/>.</summary>
+    public static void Wake(int* word, int count)
+        => LibC.futex(LibC.SYS_futex, word, LibC.FUTEX_WAKE, count, null, 0, 0);
+
+    /// <summary>Wakes every sleeper on <paramref name="word"/>.</summary>
+    public static void WakeAll(int* word) => Wake(word, int.MaxValue);
+}

@@ -1,0 +1,13 @@
+using System.Runtime.InteropServices;
+using MessagePack;
+using Plexus.Processes.Serialization;
+using Plexus.Processes.Sync;
+
+namespace Plexus.Processes;
+
+/// <summary>A <see cref="ProcessBarrier"/> was broken (Python's <c>BrokenBarrierError</c>).</summary>
+public sealed class ProcessBarrierBrokenException : Exception
+{
+    /// <summary>Creates the exception with <paramref name="message"/>.</summary>
+    public ProcessBarrierBrokenException(string message) : base(message) { }
+}
