@@ -10,12 +10,8 @@ internal static class SampleRunner
     {
         get
         {
-            string? dir = AppContext.BaseDirectory;
-            while (dir is not null && !File.Exists(Path.Combine(dir, "Plexus.slnx")))
-                dir = Path.GetDirectoryName(dir.TrimEnd('/'));
-            Assert.NotNull(dir);
             string configuration = typeof(SampleRunner).Assembly.GetCustomAttribute<AssemblyConfigurationAttribute>()?.Configuration ?? "Release";
-            string dll = Path.Combine(dir!, "samples", "Plexus.Samples", "bin", configuration, "net10.0", "Plexus.Samples.dll");
+            string dll = Path.Combine(Repository.Root, "samples", "Plexus.Samples", "bin", configuration, "net10.0", "Plexus.Samples.dll");
             Assert.True(File.Exists(dll), $"build the samples first: {dll} is missing");
             return dll;
         }
