@@ -17,6 +17,26 @@ public class ProcessPoolWaitTests
         return ms;
     }
 
+    /// <summary>Runs until the test creates <c>release</c> in <paramref name="gate"/> (a minute at most).</summary>
+    private static int RunUntilReleased(string gate)
+    {
+        DateTime deadline = DateTime.UtcNow.AddMinutes(1);
+        while (!File.Exists(Path.Combine(gate, "release")) && DateTime.UtcNow < deadline)
+        {
+            Thread.Sleep(5);
+        }
+        return 7;
+    }
+
+    private static string NewGate()
+    {
+        string gate = Path.Combine(Path.GetTempPath(), $"plexus-wait-{Guid.NewGuid():N}");
+        Directory.CreateDirectory(gate);
+        return gate;
+    }
+
+    private static void Release(string gate) => File.WriteAllText(Path.Combine(gate, "release"), "");
+
     [Fact]
     public async Task An_AsyncResult_can_be_awaited()
     {
@@ -44,45 +64,64 @@ public class ProcessPoolWaitTests
     [Fact]
     public void Join_gives_up_after_its_timeout_or_when_cancelled()
     {
-        using var pool = new ProcessPool(1);
-        AsyncResult<int> slow = pool.ApplyAsync(SleepThenReturn, 1500);
-        pool.Close();
-        Assert.False(pool.Join(TimeSpan.FromMilliseconds(50)));
-        using (var cancelled = new CancellationTokenSource())
+        string gate = NewGate();
+        try
         {
-            cancelled.Cancel();
-            Assert.ThrowsAny<OperationCanceledException>(() => pool.Join(Timeout.InfiniteTimeSpan, cancelled.Token));
+            using var pool = new ProcessPool(1);
+            AsyncResult<int> held = pool.ApplyAsync(RunUntilReleased, gate);
+            pool.Close();
+            Assert.False(pool.Join(TimeSpan.FromMilliseconds(50)));
+            using (var cancelled = new CancellationTokenSource())
+            {
+                cancelled.Cancel();
+                Assert.ThrowsAny<OperationCanceledException>(() => pool.Join(Timeout.InfiniteTimeSpan, cancelled.Token));
+            }
+            Assert.False(held.Ready);
+            Release(gate);
+            Assert.True(pool.Join(Patience));
+            Assert.Equal(7, held.Get());
+            Assert.Empty(pool.WorkerPids);
         }
-        Assert.False(slow.Ready);
-        Assert.True(pool.Join(Patience));
-        Assert.Equal(1500, slow.Get());
-        Assert.Empty(pool.WorkerPids);
+        finally
+        {
+            Directory.Delete(gate, recursive: true);
+        }
     }
 
     [Fact]
     public void Apply_Get_and_Map_stop_waiting_when_cancelled()
     {
-        using var pool = new ProcessPool(1);
-        using (var soon = new CancellationTokenSource(TimeSpan.FromMilliseconds(100)))
+        string gate = NewGate();
+        try
         {
-            Assert.ThrowsAny<OperationCanceledException>(() => pool.Apply(SleepThenReturn, 1000, soon.Token));
+            using var pool = new ProcessPool(1);
+            using (var soon = new CancellationTokenSource(TimeSpan.FromMilliseconds(50)))
+            {
+                Assert.ThrowsAny<OperationCanceledException>(() => pool.Apply(RunUntilReleased, gate, soon.Token));
+            }
+            AsyncResult<int> held = pool.ApplyAsync(RunUntilReleased, gate); // the first, if it was sent, runs on ahead of it
+            using (var soon = new CancellationTokenSource(TimeSpan.FromMilliseconds(50)))
+            {
+                Assert.ThrowsAny<OperationCanceledException>(() => held.Get(soon.Token));
+                Assert.ThrowsAny<OperationCanceledException>(() => held.Wait(soon.Token));
+            }
+            Assert.False(held.Ready);
+            Release(gate);
+            Assert.Equal(7, held.Get(Patience));
+            using (var cancelled = new CancellationTokenSource())
+            {
+                cancelled.Cancel();
+                Assert.ThrowsAny<OperationCanceledException>(() => pool.Map(Square, [1, 2, 3], null, cancelled.Token));
+                Assert.ThrowsAny<OperationCanceledException>(() => pool.Starmap((int a, int b) => a + b, [(1, 2)], null, cancelled.Token));
+            }
+            using var unused = new CancellationTokenSource();
+            Assert.Equal(25, pool.Apply(Square, 5, unused.Token));
+            Assert.Equal([1, 4], pool.Map(Square, [1, 2], null, unused.Token));
+            Assert.Equal([1, 4], pool.Imap(Square, [1, 2], 1, unused.Token));
         }
-        AsyncResult<int> slow = pool.ApplyAsync(SleepThenReturn, 1000);
-        using (var soon = new CancellationTokenSource(TimeSpan.FromMilliseconds(50)))
+        finally
         {
-            Assert.ThrowsAny<OperationCanceledException>(() => slow.Get(soon.Token));
-            Assert.ThrowsAny<OperationCanceledException>(() => slow.Wait(soon.Token));
+            Directory.Delete(gate, recursive: true);
         }
-        Assert.Equal(1000, slow.Get(Patience)); // the task ran on
-        using (var cancelled = new CancellationTokenSource())
-        {
-            cancelled.Cancel();
-            Assert.ThrowsAny<OperationCanceledException>(() => pool.Map(Square, [1, 2, 3], null, cancelled.Token));
-            Assert.ThrowsAny<OperationCanceledException>(() => pool.Starmap((int a, int b) => a + b, [(1, 2)], null, cancelled.Token));
-        }
-        using var unused = new CancellationTokenSource();
-        Assert.Equal(25, pool.Apply(Square, 5, unused.Token));
-        Assert.Equal([1, 4], pool.Map(Square, [1, 2], null, unused.Token));
-        Assert.Equal([1, 4], pool.Imap(Square, [1, 2], 1, unused.Token));
     }
 }
