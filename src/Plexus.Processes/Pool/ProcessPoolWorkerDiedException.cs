@@ -9,7 +9,7 @@ public sealed class ProcessPoolWorkerDiedException : Exception
 {
     /// <summary>Creates the exception for worker <paramref name="workerName"/>.</summary>
     public ProcessPoolWorkerDiedException(string workerName, int pid, int? exitCode)
-        : base($"pool worker {workerName} (pid {pid}) {How(exitCode)} while running this task; the pool replaced it. " +
+        : base($"pool worker {workerName} (pid {pid}) {Describe(exitCode)} while running this task; the pool replaced it. " +
                "Retry the task if it is safe to run again")
     {
         WorkerName = workerName;
@@ -26,7 +26,8 @@ public sealed class ProcessPoolWorkerDiedException : Exception
     /// <summary>Its exit code in Python's convention (minus the signal number when a signal ended it), if known.</summary>
     public int? ExitCode { get; }
 
-    private static string How(int? exitCode) => exitCode switch
+    /// <summary>How a process ended, e.g. <c>exited with code 3</c> or <c>was killed by signal 9 (SIGKILL)</c>.</summary>
+    internal static string Describe(int? exitCode) => exitCode switch
     {
         null => "died (exit status unknown)",
         < 0 => $"was killed by signal {-exitCode}{SignalName(-exitCode.Value)}",

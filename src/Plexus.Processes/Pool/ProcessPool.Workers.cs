@@ -1,0 +1,235 @@
+using System.Runtime.ExceptionServices;
+
+namespace Plexus.Processes;
+
+// The workers' lives: start, replacement, death, and the start-up failures that break the pool.
+public sealed partial class ProcessPool
+{
+    // Workers that failed before they were ready (their initializer threw, or they exited), with none
+    // ready since; at StartFailureLimit the pool is broken: _brokenError makes the error its tasks
+    // fail with (a new exception each, as each task's failure is thrown on its own).
+    private int _startFailures;
+    private Func<Exception>? _brokenError;
+
+    /// <summary>Start failures in a row that break the pool: every worker failed about twice.</summary>
+    private int StartFailureLimit => Math.Max(3, 2 * Processes);
+
+    /// <summary>Starts the pool's first workers side by side, throwing the first start error (after terminating the rest).</summary>
+    private void StartWorkers(int count)
+    {
+        // A start spends most of its time outside this process; each runs on a thread of its own: a
+        // busy thread pool must not hold up a pool's start.
+        var others = new Task<PoolWorkerHandle>[count - 1];
+        for (int i = 0; i < others.Length; i++)
+        {
+            var started = new TaskCompletionSource<PoolWorkerHandle>(TaskCreationOptions.RunContinuationsAsynchronously);
+            others[i] = started.Task;
+            new Thread(() =>
+            {
+                try
+                {
+                    started.SetResult(StartWorker());
+                }
+                catch (Exception e)
+                {
+                    started.SetException(e);
+                }
+            }) { IsBackground = true, Name = "plexus-pool-start" }.UnsafeStart();
+        }
+        Exception? failure = null;
+        lock (_lock)
+        {
+            try
+            {
+                _workers.Add(StartWorker());
+            }
+            catch (Exception e)
+            {
+                failure = e;
+            }
+            foreach (Task<PoolWorkerHandle> other in others)
+            {
+                try
+                {
+                    _workers.Add(other.GetAwaiter().GetResult());
+                }
+                catch (Exception e)
+                {
+                    failure ??= e;
+                }
+            }
+        }
+        if (failure is not null)
+        {
+            Terminate();
+            ExceptionDispatchInfo.Throw(failure);
+        }
+    }
+
+    private PoolWorkerHandle StartWorker()
+    {
+        (Connection parentEnd, Connection childEnd) = ProcessPipe.Create();
+        string name = $"ProcessPoolWorker-{_poolId}.{Interlocked.Increment(ref _workerCounter)}";
+        ChildProcess child;
+        try
+        {
+            child = ChildProcess.Create(PoolWorkerLoop.Run, childEnd, _setup);
+            child.Name = name;
+            child.IsDaemon = true;
+            child.Start();
+        }
+        catch
+        {
+            parentEnd.Dispose();
+            childEnd.Dispose();
+            throw;
+        }
+        var worker = new PoolWorkerHandle(child, parentEnd, RunReader);
+        worker.Reader.UnsafeStart();
+        _ = WatchExit(worker);
+        return worker;
+    }
+
+    /// <summary>
+    /// Starts a worker in place of one that ended or retired (call under the lock). One that cannot
+    /// start breaks the pool: the error must not escape a reader thread (it would end the program)
+    /// nor fail the task whose answer led here.
+    /// </summary>
+    /// <returns>Whether the pool broke now.</returns>
+    private bool StartReplacement()
+    {
+        try
+        {
+            _workers.Add(StartWorker());
+            return false;
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            if (_brokenError is not null)
+            {
+                return false;
+            }
+            _brokenError = () => new InvalidOperationException($"the pool is broken: it could not start a replacement worker ({e.Message}); start a new pool", e);
+            return true;
+        }
+    }
+
+    /// <summary>Counts a worker that failed before it was ready (call under the lock).</summary>
+    /// <param name="error">The error the pool's tasks fail with if it breaks now, given the count of failures.</param>
+    /// <returns>Whether the pool broke now.</returns>
+    private bool CountStartFailure(Func<int, Exception> error)
+    {
+        int failures = ++_startFailures;
+        if (failures < StartFailureLimit || _brokenError is not null)
+        {
+            return false;
+        }
+        _brokenError = () => error(failures);
+        return true;
+    }
+
+    /// <summary>
+    /// An idle worker's reader thread is parked, so the exit of its process wakes it to see the
+    /// end; a worker that dies before it took its pipe end leaves the reader without EOF, so once
+    /// the process is gone and answers it sent had time to be read, closing our end ends the reader.
+    /// </summary>
+    private async Task WatchExit(PoolWorkerHandle worker)
+    {
+        try
+        {
+            await worker.Child.JoinAsync().ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is InvalidOperationException or ObjectDisposedException)
+        {
+            // Already reaped by the reader thread.
+        }
+        lock (_lock)
+        {
+            if (worker.State != PoolWorkerState.Ended)
+            {
+                worker.ProcessExited();
+                WakeReader(worker);
+            }
+        }
+        if (!worker.Reader.Join(0))
+        {
+            await Task.Delay(TimeSpan.FromSeconds(2)).ConfigureAwait(false);
+            worker.Connection.Dispose();
+        }
+    }
+
+    /// <summary>
+    /// A worker's pipe ended: reap it, fail the task it was running (if it ran any), requeue the
+    /// rest, and replace it unless it was meant to stop or the pool is over.
+    /// </summary>
+    private void WorkerEnded(PoolWorkerHandle worker)
+    {
+        worker.Child.Join();
+        int? exitCode = worker.Child.ExitCode;
+        worker.MarkReaped();
+        PoolJob? running = null;
+        bool broken;
+        lock (_lock)
+        {
+            PoolWorkerState was = worker.State;
+            worker.MoveTo(PoolWorkerState.Ended);
+            bool member = _workers.Remove(worker);
+            // Answers come in order, so the oldest unanswered task was running, once the worker was
+            // ready; before that (starting, or its initializer failed) it ran none. The rest never started.
+            if (was is PoolWorkerState.Ready or PoolWorkerState.Exited or PoolWorkerState.Stopping)
+            {
+                worker.InFlight.TryDequeue(out running);
+            }
+            PoolJob[] notStarted = [.. worker.InFlight];
+            worker.InFlight.Clear();
+            worker.InFlightBytes = 0;
+            for (int i = notStarted.Length - 1; i >= 0; i--)
+            {
+                _pending.AddFirst(notStarted[i].Node);
+            }
+            if (member && !_terminated && was != PoolWorkerState.Stopping)
+            {
+                if (was == PoolWorkerState.Starting)
+                {
+                    string name = worker.Child.Name;
+                    int pid = worker.Pid;
+                    CountStartFailure(failures => new InvalidOperationException(
+                        $"the pool is broken: {failures} workers in a row ended before they were ready (last: {name}, pid {pid}, " +
+                        $"{ProcessPoolWorkerDiedException.Describe(exitCode)}); check the pool's initializer, which runs at each worker's start, and start a new pool"));
+                }
+                if (_brokenError is null)
+                {
+                    StartReplacement();
+                }
+            }
+            broken = _brokenError is not null;
+            Monitor.PulseAll(_lock);
+        }
+        worker.Connection.Dispose();
+        running?.Fail(new ProcessPoolWorkerDiedException(worker.Child.Name, worker.Pid, exitCode));
+        if (broken)
+        {
+            FailPending();
+        }
+        worker.Child.Dispose();
+        Pump();
+    }
+
+    /// <summary>Fails every queued task with the reason the pool is broken.</summary>
+    private void FailPending()
+    {
+        PoolJob[] jobs;
+        Func<Exception> error;
+        lock (_lock)
+        {
+            error = _brokenError!;
+            jobs = [.. _pending];
+            _pending.Clear();
+            Monitor.PulseAll(_lock);
+        }
+        foreach (PoolJob job in jobs)
+        {
+            job.Fail(error());
+        }
+    }
+}

@@ -1,0 +1,103 @@
+using Plexus.Processes;
+
+namespace Plexus.Processes.Tests;
+
+/// <summary>Workers that fail while they start (in the pool's initializer) are not task crashes.</summary>
+public class ProcessPoolStartupTests
+{
+    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(60);
+
+    private static int Square(int x) => x * x;
+
+    private static void BadInit(string path)
+    {
+        File.AppendAllText(path, Environment.ProcessId + Environment.NewLine);
+        throw new InvalidOperationException("no database here");
+    }
+
+    private static void ExitingInit() => Environment.Exit(4);
+
+    /// <summary>Fails in the first worker that runs it only (the first to create <paramref name="path"/>).</summary>
+    private static void FailsOnce(string path)
+    {
+        try
+        {
+            using var created = new FileStream(path, FileMode.CreateNew);
+        }
+        catch (IOException)
+        {
+            return;
+        }
+        throw new InvalidOperationException("the first start fails");
+    }
+
+    [Fact]
+    public void An_initializer_that_always_throws_reaches_the_caller_and_breaks_the_pool()
+    {
+        string path = Path.Combine(Path.GetTempPath(), $"plexus-badinit-{Guid.NewGuid():N}");
+        try
+        {
+            var pool = new ProcessPool(2, initializer: (Action<string>)BadInit, initArgs: [path]);
+            using (pool)
+            {
+                var error = Assert.Throws<ProcessPoolInitializerException>(() => pool.Apply(Square, 3));
+                Assert.Equal(typeof(InvalidOperationException).FullName, error.RemoteType);
+                Assert.Equal("no database here", error.RemoteMessage);
+                Assert.Contains(nameof(BadInit), error.RemoteStackTrace);
+                Assert.Contains(nameof(BadInit), error.Initializer);
+                Assert.Contains("no database here", error.Message);
+                Assert.True(error.Failures >= 2, $"the pool gave up after {error.Failures} failure(s)");
+
+                // Broken: later tasks fail at once with the initializer's error, without waiting for a worker.
+                Task<int> later = pool.SubmitAsync(Square, 4);
+                Assert.True(later.IsFaulted, "a task submitted to a broken pool did not fail at once");
+                Assert.IsType<ProcessPoolInitializerException>(later.Exception!.InnerException);
+                Exception? reported = null;
+                AsyncResult<int> viaCallback = pool.ApplyAsync(Square, 5, errorCallback: e => reported = e);
+                Assert.IsType<ProcessPoolInitializerException>(Assert.ThrowsAny<Exception>(() => viaCallback.Get(Patience)));
+                Assert.IsType<ProcessPoolInitializerException>(reported);
+                Assert.IsType<ProcessPoolInitializerException>(Assert.ThrowsAny<Exception>(() => pool.Map(Square, [1, 2, 3])));
+
+                // And it stops starting workers: the ones still starting when it broke fail too and are not replaced.
+                DateTime deadline = DateTime.UtcNow + Patience;
+                while (pool.WorkerPids.Count > 0)
+                {
+                    Assert.True(DateTime.UtcNow < deadline, "the broken pool kept workers running");
+                    Thread.Sleep(10);
+                }
+            }
+            int attempts = File.ReadAllLines(path).Length;
+            Assert.True(attempts <= 3 * 2, $"the initializer ran {attempts} times in a pool of 2");
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    [Fact]
+    public void A_worker_that_exits_in_its_initializer_is_not_reported_as_a_task_crash()
+    {
+        using var pool = new ProcessPool(1, initializer: (Action)ExitingInit);
+        var error = Assert.Throws<InvalidOperationException>(() => pool.Apply(Square, 3));
+        Assert.Contains("exited with code 4", error.Message);
+        Assert.Contains("initializer", error.Message);
+        Assert.IsType<InvalidOperationException>(Assert.ThrowsAny<Exception>(() => pool.Apply(Square, 4)));
+    }
+
+    [Fact]
+    public void A_task_queued_on_a_worker_whose_initializer_failed_runs_on_its_replacement()
+    {
+        string path = Path.Combine(Path.GetTempPath(), $"plexus-failsonce-{Guid.NewGuid():N}");
+        try
+        {
+            using var pool = new ProcessPool(1, initializer: (Action<string>)FailsOnce, initArgs: [path]);
+            Assert.Equal(9, pool.Apply(Square, 3));
+            Assert.True(File.Exists(path), "the initializer never ran");
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+}
