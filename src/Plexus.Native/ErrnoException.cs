@@ -52,6 +52,8 @@ public static class Errnos
     public const int EAGAIN = 11;
     /// <summary>Invalid argument.</summary>
     public const int EINVAL = 22;
+    /// <summary>Too many open files in the whole system.</summary>
+    public const int ENFILE = 23;
     /// <summary>Too many open files in this process.</summary>
     public const int EMFILE = 24;
     /// <summary>Broken pipe.</summary>
@@ -82,6 +84,7 @@ public static class Errnos
         EAGAIN => "EAGAIN",
         EEXIST => "EEXIST",
         EINVAL => "EINVAL",
+        ENFILE => "ENFILE",
         EMFILE => "EMFILE",
         EPIPE => "EPIPE",
         EADDRINUSE => "EADDRINUSE",

@@ -4,17 +4,6 @@ namespace Plexus.Native;
 
 internal static unsafe partial class LibC
 {
-    /// <summary>
-    /// <c>struct epoll_event</c>: on x86_64 the kernel declares it packed, so it is 12 bytes
-    /// (a 4-byte mask followed directly by the 8-byte user data).
-    /// </summary>
-    [StructLayout(LayoutKind.Sequential, Pack = 1)]
-    internal struct EpollEvent
-    {
-        internal uint Events;
-        internal ulong Data;
-    }
-
     internal const int EPOLL_CLOEXEC = 0x80000;
     internal const int EPOLL_CTL_ADD = 1;
     internal const int EPOLL_CTL_DEL = 2;

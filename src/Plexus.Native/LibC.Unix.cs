@@ -20,9 +20,6 @@ internal static unsafe partial class LibC
     internal static partial int socket(int domain, int type, int protocol);
 
     [LibraryImport(Lib, SetLastError = true)]
-    internal static partial int connect(int fd, byte* address, uint length);
-
-    [LibraryImport(Lib, SetLastError = true)]
     internal static partial nint sendmsg(int fd, MsgHdr* msg, int flags);
 
     [LibraryImport(Lib, SetLastError = true)]
