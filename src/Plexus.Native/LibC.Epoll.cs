@@ -10,7 +10,6 @@ internal static unsafe partial class LibC
     internal const int EPOLL_CTL_MOD = 3;
 
     internal const uint EPOLLIN = 0x001;
-    internal const uint EPOLLPRI = 0x002;
     internal const uint EPOLLOUT = 0x004;
     internal const uint EPOLLERR = 0x008;
     internal const uint EPOLLHUP = 0x010;

@@ -5,7 +5,6 @@ namespace Plexus.Native;
 internal static unsafe partial class LibC
 {
     internal const short POLLIN = 0x001;
-    internal const short POLLPRI = 0x002;
     internal const short POLLOUT = 0x004;
     internal const short POLLERR = 0x008;
     internal const short POLLHUP = 0x010;
