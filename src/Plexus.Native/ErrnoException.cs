@@ -56,6 +56,8 @@ public static class Errnos
     public const int ENFILE = 23;
     /// <summary>Too many open files in this process.</summary>
     public const int EMFILE = 24;
+    /// <summary>Illegal seek (the descriptor is a pipe or a socket).</summary>
+    public const int ESPIPE = 29;
     /// <summary>Broken pipe.</summary>
     public const int EPIPE = 32;
     /// <summary>File exists.</summary>
@@ -86,6 +88,7 @@ public static class Errnos
         EINVAL => "EINVAL",
         ENFILE => "ENFILE",
         EMFILE => "EMFILE",
+        ESPIPE => "ESPIPE",
         EPIPE => "EPIPE",
         EADDRINUSE => "EADDRINUSE",
         ECONNRESET => "ECONNRESET",
