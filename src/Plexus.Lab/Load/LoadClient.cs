@@ -61,9 +61,9 @@ internal static class LoadClient
         {
             t.Join();
         }
-        foreach (LoadThread l in loadThreads)
+        foreach (LoadThread loadThread in loadThreads)
         {
-            l.AddTo(result);
+            loadThread.AddTo(result);
         }
         return result;
     }
