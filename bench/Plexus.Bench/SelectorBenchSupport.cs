@@ -25,14 +25,16 @@ internal sealed class SelectorFixture : IDisposable
         {
             for (int i = 0; i < n / 2; i++)
             {
-                var (a, b) = SocketPair.Create();
+                (int first, int second) = SocketPair.Create(nonBlocking: true);
+                var a = new SafeFd(first);
+                var b = new SafeFd(second);
                 _fds.Add(a);
                 _fds.Add(b);
                 Selector.Register(a, SelectorEvents.Read);
                 Selector.Register(b, SelectorEvents.Read);
                 if (i < active)
                 {
-                    SocketPair.Poke(b);
+                    Descriptors.WriteSome(b.Fd, "x"u8);
                 }
             }
         }

@@ -84,8 +84,8 @@ internal static class BenchCommand
     /// <summary>Why a model cannot hold <paramref name="connections"/>, or null when it can.</summary>
     public static string? CannotHold(string model, int connections) => model switch
     {
-        "select" when connections > SelectModel.FdSetSize - 24 =>
-            $"cannot hold: select's fd_set watches descriptors below {SelectModel.FdSetSize} only",
+        "select" when connections > Plexus.Native.FdSet.Capacity - 24 =>
+            $"cannot hold: select's fd_set watches descriptors below {Plexus.Native.FdSet.Capacity} only",
         "processes" when connections > ProcessesCap =>
             $"cannot hold: one process per connection, capped at {ProcessesCap} (--max-processes)",
         _ => null,

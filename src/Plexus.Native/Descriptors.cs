@@ -3,21 +3,13 @@ using System.Runtime.InteropServices;
 namespace Plexus.Native;
 
 /// <summary>
-/// Descriptor plumbing for inter-process channels: socket pairs and passing descriptors over a
+/// Descriptor plumbing: duplicating, closing, reading and writing, and passing descriptors over a
 /// Unix socket with <c>SCM_RIGHTS</c> (how a pipe end or a socket reaches a child process).
 /// </summary>
-public static unsafe partial class Descriptors
+public static unsafe class Descriptors
 {
     /// <summary>The most descriptors one message carries.</summary>
     public const int MaxPerMessage = 64;
-
-    /// <summary>Creates a connected pair of close-on-exec Unix stream sockets.</summary>
-    public static (int, int) SocketPair()
-    {
-        int* sv = stackalloc int[2];
-        LibC.Check(LibC.socketpair(LibC.AF_UNIX, LibC.SOCK_STREAM | LibC.SOCK_CLOEXEC, 0, sv), "socketpair");
-        return (sv[0], sv[1]);
-    }
 
     /// <summary>
     /// Connects a close-on-exec Unix stream socket to <paramref name="path"/> with plain system calls
@@ -36,7 +28,7 @@ public static unsafe partial class Descriptors
         *(ushort*)address = LibC.AF_UNIX;
         System.Text.Encoding.UTF8.GetBytes(path, new Span<byte>(address + PathOffset, PathCapacity));
         var fd = new SafeFd(LibC.Check(LibC.socket(LibC.AF_UNIX, LibC.SOCK_STREAM | LibC.SOCK_CLOEXEC, 0), "socket"));
-        while (LibC.connect(fd.Fd, address, (uint)(PathOffset + length + 1)) != 0)
+        while (LibC.connect(fd.Fd, address, PathOffset + length + 1) != 0)
         {
             int errno = Marshal.GetLastPInvokeError();
             if (errno != Errnos.EINTR)
@@ -58,7 +50,35 @@ public static unsafe partial class Descriptors
     }
 
     /// <summary>Duplicates <paramref name="fd"/> (the copy is close-on-exec).</summary>
-    public static int Duplicate(int fd) => LibC.Check(LibC.fcntl(fd, 1030 /* F_DUPFD_CLOEXEC */, 0), "fcntl(F_DUPFD_CLOEXEC)");
+    public static int Duplicate(int fd) => DuplicateAtLeast(fd, 0);
+
+    /// <summary>Duplicates <paramref name="fd"/> to the lowest free number at or above <paramref name="minimum"/> (the copy is close-on-exec).</summary>
+    public static int DuplicateAtLeast(int fd, int minimum)
+        => LibC.Check(LibC.fcntl(fd, LibC.F_DUPFD_CLOEXEC, minimum), "fcntl(F_DUPFD_CLOEXEC)", $"descriptor {fd}");
+
+    /// <summary>
+    /// Reads once, without retrying: the byte count (0 at end of stream), or the negated errno
+    /// (<c>-EAGAIN</c> when a non-blocking descriptor has nothing yet). Never throws; for hot loops.
+    /// </summary>
+    public static int ReadSome(int fd, Span<byte> buffer)
+    {
+        fixed (byte* p = buffer)
+        {
+            return LibC.OrErrno(LibC.read(fd, p, buffer.Length));
+        }
+    }
+
+    /// <summary>
+    /// Writes once, without retrying: how many bytes the kernel took (maybe fewer than all), or the
+    /// negated errno (<c>-EAGAIN</c> when a non-blocking descriptor is full). Never throws; for hot loops.
+    /// </summary>
+    public static int WriteSome(int fd, ReadOnlySpan<byte> data)
+    {
+        fixed (byte* p = data)
+        {
+            return LibC.OrErrno(LibC.write(fd, p, data.Length));
+        }
+    }
 
     /// <summary>
     /// Sends all of <paramref name="data"/> on the stream socket <paramref name="fd"/>, with
@@ -165,14 +185,14 @@ public static unsafe partial class Descriptors
     /// Waits until <paramref name="fd"/> is readable (data, EOF or error) for at most
     /// <paramref name="timeoutMs"/> milliseconds (-1: no limit).
     /// </summary>
-    public static bool WaitReadable(int fd, int timeoutMs) => Wait(fd, 1 /* POLLIN */, timeoutMs);
+    public static bool WaitReadable(int fd, int timeoutMs) => Wait(fd, LibC.POLLIN, timeoutMs);
 
     private static bool Wait(int fd, short events, int timeoutMs)
     {
         PollFd entry = new() { Fd = fd, Events = events };
         while (true)
         {
-            int n = poll(&entry, 1, timeoutMs);
+            int n = LibC.poll(&entry, 1, timeoutMs);
             if (n >= 0)
             {
                 return n > 0;
@@ -205,7 +225,7 @@ public static unsafe partial class Descriptors
                 if (errno == Errnos.EAGAIN)
                 {
                     // The descriptor was made non-blocking (an async wait did that): block here instead.
-                    Wait(fd, 1 /* POLLIN */, -1);
+                    Wait(fd, LibC.POLLIN, -1);
                     continue;
                 }
                 if (errno != Errnos.EINTR)
@@ -245,7 +265,7 @@ public static unsafe partial class Descriptors
                     int errno = Marshal.GetLastPInvokeError();
                     if (errno == Errnos.EAGAIN)
                     {
-                        Wait(fd, 4 /* POLLOUT */, -1);
+                        Wait(fd, LibC.POLLOUT, -1);
                         continue;
                     }
                     if (errno == Errnos.EINTR)
@@ -265,18 +285,6 @@ public static unsafe partial class Descriptors
         public LibC.IoVec First;
         public LibC.IoVec Second;
     }
-
-    [StructLayout(LayoutKind.Sequential)]
-    private struct PollFd
-    {
-        public int Fd;
-        public short Events;
-        public short Revents;
-    }
-
-    // Kept here rather than in LibC so that the selectors' own poll binding stays the only one there.
-    [LibraryImport(LibC.Lib, SetLastError = true)]
-    private static partial int poll(PollFd* fds, nuint count, int timeout);
 
     private static int Align(int length) => (length + sizeof(nuint) - 1) & ~(sizeof(nuint) - 1);
 

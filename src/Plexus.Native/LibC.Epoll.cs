@@ -4,24 +4,12 @@ namespace Plexus.Native;
 
 internal static unsafe partial class LibC
 {
-    /// <summary>
-    /// <c>struct epoll_event</c>: on x86_64 the kernel declares it packed, so it is 12 bytes
-    /// (a 4-byte mask followed directly by the 8-byte user data).
-    /// </summary>
-    [StructLayout(LayoutKind.Sequential, Pack = 1)]
-    internal struct EpollEvent
-    {
-        internal uint Events;
-        internal ulong Data;
-    }
-
     internal const int EPOLL_CLOEXEC = 0x80000;
     internal const int EPOLL_CTL_ADD = 1;
     internal const int EPOLL_CTL_DEL = 2;
     internal const int EPOLL_CTL_MOD = 3;
 
     internal const uint EPOLLIN = 0x001;
-    internal const uint EPOLLPRI = 0x002;
     internal const uint EPOLLOUT = 0x004;
     internal const uint EPOLLERR = 0x008;
     internal const uint EPOLLHUP = 0x010;

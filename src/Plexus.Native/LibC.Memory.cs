@@ -6,6 +6,12 @@ namespace Plexus.Native;
 internal static unsafe partial class LibC
 {
     internal const uint MFD_CLOEXEC = 1;
+    internal const uint MFD_ALLOW_SEALING = 2;
+    internal const int F_ADD_SEALS = 1033;
+    internal const int F_GET_SEALS = 1034;
+    internal const int F_SEAL_SEAL = 1;
+    internal const int F_SEAL_SHRINK = 2;
+    internal const int F_SEAL_GROW = 4;
     internal const int PROT_READ = 1;
     internal const int PROT_WRITE = 2;
     internal const int MAP_SHARED = 1;

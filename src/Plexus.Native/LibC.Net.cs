@@ -34,7 +34,6 @@ internal static unsafe partial class LibC
     internal const int IPPROTO_TCP = 6;
     internal const int TCP_NODELAY = 1;
     internal const int SHUT_WR = 1;
-    internal const int SHUT_RDWR = 2;
 
     [LibraryImport(Lib, SetLastError = true)]
     internal static partial int bind(int fd, void* addr, int addrlen);
@@ -65,6 +64,4 @@ internal static unsafe partial class LibC
 
     [LibraryImport(Lib, SetLastError = true)]
     internal static partial int shutdown(int fd, int how);
-
-    internal const int F_DUPFD = 0;
 }

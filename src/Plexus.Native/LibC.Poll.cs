@@ -4,17 +4,7 @@ namespace Plexus.Native;
 
 internal static unsafe partial class LibC
 {
-    /// <summary><c>struct pollfd</c>: 8 bytes.</summary>
-    [StructLayout(LayoutKind.Sequential)]
-    internal struct PollFd
-    {
-        internal int Fd;
-        internal short Events;
-        internal short REvents;
-    }
-
     internal const short POLLIN = 0x001;
-    internal const short POLLPRI = 0x002;
     internal const short POLLOUT = 0x004;
     internal const short POLLERR = 0x008;
     internal const short POLLHUP = 0x010;

@@ -13,7 +13,6 @@ internal static unsafe partial class LibC
     }
 
     internal const int RLIMIT_NOFILE = 7;
-    internal const ulong RLIM_INFINITY = ulong.MaxValue;
 
     [LibraryImport(Lib, SetLastError = true)]
     internal static partial int getrlimit(int resource, RLimit* rlim);

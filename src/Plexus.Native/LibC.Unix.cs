@@ -6,7 +6,6 @@ internal static unsafe partial class LibC
 {
     internal const int AF_UNIX = 1;
     internal const int SOCK_STREAM = 1;
-    internal const int SOCK_SEQPACKET = 5;
     internal const int SOCK_CLOEXEC = 0x80000;
     internal const int SOL_SOCKET = 1;
     internal const int SCM_RIGHTS = 1;
@@ -18,9 +17,6 @@ internal static unsafe partial class LibC
 
     [LibraryImport(Lib, SetLastError = true)]
     internal static partial int socket(int domain, int type, int protocol);
-
-    [LibraryImport(Lib, SetLastError = true)]
-    internal static partial int connect(int fd, byte* address, uint length);
 
     [LibraryImport(Lib, SetLastError = true)]
     internal static partial nint sendmsg(int fd, MsgHdr* msg, int flags);

@@ -21,9 +21,6 @@ internal static unsafe partial class LibC
     internal static partial nint write(int fd, byte* buf, nint count);
 
     [LibraryImport(Lib, SetLastError = true)]
-    internal static partial int getpid();
-
-    [LibraryImport(Lib, SetLastError = true)]
     internal static partial int getppid();
 
     [LibraryImport(Lib, SetLastError = true)]
@@ -33,38 +30,24 @@ internal static unsafe partial class LibC
     internal static partial int fcntl(int fd, int cmd, int arg);
 
     [LibraryImport(Lib, SetLastError = true)]
-    internal static partial int pipe2(int* fds, int flags);
-
-    [LibraryImport(Lib, SetLastError = true)]
-    internal static partial int dup(int fd);
-
-    [LibraryImport(Lib, SetLastError = true)]
     internal static partial nint getrandom(byte* buf, nuint buflen, uint flags);
 
+    internal const int F_DUPFD_CLOEXEC = 1030;
     internal const int F_GETFD = 1;
-    internal const int F_SETFD = 2;
-    internal const int F_GETFL = 3;
-    internal const int F_SETFL = 4;
-    internal const int FD_CLOEXEC = 1;
-    internal const int O_NONBLOCK = 0x800;
-    internal const int O_CLOEXEC = 0x80000;
 
     internal const int SIGKILL = 9;
     internal const int SIGTERM = 15;
-    internal const int SIGINT = 2;
 
     /// <summary>Throws <see cref="ErrnoException"/> when <paramref name="result"/> is -1.</summary>
     internal static int Check(int result, string call, string? detail = null)
         => result == -1 ? throw ErrnoException.FromLastError(call, detail) : result;
 
-    /// <summary>Sets or clears <c>O_NONBLOCK</c> on <paramref name="fd"/>.</summary>
-    internal static void SetNonBlocking(int fd, bool nonBlocking)
-    {
-        int flags = Check(fcntl(fd, F_GETFL, 0), "fcntl(F_GETFL)");
-        int wanted = nonBlocking ? flags | O_NONBLOCK : flags & ~O_NONBLOCK;
-        if (wanted != flags)
-        {
-            Check(fcntl(fd, F_SETFL, wanted), "fcntl(F_SETFL)");
-        }
-    }
+    /// <summary>
+    /// A call's result when it succeeded, else its negated errno: the convention of the wrappers that
+    /// hot loops call (no exception, no second look-up of the error).
+    /// </summary>
+    internal static int OrErrno(int result) => result == -1 ? -Marshal.GetLastPInvokeError() : result;
+
+    /// <inheritdoc cref="OrErrno(int)"/>
+    internal static int OrErrno(nint result) => result == -1 ? -Marshal.GetLastPInvokeError() : (int)result;
 }

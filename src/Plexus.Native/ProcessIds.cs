@@ -22,7 +22,4 @@ public static class ProcessIds
 
     /// <summary>SIGKILL.</summary>
     public const int SigKill = LibC.SIGKILL;
-
-    /// <summary>SIGINT.</summary>
-    public const int SigInt = LibC.SIGINT;
 }

@@ -8,9 +8,6 @@ public sealed class SafeFd : SafeHandleMinusOneIsInvalid
     /// <summary>Takes ownership of <paramref name="fd"/>.</summary>
     public SafeFd(int fd) : base(ownsHandle: true) => SetHandle(fd);
 
-    /// <summary>Wraps <paramref name="fd"/>, closing it on dispose only when <paramref name="owns"/>.</summary>
-    public SafeFd(int fd, bool owns) : base(owns) => SetHandle(fd);
-
     /// <summary>The descriptor number.</summary>
     public int Fd => (int)handle;
 

@@ -1,26 +1,24 @@
 using System.Net;
 using System.Net.Sockets;
-using System.Runtime.InteropServices;
 using Plexus.Native;
 
 namespace Plexus.IO.Tests;
 
 /// <summary>Descriptor helpers shared by the tests: non-blocking socket pairs, raw reads and writes.</summary>
-internal static unsafe class Fds
+internal static class Fds
 {
     /// <summary>A connected, non-blocking Unix stream socket pair.</summary>
     public static (SafeFd A, SafeFd B) Pair()
     {
-        int* sv = stackalloc int[2];
-        LibC.Check(LibC.socketpair(LibC.AF_UNIX, LibC.SOCK_STREAM | LibC.SOCK_NONBLOCK | LibC.SOCK_CLOEXEC, 0, sv), "socketpair");
-        return (new SafeFd(sv[0]), new SafeFd(sv[1]));
+        (int a, int b) = SocketPair.Create(nonBlocking: true);
+        return (new SafeFd(a), new SafeFd(b));
     }
 
     public static void Write(SafeFd fd, int count = 1)
     {
-        byte* buf = stackalloc byte[count];
-        new Span<byte>(buf, count).Fill(7);
-        if ((int)LibC.write(fd.Fd, buf, count) != count)
+        Span<byte> buf = stackalloc byte[count];
+        buf.Fill(7);
+        if (Descriptors.WriteSome(fd.Fd, buf) != count)
         {
             throw new InvalidOperationException("short write to a test socket");
         }
@@ -29,25 +27,21 @@ internal static unsafe class Fds
     /// <summary>Reads everything available; returns how many bytes.</summary>
     public static int Drain(SafeFd fd)
     {
-        byte* buf = stackalloc byte[4096];
+        Span<byte> buf = stackalloc byte[4096];
         int total = 0;
         while (true)
         {
-            nint n = LibC.read(fd.Fd, buf, 4096);
+            int n = Descriptors.ReadSome(fd.Fd, buf);
             if (n <= 0)
             {
                 return total;
             }
-            total += (int)n;
+            total += n;
         }
     }
 
-    public static int ReadSome(SafeFd fd, int max)
-    {
-        byte* buf = stackalloc byte[max];
-        nint n = LibC.read(fd.Fd, buf, max);
-        return (int)n;
-    }
+    /// <summary>Reads once: the byte count, 0 at end of stream, or the negated errno.</summary>
+    public static int ReadSome(SafeFd fd, int max) => Descriptors.ReadSome(fd.Fd, stackalloc byte[max]);
 
     /// <summary>A connected TCP pair of .NET sockets on 127.0.0.1.</summary>
     public static (Socket Client, Socket Server) TcpPair()
@@ -73,7 +67,5 @@ internal static unsafe class Fds
 
     /// <summary>Duplicates <paramref name="fd"/> to the lowest free number at or above <paramref name="minimum"/>.</summary>
     public static SafeFd DupAtLeast(SafeFd fd, int minimum)
-        => new(LibC.Check(LibC.fcntl(fd.Fd, LibC.F_DUPFD, minimum), "fcntl(F_DUPFD)"));
-
-    public static int LastErrno => Marshal.GetLastPInvokeError();
+        => new(Descriptors.DuplicateAtLeast(fd.Fd, minimum));
 }

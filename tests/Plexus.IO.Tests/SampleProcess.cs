@@ -114,7 +114,7 @@ internal sealed class SampleProcess : IDisposable
     /// <summary>Sends SIGTERM and returns the exit code (the servers stop cleanly on it).</summary>
     public int Terminate(TimeSpan timeout)
     {
-        _ = LibC.kill(_process.Id, LibC.SIGTERM);
+        _ = ProcessIds.Signal(_process.Id, ProcessIds.SigTerm);
         if (!_process.WaitForExit(timeout))
         {
             throw new TimeoutException("sample did not exit on SIGTERM");
@@ -129,7 +129,7 @@ internal sealed class SampleProcess : IDisposable
         {
             if (!_process.HasExited)
             {
-                _ = LibC.kill(_process.Id, LibC.SIGKILL);
+                _ = ProcessIds.Signal(_process.Id, ProcessIds.SigKill);
                 _process.WaitForExit(5000);
             }
         }

@@ -93,7 +93,7 @@ public class ConnectionTests
     [Fact]
     public void Truncated_frame_gives_end_of_stream_in_the_middle_of_a_frame()
     {
-        (int mine, int theirs) = Descriptors.SocketPair();
+        (int mine, int theirs) = SocketPair.Create(nonBlocking: false);
         using var conn = new Connection(mine, true, true);
         using (var raw = new Socket(new SafeSocketHandle(theirs, true)))
         {
@@ -109,7 +109,7 @@ public class ConnectionTests
     [Fact]
     public void Oversized_announced_frame_is_refused_without_allocating_it()
     {
-        (int mine, int theirs) = Descriptors.SocketPair();
+        (int mine, int theirs) = SocketPair.Create(nonBlocking: false);
         using var conn = new Connection(mine, true, true);
         using var raw = new Socket(new SafeSocketHandle(theirs, true));
         var header = new byte[4];

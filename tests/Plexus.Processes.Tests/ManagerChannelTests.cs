@@ -187,11 +187,9 @@ public sealed class ManagerChannelTests
     {
         using ProcessManager manager = new ProcessManager().Start();
         using Socket s = ManagerSocket.Authenticated(manager);
-        int fd = Plexus.Native.LibC.memfd_create("unsealed", Plexus.Native.LibC.MFD_CLOEXEC);
-        Assert.True(fd >= 0);
+        int fd = Plexus.Native.MemoryFile.Create("unsealed", ManagerChannel.DefaultSize, sealSize: false);
         try
         {
-            Assert.Equal(0, Plexus.Native.LibC.ftruncate(fd, ManagerChannel.DefaultSize));
             byte[] payload = PlexusSerializer.Serialize<object?>(new object?[] { 7, 0, "attach", Array.Empty<object?>() });
             byte[] frame = new byte[payload.Length + 4];
             BinaryPrimitives.WriteInt32LittleEndian(frame, payload.Length);
@@ -200,7 +198,7 @@ public sealed class ManagerChannelTests
         }
         finally
         {
-            Plexus.Native.LibC.close(fd);
+            Plexus.Native.Descriptors.Close(fd);
         }
         object?[] reply = (object?[])PlexusSerializer.Deserialize<object?>(ManagerSocket.ReadFrame(s))!;
         Assert.Equal(false, reply[1]);

@@ -32,7 +32,7 @@ public sealed unsafe class EpollSelector : Selector
 {
     private const int MaxBatch = 4096;
     private readonly SafeFd _epfd;
-    private LibC.EpollEvent* _events;
+    private EpollEvent* _events;
     private int _capacity;
 
     /// <summary>Creates an epoll instance reporting readiness as <paramref name="trigger"/> says.</summary>
@@ -41,7 +41,7 @@ public sealed unsafe class EpollSelector : Selector
         Trigger = trigger;
         _epfd = new SafeFd(LibC.Check(LibC.epoll_create1(LibC.EPOLL_CLOEXEC), "epoll_create1"));
         _capacity = 64;
-        _events = (LibC.EpollEvent*)NativeMemory.Alloc((nuint)_capacity, (nuint)sizeof(LibC.EpollEvent));
+        _events = (EpollEvent*)NativeMemory.Alloc((nuint)_capacity, (nuint)sizeof(EpollEvent));
     }
 
     /// <summary>The trigger mode of every registration.</summary>
@@ -69,7 +69,7 @@ public sealed unsafe class EpollSelector : Selector
         {
             // Grown at registration, never in Select, so a wait allocates nothing.
             int capacity = Math.Min(MaxBatch, Math.Max(Count + 1, _capacity * 2));
-            _events = (LibC.EpollEvent*)NativeMemory.Realloc(_events, (nuint)(capacity * sizeof(LibC.EpollEvent)));
+            _events = (EpollEvent*)NativeMemory.Realloc(_events, (nuint)(capacity * sizeof(EpollEvent)));
             _capacity = capacity;
         }
     }
@@ -78,7 +78,7 @@ public sealed unsafe class EpollSelector : Selector
 
     private protected override void Remove(SelectorKey key)
     {
-        LibC.EpollEvent ev = default;
+        EpollEvent ev = default;
         if (LibC.epoll_ctl(_epfd.Fd, LibC.EPOLL_CTL_DEL, key.Fd, &ev) == -1)
         {
             int errno = Marshal.GetLastPInvokeError();
@@ -147,7 +147,7 @@ public sealed unsafe class EpollSelector : Selector
 
     private void Ctl(int op, SelectorKey key, string call)
     {
-        LibC.EpollEvent ev = new() { Events = Mask(key.Events), Data = (ulong)key.Fd };
+        EpollEvent ev = new() { Events = Mask(key.Events), Data = (ulong)key.Fd };
         LibC.Check(LibC.epoll_ctl(_epfd.Fd, op, key.Fd, &ev), call, $"descriptor {key.Fd}");
     }
 

@@ -10,7 +10,7 @@ namespace Plexus.IO.Selectors;
 /// </summary>
 public sealed unsafe class PollSelector : Selector
 {
-    private LibC.PollFd[] _fds = new LibC.PollFd[16];
+    private PollFd[] _fds = new PollFd[16];
     private SelectorKey[] _keys = new SelectorKey[16];
     private int _count;
 
@@ -21,7 +21,7 @@ public sealed unsafe class PollSelector : Selector
             Array.Resize(ref _fds, _count * 2);
             Array.Resize(ref _keys, _count * 2);
         }
-        _fds[_count] = new LibC.PollFd { Fd = key.Fd, Events = Mask(key.Events) };
+        _fds[_count] = new PollFd { Fd = key.Fd, Events = Mask(key.Events) };
         _keys[_count] = key;
         key.Slot = _count++;
     }
@@ -46,7 +46,7 @@ public sealed unsafe class PollSelector : Selector
     private protected override bool Wait(int timeoutMs)
     {
         int n;
-        fixed (LibC.PollFd* fds = _fds)
+        fixed (PollFd* fds = _fds)
         {
             n = LibC.poll(fds, (nuint)_count, timeoutMs);
         }

@@ -16,8 +16,8 @@ public sealed unsafe class SelectSelector : Selector
     /// <summary>The largest descriptor number plus one that <c>select</c> can watch (glibc's <c>FD_SETSIZE</c>).</summary>
     public const int FdSetSize = LibC.FD_SETSIZE;
 
-    private LibC.FdSet _read;
-    private LibC.FdSet _write;
+    private FdSet _read;
+    private FdSet _write;
     private int _maxFd = -1;
 
     private protected override void Add(SelectorKey key)
@@ -48,8 +48,8 @@ public sealed unsafe class SelectSelector : Selector
     private protected override bool Wait(int timeoutMs)
     {
         // select() overwrites its sets, so it gets copies of the interest sets.
-        LibC.FdSet read = _read;
-        LibC.FdSet write = _write;
+        FdSet read = _read;
+        FdSet write = _write;
         LibC.TimeVal tv = new() { Seconds = timeoutMs / 1000, Microseconds = timeoutMs % 1000 * 1000L };
         int n = LibC.select(_maxFd + 1, &read, &write, null, timeoutMs < 0 ? null : &tv);
         if (n == -1)

@@ -136,7 +136,7 @@ public sealed unsafe class IoUring : IDisposable
         if (sqe is null) return false;
         sqe->Opcode = IORING_OP_ACCEPT;
         sqe->Fd = listenFd;
-        sqe->OpFlags = (uint)O_CLOEXEC;
+        sqe->OpFlags = (uint)SOCK_CLOEXEC;
         sqe->IoPrio = multishot ? IORING_ACCEPT_MULTISHOT : (ushort)0;
         sqe->UserData = userData;
         return true;

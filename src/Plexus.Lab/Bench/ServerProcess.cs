@@ -1,4 +1,3 @@
-using Plexus.Native;
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Globalization;
@@ -105,7 +104,7 @@ internal sealed class ServerProcess : IDisposable
         {
             return;
         }
-        LibC.kill(_process.Id, 15);
+        Sys.Terminate(_process.Id);
         if (!_process.WaitForExit(TimeSpan.FromSeconds(15)))
         {
             _process.Kill(entireProcessTree: true);

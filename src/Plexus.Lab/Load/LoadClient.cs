@@ -31,14 +31,14 @@ internal static class LoadClient
         }
         int threads = Math.Clamp(options.Threads, 1, Math.Max(1, options.Connections));
         using var shared = new Shared(threads + 1);
-        var workers = new Worker[threads];
+        var loadThreads = new LoadThread[threads];
         var running = new Thread[threads];
         for (int t = 0; t < threads; t++)
         {
             int first = options.Connections * t / threads;
             int count = options.Connections * (t + 1) / threads - first;
-            workers[t] = new Worker(options, shared, first, count, Math.Max(1, ConnectBatch / threads), progress);
-            running[t] = new Thread(workers[t].Run) { IsBackground = true, Name = $"load-{t}" };
+            loadThreads[t] = new LoadThread(options, shared, first, count, Math.Max(1, ConnectBatch / threads), progress);
+            running[t] = new Thread(loadThreads[t].Run) { IsBackground = true, Name = $"load-{t}" };
             running[t].Start();
         }
 
@@ -61,9 +61,9 @@ internal static class LoadClient
         {
             t.Join();
         }
-        foreach (Worker w in workers)
+        foreach (LoadThread loadThread in loadThreads)
         {
-            w.AddTo(result);
+            loadThread.AddTo(result);
         }
         return result;
     }
@@ -89,7 +89,11 @@ internal static class LoadClient
         public bool WantWrite;
     }
 
-    private sealed unsafe class Worker(LoadOptions options, Shared shared, int firstId, int count, int batch, LoadProgress progress)
+    /// <summary>
+    /// One load thread: drives its share of the connections (ids <c>firstId</c>..) through connect,
+    /// warm-up and ping-pong on its own epoll set, and counts what happened.
+    /// </summary>
+    private sealed class LoadThread(LoadOptions options, Shared shared, int firstId, int count, int batch, LoadProgress progress)
     {
         private readonly Conn[] _conns = new Conn[count];
         private readonly LongHistogram _latency = new(1, 60_000_000, 3);
@@ -120,7 +124,7 @@ internal static class LoadClient
             int phases = 0;
             try
             {
-                _epfd = Sys.Check(LibC.epoll_create1(0x80000), "epoll_create1");
+                _epfd = Sys.EpollCreate();
                 ConnectAll();
                 shared.Phase.SignalAndWait();
                 phases++;
@@ -150,20 +154,19 @@ internal static class LoadClient
             {
                 if (_conns[i].State != 0)
                 {
-                    LibC.close(_conns[i].Fd);
+                    Sys.Close(_conns[i].Fd);
                     _conns[i].State = 0;
                 }
             }
             if (_epfd >= 0)
             {
-                LibC.close(_epfd);
+                Sys.Close(_epfd);
             }
         }
 
         private void ConnectAll()
         {
-            LibC.SockAddrIn address = Sys.Address(options.Host, options.Port);
-            LibC.EpollEvent* events = stackalloc LibC.EpollEvent[256];
+            Span<EpollEvent> events = stackalloc EpollEvent[256];
             for (int from = 0; from < count; from += batch)
             {
                 int to = Math.Min(count, from + batch);
@@ -172,23 +175,22 @@ internal static class LoadClient
                 {
                     ref Conn c = ref _conns[i];
                     c.Id = firstId + i;
-                    c.Fd = Sys.Check(LibC.socket(LibC.AF_INET, LibC.SOCK_STREAM | LibC.SOCK_NONBLOCK | LibC.SOCK_CLOEXEC, 0), "socket");
+                    c.Fd = Sys.OpenClientSocket();
                     c.State = 1;
-                    Sys.SetIntOption(c.Fd, LibC.IPPROTO_TCP, LibC.TCP_NODELAY, 1, "setsockopt(TCP_NODELAY)");
-                    if (LibC.connect(c.Fd, &address, sizeof(LibC.SockAddrIn)) < 0 && Sys.Errno != Errnos.EINPROGRESS)
+                    int connected = Sys.Connect(c.Fd, options.Host, options.Port);
+                    if (connected < 0 && connected != -Errnos.EINPROGRESS)
                     {
-                        Fail(ref c, Sys.Errno);
+                        Fail(ref c, -connected);
                         continue;
                     }
-                    LibC.EpollEvent ev = new() { Events = LibC.EPOLLOUT, Data = (ulong)i };
-                    Sys.Check(LibC.epoll_ctl(_epfd, LibC.EPOLL_CTL_ADD, c.Fd, &ev), "epoll_ctl(ADD)");
+                    Sys.EpollAdd(_epfd, c.Fd, Epoll.Out, (ulong)i);
                     pending++;
                 }
                 long deadline = Stopwatch.GetTimestamp() + _timeoutTicks;
                 while (pending > 0)
                 {
                     int wait = (int)Math.Max(0, (deadline - Stopwatch.GetTimestamp()) * 1000 / Stopwatch.Frequency);
-                    int n = LibC.epoll_wait(_epfd, events, 256, Math.Min(wait, 100));
+                    int n = Sys.EpollWait(_epfd, events, Math.Min(wait, 100));
                     for (int e = 0; e < n; e++)
                     {
                         int index = (int)events[e].Data;
@@ -211,8 +213,7 @@ internal static class LoadClient
                         _active++;
                         _connected++;
                         Interlocked.Increment(ref progress.Connected);
-                        LibC.EpollEvent ev = new() { Events = LibC.EPOLLIN, Data = events[e].Data };
-                        Sys.Check(LibC.epoll_ctl(_epfd, LibC.EPOLL_CTL_MOD, c.Fd, &ev), "epoll_ctl(MOD)");
+                        Sys.EpollModify(_epfd, c.Fd, Epoll.In, events[e].Data);
                         if (options.Duration is null)
                         {
                             c.State = 2;
@@ -247,7 +248,7 @@ internal static class LoadClient
 
         private void PingPong()
         {
-            LibC.EpollEvent* events = stackalloc LibC.EpollEvent[512];
+            Span<EpollEvent> events = stackalloc EpollEvent[512];
             long lastProgress = Stopwatch.GetTimestamp();
             long end = Volatile.Read(ref shared.EndTimestamp);
             int started = 0;
@@ -295,7 +296,7 @@ internal static class LoadClient
                     }
                     break;
                 }
-                int n = LibC.epoll_wait(_epfd, events, 512, started < _conns.Length ? 0 : 50);
+                int n = Sys.EpollWait(_epfd, events, started < _conns.Length ? 0 : 50);
                 long before = _roundTrips;
                 for (int e = 0; e < n; e++)
                 {
@@ -317,11 +318,11 @@ internal static class LoadClient
         private void Progress(ref Conn c, int index, uint events)
         {
             int state = c.State;
-            if (c.WantWrite && (events & LibC.EPOLLOUT) != 0)
+            if (c.WantWrite && (events & Epoll.Out) != 0)
             {
                 WriteRest(ref c, index);
             }
-            if (c.State == state && (events & (LibC.EPOLLIN | LibC.EPOLLERR | LibC.EPOLLHUP)) != 0)
+            if (c.State == state && (events & (Epoll.In | Epoll.Error | Epoll.HangUp)) != 0)
             {
                 ReadReply(ref c, index);
             }
@@ -347,42 +348,32 @@ internal static class LoadClient
             {
                 _buffer[i] = Expected(c, c.Written + i);
             }
-            nint n;
-            fixed (byte* p = _buffer)
-            {
-                n = LibC.write(c.Fd, p, length);
-            }
+            int n = Sys.Write(c.Fd, _buffer.AsSpan(0, length));
             if (n < 0)
             {
-                int errno = Sys.Errno;
-                if (errno != Errnos.EAGAIN)
+                if (n != -Errnos.EAGAIN)
                 {
-                    Fail(ref c, errno);
+                    Fail(ref c, -n);
                     return;
                 }
                 n = 0;
             }
-            c.Written += (int)n;
+            c.Written += n;
             bool want = c.Written < c.Length;
             if (want != c.WantWrite)
             {
                 c.WantWrite = want;
-                LibC.EpollEvent ev = new() { Events = LibC.EPOLLIN | (want ? LibC.EPOLLOUT : 0), Data = (ulong)index };
-                LibC.epoll_ctl(_epfd, LibC.EPOLL_CTL_MOD, c.Fd, &ev);
+                Sys.EpollModify(_epfd, c.Fd, Epoll.In | (want ? Epoll.Out : 0), (ulong)index);
             }
         }
 
         private void ReadReply(ref Conn c, int index)
         {
-            nint n;
-            fixed (byte* p = _buffer)
-            {
-                // Never read past this message: the server must not send more than it was sent.
-                n = LibC.read(c.Fd, p, c.Length - c.Received);
-            }
+            // Never read past this message: the server must not send more than it was sent.
+            int n = Sys.Read(c.Fd, _buffer.AsSpan(0, c.Length - c.Received));
             if (n <= 0)
             {
-                int errno = n == 0 ? Errnos.ECONNRESET : Sys.Errno;
+                int errno = n == 0 ? Errnos.ECONNRESET : -n;
                 if (errno != Errnos.EAGAIN && errno != Errnos.EINTR)
                 {
                     Fail(ref c, errno);
@@ -397,7 +388,7 @@ internal static class LoadClient
                     return;
                 }
             }
-            c.Received += (int)n;
+            c.Received += n;
             if (c.Received < c.Length)
             {
                 return;
@@ -417,7 +408,7 @@ internal static class LoadClient
             {
                 // Done: close now, as the seed's client does, so a server with a cap (processes) can
                 // take the next connection waiting in its backlog.
-                LibC.close(c.Fd);
+                Sys.Close(c.Fd);
                 c.State = 0;
                 _active--;
                 return;
@@ -440,7 +431,7 @@ internal static class LoadClient
             {
                 _active--;
             }
-            LibC.close(c.Fd);
+            Sys.Close(c.Fd);
             c.State = 0;
         }
     }

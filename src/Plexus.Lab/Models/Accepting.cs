@@ -8,9 +8,8 @@ namespace Plexus.Lab.Models;
 /// (EMFILE/ENFILE). The pending connection stays queued, so a level-triggered listener is reported
 /// ready again at once; without a pause the loop would spin and flood the log.
 /// </summary>
-internal static unsafe class Accepting
+internal static class Accepting
 {
-    private const int ENFILE = 23;
     private static int s_warned;
 
     /// <summary>Accepts one connection: its descriptor, or -1 when none is waiting (or none can be taken now).</summary>
@@ -18,17 +17,17 @@ internal static unsafe class Accepting
     {
         while (true)
         {
-            int fd = LibC.accept4(listener, null, null, LibC.SOCK_CLOEXEC | (nonBlocking ? LibC.SOCK_NONBLOCK : 0));
+            int fd = Sys.Accept(listener, nonBlocking);
             if (fd >= 0)
             {
                 return fd;
             }
-            int errno = Sys.Errno;
+            int errno = -fd;
             if (errno == Errnos.EINTR)
             {
                 continue;
             }
-            if (errno is Errnos.EMFILE or ENFILE)
+            if (errno is Errnos.EMFILE or Errnos.ENFILE)
             {
                 OutOfDescriptors();
             }

@@ -49,7 +49,7 @@ internal sealed class CoroutinesModel : ServerModel
             {
                 connection = await loop.AcceptAsync(listener);
             }
-            catch (ErrnoException e) when (e.Errno is Errnos.EMFILE or 23)
+            catch (ErrnoException e) when (e.Errno is Errnos.EMFILE or Errnos.ENFILE)
             {
                 // Out of descriptors: wait on the loop (not on the thread) for closes to free some.
                 Accepting.WarnOutOfDescriptors();

@@ -7,7 +7,7 @@ namespace Plexus.Lab.Models;
 /// The echo step the reactor models share: read what is there, write it back, and keep what the
 /// kernel did not take (a partial send) until the socket is writable again.
 /// </summary>
-internal sealed unsafe class EchoConnection
+internal sealed class EchoConnection
 {
     private byte[]? _pending;
     private int _pendingStart, _pendingEnd;
@@ -25,31 +25,27 @@ internal sealed unsafe class EchoConnection
     /// </summary>
     public bool OnReadable(byte[] buffer, ServerStats stats, bool drain)
     {
-        fixed (byte* p = buffer)
+        while (!HasPending)
         {
-            while (!HasPending)
+            int n = Sys.Read(Fd, buffer);
+            if (n > 0)
             {
-                nint n = LibC.read(Fd, p, buffer.Length);
-                if (n > 0)
-                {
-                    stats.AddBytes(n);
-                    if (!Send(p, (int)n))
-                    {
-                        return false;
-                    }
-                    if (!drain && n < buffer.Length)
-                    {
-                        return true;
-                    }
-                    continue;
-                }
-                if (n == 0)
+                stats.AddBytes(n);
+                if (!Send(buffer.AsSpan(0, n)))
                 {
                     return false;
                 }
-                int errno = Sys.Errno;
-                return errno == Errnos.EAGAIN || errno == Errnos.EINTR;
+                if (!drain && n < buffer.Length)
+                {
+                    return true;
+                }
+                continue;
             }
+            if (n == 0)
+            {
+                return false;
+            }
+            return n == -Errnos.EAGAIN || n == -Errnos.EINTR;
         }
         return true;
     }
@@ -59,51 +55,45 @@ internal sealed unsafe class EchoConnection
     {
         while (HasPending)
         {
-            nint n;
-            fixed (byte* p = &_pending![_pendingStart])
-            {
-                n = LibC.write(Fd, p, _pendingEnd - _pendingStart);
-            }
+            int n = Sys.Write(Fd, _pending!.AsSpan(_pendingStart, _pendingEnd - _pendingStart));
             if (n < 0)
             {
-                int errno = Sys.Errno;
-                return errno == Errnos.EAGAIN || errno == Errnos.EINTR;
+                return n == -Errnos.EAGAIN || n == -Errnos.EINTR;
             }
-            _pendingStart += (int)n;
+            _pendingStart += n;
         }
         _pendingStart = _pendingEnd = 0;
         return true;
     }
 
-    private bool Send(byte* data, int count)
+    private bool Send(ReadOnlySpan<byte> data)
     {
         int sent = 0;
-        while (sent < count)
+        while (sent < data.Length)
         {
-            nint n = LibC.write(Fd, data + sent, count - sent);
+            int n = Sys.Write(Fd, data[sent..]);
             if (n < 0)
             {
-                int errno = Sys.Errno;
-                if (errno == Errnos.EINTR)
+                if (n == -Errnos.EINTR)
                 {
                     continue;
                 }
-                if (errno != Errnos.EAGAIN)
+                if (n != -Errnos.EAGAIN)
                 {
                     return false;
                 }
                 break;
             }
-            sent += (int)n;
+            sent += n;
         }
-        if (sent < count)
+        if (sent < data.Length)
         {
-            int rest = count - sent;
+            int rest = data.Length - sent;
             if (_pending is null || _pending.Length < rest)
             {
                 _pending = new byte[Math.Max(rest, 4096)];
             }
-            new ReadOnlySpan<byte>(data + sent, rest).CopyTo(_pending);
+            data[sent..].CopyTo(_pending);
             _pendingStart = 0;
             _pendingEnd = rest;
         }

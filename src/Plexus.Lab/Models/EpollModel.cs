@@ -8,7 +8,7 @@ namespace Plexus.Lab.Models;
 /// edge-triggered (<c>epoll-et</c>). Readiness costs O(ready) per wait, not O(watched), which is why
 /// it holds 10,000 idle-ish connections cheaply.
 /// </summary>
-internal sealed unsafe class EpollModel(bool edgeTriggered) : ServerModel
+internal sealed class EpollModel(bool edgeTriggered) : ServerModel
 {
     private const int MaxEvents = 512;
 
@@ -22,7 +22,7 @@ internal sealed unsafe class EpollModel(bool edgeTriggered) : ServerModel
         }
         finally
         {
-            LibC.close(listener);
+            Sys.Close(listener);
         }
     }
 
@@ -32,24 +32,24 @@ internal sealed unsafe class EpollModel(bool edgeTriggered) : ServerModel
     /// </summary>
     public static void Serve(int listener, bool edgeTriggered, ServerStats stats, int stopFd, CancellationToken stop)
     {
-        int epfd = Sys.Check(LibC.epoll_create1(0x80000), "epoll_create1");
+        int epfd = Sys.EpollCreate();
         EchoConnection?[] connections = new EchoConnection?[1024];
         byte[] buffer = new byte[64 * 1024];
-        LibC.EpollEvent* events = stackalloc LibC.EpollEvent[MaxEvents];
-        uint connectionEvents = edgeTriggered ? LibC.EPOLLIN | LibC.EPOLLOUT | LibC.EPOLLRDHUP | LibC.EPOLLET : LibC.EPOLLIN;
+        Span<EpollEvent> events = stackalloc EpollEvent[MaxEvents];
+        uint connectionEvents = edgeTriggered ? Epoll.In | Epoll.Out | Epoll.PeerClosed | Epoll.EdgeTriggered : Epoll.In;
         try
         {
-            Add(epfd, listener, LibC.EPOLLIN);
+            Sys.EpollAdd(epfd, listener, Epoll.In, (ulong)listener);
             if (stopFd >= 0)
             {
-                Add(epfd, stopFd, LibC.EPOLLIN);
+                Sys.EpollAdd(epfd, stopFd, Epoll.In, (ulong)stopFd);
             }
             while (!stop.IsCancellationRequested)
             {
-                int count = LibC.epoll_wait(epfd, events, MaxEvents, 200);
+                int count = Sys.EpollWait(epfd, events, 200);
                 if (count < 0)
                 {
-                    if (Sys.Errno == Errnos.EINTR)
+                    if (count == -Errnos.EINTR)
                     {
                         continue;
                     }
@@ -82,7 +82,7 @@ internal sealed unsafe class EpollModel(bool edgeTriggered) : ServerModel
                         alive = c.OnWritable();
                         if (alive && !c.HasPending)
                         {
-                            Modify(epfd, fd, LibC.EPOLLIN);
+                            Sys.EpollModify(epfd, fd, Epoll.In, (ulong)fd);
                         }
                     }
                     else
@@ -90,13 +90,13 @@ internal sealed unsafe class EpollModel(bool edgeTriggered) : ServerModel
                         alive = c.OnReadable(buffer, stats, drain: false);
                         if (alive && c.HasPending)
                         {
-                            Modify(epfd, fd, LibC.EPOLLOUT);
+                            Sys.EpollModify(epfd, fd, Epoll.Out, (ulong)fd);
                         }
                     }
                     if (!alive)
                     {
                         connections[fd] = null;
-                        LibC.close(fd); // closing removes it from the epoll set
+                        Sys.Close(fd); // closing removes it from the epoll set
                     }
                 }
             }
@@ -107,10 +107,10 @@ internal sealed unsafe class EpollModel(bool edgeTriggered) : ServerModel
             {
                 if (c is not null)
                 {
-                    LibC.close(c.Fd);
+                    Sys.Close(c.Fd);
                 }
             }
-            LibC.close(epfd);
+            Sys.Close(epfd);
         }
     }
 
@@ -129,19 +129,7 @@ internal sealed unsafe class EpollModel(bool edgeTriggered) : ServerModel
             }
             connections[fd] = new EchoConnection(fd);
             stats.AddConnection();
-            Add(epfd, fd, events);
+            Sys.EpollAdd(epfd, fd, events, (ulong)fd);
         }
-    }
-
-    private static void Add(int epfd, int fd, uint events)
-    {
-        LibC.EpollEvent ev = new() { Events = events, Data = (ulong)fd };
-        Sys.Check(LibC.epoll_ctl(epfd, LibC.EPOLL_CTL_ADD, fd, &ev), "epoll_ctl(ADD)");
-    }
-
-    private static void Modify(int epfd, int fd, uint events)
-    {
-        LibC.EpollEvent ev = new() { Events = events, Data = (ulong)fd };
-        Sys.Check(LibC.epoll_ctl(epfd, LibC.EPOLL_CTL_MOD, fd, &ev), "epoll_ctl(MOD)");
     }
 }

@@ -7,33 +7,29 @@ namespace Plexus.Lab.Models;
 /// The seed's <c>poll</c> server: one thread hands the kernel the whole array of descriptors on every
 /// call, so each wait costs O(connections) even when one is ready; no 1,024 ceiling, unlike select.
 /// </summary>
-internal sealed unsafe class PollModel : ServerModel
+internal sealed class PollModel : ServerModel
 {
     public override void Run(ServeOptions options, ServerStats stats, Action<string> log, Action ready, CancellationToken stop)
     {
         int listener = Sys.Listen(options.Host, options.Port, reusePort: false);
-        var fds = new List<LibC.PollFd> { new() { Fd = listener, Events = LibC.POLLIN } };
+        var fds = new List<PollFd> { new() { Fd = listener, Events = Poll.In } };
         var connections = new List<EchoConnection?> { null };
         byte[] buffer = new byte[64 * 1024];
         try
         {
             ready();
-            LibC.PollFd[] array = new LibC.PollFd[64];
+            PollFd[] array = new PollFd[64];
             while (!stop.IsCancellationRequested)
             {
                 if (array.Length < fds.Count)
                 {
-                    array = new LibC.PollFd[fds.Count * 2];
+                    array = new PollFd[fds.Count * 2];
                 }
                 fds.CopyTo(array);
-                int count;
-                fixed (LibC.PollFd* p = array)
-                {
-                    count = LibC.poll(p, (nuint)fds.Count, 200);
-                }
+                int count = Sys.Poll(array.AsSpan(0, fds.Count), 200);
                 if (count < 0)
                 {
-                    if (Sys.Errno == Errnos.EINTR)
+                    if (count == -Errnos.EINTR)
                     {
                         continue;
                     }
@@ -61,7 +57,7 @@ internal sealed unsafe class PollModel : ServerModel
                     }
                     if (!alive)
                     {
-                        LibC.close(c.Fd);
+                        Sys.Close(c.Fd);
                         int last = fds.Count - 1;
                         fds[i] = fds[last];
                         connections[i] = connections[last];
@@ -69,7 +65,7 @@ internal sealed unsafe class PollModel : ServerModel
                         connections.RemoveAt(last);
                         continue;
                     }
-                    fds[i] = new LibC.PollFd { Fd = c.Fd, Events = c.HasPending ? LibC.POLLOUT : LibC.POLLIN };
+                    fds[i] = new PollFd { Fd = c.Fd, Events = c.HasPending ? Poll.Out : Poll.In };
                 }
                 if (array[0].REvents != 0)
                 {
@@ -81,7 +77,7 @@ internal sealed unsafe class PollModel : ServerModel
                             break;
                         }
                         stats.AddConnection();
-                        fds.Add(new LibC.PollFd { Fd = fd, Events = LibC.POLLIN });
+                        fds.Add(new PollFd { Fd = fd, Events = Poll.In });
                         connections.Add(new EchoConnection(fd));
                     }
                 }
@@ -91,9 +87,9 @@ internal sealed unsafe class PollModel : ServerModel
         {
             for (int i = 1; i < connections.Count; i++)
             {
-                LibC.close(connections[i]!.Fd);
+                Sys.Close(connections[i]!.Fd);
             }
-            LibC.close(listener);
+            Sys.Close(listener);
         }
     }
 }

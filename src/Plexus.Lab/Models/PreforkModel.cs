@@ -1,4 +1,3 @@
-using Plexus.Native;
 using System.Net;
 using Plexus.Lab.Native;
 using Plexus.Processes;
@@ -52,7 +51,7 @@ internal sealed class PreforkModel : ServerModel
                     throw new LabException($"prefork worker {child.Name}: {answer}");
                 }
             }
-            LibC.close(reservation);
+            Sys.Close(reservation);
             reservation = -1;
             log($"prefork: {workers} worker processes share the port (SO_REUSEPORT), pids {string.Join(", ", children.Select(c => c.Child.Pid))}");
             ready();
@@ -62,7 +61,7 @@ internal sealed class PreforkModel : ServerModel
         {
             if (reservation >= 0)
             {
-                LibC.close(reservation);
+                Sys.Close(reservation);
             }
             foreach ((ChildProcess child, Connection control) in children)
             {
@@ -116,7 +115,7 @@ internal sealed class PreforkModel : ServerModel
             }
             finally
             {
-                LibC.close(listener);
+                Sys.Close(listener);
             }
             try
             {

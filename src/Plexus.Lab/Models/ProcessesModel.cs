@@ -1,4 +1,3 @@
-using Plexus.Native;
 using System.Net.Sockets;
 using Plexus.Lab.Native;
 using Plexus.Processes;
@@ -30,7 +29,7 @@ internal sealed class ProcessesModel : ServerModel
             ready();
             while (!stop.IsCancellationRequested)
             {
-                if (!ListenerReady(listener))
+                if (!Sys.WaitReadable(listener, 200))
                 {
                     continue;
                 }
@@ -67,7 +66,7 @@ internal sealed class ProcessesModel : ServerModel
         }
         finally
         {
-            LibC.close(listener);
+            Sys.Close(listener);
             ChildProcess[] running;
             lock (_gate)
             {
@@ -92,12 +91,6 @@ internal sealed class ProcessesModel : ServerModel
                 Task.WaitAll(pending, TimeSpan.FromSeconds(5));
             }
         }
-    }
-
-    private static unsafe bool ListenerReady(int listener)
-    {
-        LibC.PollFd pfd = new() { Fd = listener, Events = LibC.POLLIN };
-        return LibC.poll(&pfd, 1, 200) > 0;
     }
 
     private async Task ServeConnectionAsync(int fd, ServerStats stats, SemaphoreSlim slots, Action<string> log)

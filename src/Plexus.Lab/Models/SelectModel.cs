@@ -9,40 +9,39 @@ namespace Plexus.Lab.Models;
 /// 1,024 or more cannot be watched at all: CPython raises "filedescriptor out of range in select()";
 /// this model refuses such a connection (closes it) and says so once in its log.
 /// </summary>
-internal sealed unsafe class SelectModel : ServerModel
+internal sealed class SelectModel : ServerModel
 {
-    /// <summary><c>FD_SETSIZE</c> in glibc.</summary>
-    public const int FdSetSize = 1024;
-
-    private const int Words = FdSetSize / 64;
-
     public override void Run(ServeOptions options, ServerStats stats, Action<string> log, Action ready, CancellationToken stop)
     {
         int listener = Sys.Listen(options.Host, options.Port, reusePort: false);
         var connections = new List<EchoConnection>();
         byte[] buffer = new byte[64 * 1024];
-        ulong* readSet = stackalloc ulong[Words];
-        ulong* writeSet = stackalloc ulong[Words];
         bool warned = false;
         try
         {
             ready();
             while (!stop.IsCancellationRequested)
             {
-                new Span<ulong>(readSet, Words).Clear();
-                new Span<ulong>(writeSet, Words).Clear();
+                FdSet readSet = default;
+                FdSet writeSet = default;
                 int max = listener;
-                Set(readSet, listener);
+                readSet.Set(listener);
                 foreach (EchoConnection c in connections)
                 {
-                    Set(c.HasPending ? writeSet : readSet, c.Fd);
+                    if (c.HasPending)
+                    {
+                        writeSet.Set(c.Fd);
+                    }
+                    else
+                    {
+                        readSet.Set(c.Fd);
+                    }
                     max = Math.Max(max, c.Fd);
                 }
-                LibC.TimeVal timeout = new() { Microseconds = 200_000 };
-                int count = LibC.select(max + 1, (LibC.FdSet*)readSet, (LibC.FdSet*)writeSet, null, &timeout);
+                int count = Sys.Select(max + 1, ref readSet, ref writeSet, 200);
                 if (count < 0)
                 {
-                    if (Sys.Errno == Errnos.EINTR)
+                    if (count == -Errnos.EINTR)
                     {
                         continue;
                     }
@@ -54,7 +53,7 @@ internal sealed unsafe class SelectModel : ServerModel
                     bool alive;
                     if (c.HasPending)
                     {
-                        if (!IsSet(writeSet, c.Fd))
+                        if (!writeSet.IsSet(c.Fd))
                         {
                             continue;
                         }
@@ -62,7 +61,7 @@ internal sealed unsafe class SelectModel : ServerModel
                     }
                     else
                     {
-                        if (!IsSet(readSet, c.Fd))
+                        if (!readSet.IsSet(c.Fd))
                         {
                             continue;
                         }
@@ -71,12 +70,12 @@ internal sealed unsafe class SelectModel : ServerModel
                     count--;
                     if (!alive)
                     {
-                        LibC.close(c.Fd);
+                        Sys.Close(c.Fd);
                         connections[i] = connections[^1];
                         connections.RemoveAt(connections.Count - 1);
                     }
                 }
-                if (IsSet(readSet, listener))
+                if (readSet.IsSet(listener))
                 {
                     while (true)
                     {
@@ -85,15 +84,15 @@ internal sealed unsafe class SelectModel : ServerModel
                         {
                             break;
                         }
-                        if (fd >= FdSetSize)
+                        if (fd >= FdSet.Capacity)
                         {
-                            // Writing bit fd of a 1,024-bit fd_set would scribble past it: refuse instead.
-                            LibC.close(fd);
+                            // An fd_set has no bit for it: refuse the connection.
+                            Sys.Close(fd);
                             stats.AddRefused();
                             if (!warned)
                             {
                                 warned = true;
-                                log($"select: refusing connections whose descriptor is {FdSetSize} or more (select's fd_set has {FdSetSize} bits); use poll or epoll to hold more");
+                                log($"select: refusing connections whose descriptor is {FdSet.Capacity} or more (select's fd_set has {FdSet.Capacity} bits); use poll or epoll to hold more");
                             }
                             continue;
                         }
@@ -107,13 +106,9 @@ internal sealed unsafe class SelectModel : ServerModel
         {
             foreach (EchoConnection c in connections)
             {
-                LibC.close(c.Fd);
+                Sys.Close(c.Fd);
             }
-            LibC.close(listener);
+            Sys.Close(listener);
         }
     }
-
-    private static void Set(ulong* set, int fd) => set[fd >> 6] |= 1UL << (fd & 63);
-
-    private static bool IsSet(ulong* set, int fd) => (set[fd >> 6] & (1UL << (fd & 63))) != 0;
 }

@@ -7,7 +7,7 @@ namespace Plexus.Lab.Models;
 /// Blocking I/O, a thread per connection (the seed's first model). Simple code, but every connection
 /// holds a thread stack and every message costs a thread wake-up and a context switch.
 /// </summary>
-internal sealed unsafe class ThreadsModel : ServerModel
+internal sealed class ThreadsModel : ServerModel
 {
     private readonly Lock _gate = new();
     private readonly HashSet<int> _open = [];
@@ -20,11 +20,9 @@ internal sealed unsafe class ThreadsModel : ServerModel
         try
         {
             ready();
-            LibC.PollFd pfd = new() { Fd = listener, Events = LibC.POLLIN };
             while (!stop.IsCancellationRequested)
             {
-                pfd.REvents = 0;
-                if (LibC.poll(&pfd, 1, 200) <= 0)
+                if (!Sys.WaitReadable(listener, 200))
                 {
                     continue;
                 }
@@ -48,7 +46,7 @@ internal sealed unsafe class ThreadsModel : ServerModel
                     {
                         // No thread to be had (memory or descriptors ran out): this connection is refused.
                         _open.Remove(fd);
-                        LibC.close(fd);
+                        Sys.Close(fd);
                         if (!_warned)
                         {
                             _warned = true;
@@ -60,13 +58,13 @@ internal sealed unsafe class ThreadsModel : ServerModel
         }
         finally
         {
-            LibC.close(listener);
+            Sys.Close(listener);
             Thread[] threads;
             lock (_gate)
             {
                 foreach (int fd in _open)
                 {
-                    LibC.shutdown(fd, LibC.SHUT_RDWR); // wakes the thread blocked in read
+                    Sys.ShutdownBoth(fd); // wakes the thread blocked in read
                 }
                 threads = [.. _threads];
             }
@@ -79,27 +77,27 @@ internal sealed unsafe class ThreadsModel : ServerModel
 
     private void Echo(int fd, ServerStats stats)
     {
-        byte* buffer = stackalloc byte[4096];
+        Span<byte> buffer = stackalloc byte[4096];
         try
         {
             while (true)
             {
-                nint n = LibC.read(fd, buffer, 4096);
+                int n = Sys.Read(fd, buffer);
                 if (n <= 0)
                 {
-                    if (n < 0 && Sys.Errno == Errnos.EINTR)
+                    if (n == -Errnos.EINTR)
                     {
                         continue;
                     }
                     return; // EOF or reset
                 }
                 stats.AddBytes(n);
-                for (nint sent = 0; sent < n;)
+                for (int sent = 0; sent < n;)
                 {
-                    nint w = LibC.write(fd, buffer + sent, n - sent);
+                    int w = Sys.Write(fd, buffer[sent..n]);
                     if (w < 0)
                     {
-                        if (Sys.Errno == Errnos.EINTR)
+                        if (w == -Errnos.EINTR)
                         {
                             continue;
                         }
@@ -114,7 +112,7 @@ internal sealed unsafe class ThreadsModel : ServerModel
             lock (_gate)
             {
                 _open.Remove(fd);
-                LibC.close(fd);
+                Sys.Close(fd);
             }
         }
     }

@@ -1,71 +1,111 @@
 using System.Net;
-using Plexus.Native;
+using System.Net.Sockets;
 using System.Runtime.InteropServices;
+using Plexus.Native;
 
 namespace Plexus.Lab.Native;
 
 /// <summary>
-/// The lab's helpers over Plexus.Native's libc binding: errors as <see cref="LabException"/>, listening
-/// sockets, addresses and the descriptor limit.
+/// The lab's one door to the system: every system call the models and the load client make goes
+/// through here, onto Plexus.Native's public wrappers. Calls on hot paths return what the wrapper
+/// returns (a count or a descriptor, or a negated errno) and never throw; set-up calls throw
+/// <see cref="LabException"/> with a message fit for the command line.
 /// </summary>
 /// <remarks>
 /// The reactor models use raw descriptors, not <c>System.Net.Sockets.Socket</c>: they must own
 /// readiness themselves (a <c>Socket</c> would register every descriptor with .NET's own epoll thread
-/// as well).
+/// as well). The forwarding methods are a few IL bytes each, so the JIT inlines them: no cost per call.
 /// </remarks>
-internal static unsafe class Sys
+internal static class Sys
 {
-    public static int Errno => Marshal.GetLastPInvokeError();
-
-    /// <summary>Throws <see cref="LabException"/> naming <paramref name="call"/> when it failed.</summary>
+    /// <summary>Throws <see cref="LabException"/> naming <paramref name="call"/> when <paramref name="result"/> is a negated errno.</summary>
     public static int Check(int result, string call)
     {
         if (result < 0)
         {
-            int errno = Errno;
-            throw new LabException($"{call} failed: {Marshal.GetPInvokeErrorMessage(errno)} (errno {errno})", errno);
+            int errno = -result;
+            throw new LabException($"{call} failed: {Marshal.GetPInvokeErrorMessage(errno)} ({Errnos.Name(errno)})", errno);
         }
         return result;
     }
 
-    public static void SetIntOption(int fd, int level, int name, int value, string what)
-    {
-        Check(LibC.setsockopt(fd, level, name, &value, sizeof(int)), what);
-    }
+    /// <summary>Closes <paramref name="fd"/>, ignoring errors.</summary>
+    public static void Close(int fd) => Descriptors.Close(fd);
 
-    public static int SocketError(int fd)
-    {
-        int error = 0;
-        int length = sizeof(int);
-        return LibC.getsockopt(fd, LibC.SOL_SOCKET, LibC.SO_ERROR, &error, &length) < 0 ? Errno : error;
-    }
+    /// <summary>Reads once: the byte count, 0 at end of stream, or the negated errno.</summary>
+    public static int Read(int fd, Span<byte> buffer) => Descriptors.ReadSome(fd, buffer);
 
-    public static LibC.SockAddrIn Address(IPAddress ip, int port)
+    /// <summary>Writes once: the bytes the kernel took, or the negated errno.</summary>
+    public static int Write(int fd, ReadOnlySpan<byte> data) => Descriptors.WriteSome(fd, data);
+
+    /// <summary>Whether <paramref name="fd"/> became readable within <paramref name="timeoutMs"/>.</summary>
+    public static bool WaitReadable(int fd, int timeoutMs) => Descriptors.WaitReadable(fd, timeoutMs);
+
+    /// <summary>Accepts one close-on-exec connection: its descriptor, or the negated errno.</summary>
+    public static int Accept(int listener, bool nonBlocking) => Sockets.Accept(listener, nonBlocking);
+
+    /// <summary>Shuts down both directions, waking a thread blocked reading <paramref name="fd"/>.</summary>
+    public static void ShutdownBoth(int fd) => Sockets.Shutdown(fd, SocketShutdown.Both);
+
+    /// <summary>A close-on-exec epoll set.</summary>
+    public static int EpollCreate() => Epoll.Create();
+
+    /// <summary>Watches <paramref name="fd"/> for <paramref name="events"/>, reporting <paramref name="data"/>.</summary>
+    public static void EpollAdd(int epfd, int fd, uint events, ulong data) => Epoll.Add(epfd, fd, events, data);
+
+    /// <summary>Changes what <paramref name="fd"/> is watched for.</summary>
+    public static void EpollModify(int epfd, int fd, uint events, ulong data) => Epoll.Modify(epfd, fd, events, data);
+
+    /// <summary>Waits for readiness: how many events were filled in, or the negated errno.</summary>
+    public static int EpollWait(int epfd, Span<EpollEvent> events, int timeoutMs) => Epoll.Wait(epfd, events, timeoutMs);
+
+    /// <summary><c>poll(2)</c>: how many descriptors have events, or the negated errno.</summary>
+    public static int Poll(Span<PollFd> fds, int timeoutMs) => Plexus.Native.Poll.Wait(fds, timeoutMs);
+
+    /// <summary><c>select(2)</c>: how many descriptors are ready, or the negated errno.</summary>
+    public static int Select(int descriptorCount, ref FdSet read, ref FdSet write, int timeoutMs)
+        => FdSet.Select(descriptorCount, ref read, ref write, timeoutMs);
+
+    /// <summary>A non-blocking, close-on-exec TCP socket with <c>TCP_NODELAY</c> (ping-pong must not wait for Nagle).</summary>
+    public static int OpenClientSocket()
     {
-        byte[] bytes = ip.GetAddressBytes();
-        return new LibC.SockAddrIn
+        int fd = Sockets.OpenTcp(nonBlocking: true);
+        try
         {
-            Family = LibC.AF_INET,
-            PortBigEndian = (ushort)IPAddress.HostToNetworkOrder((short)port),
-            AddressBigEndian = BitConverter.ToUInt32(bytes, 0),
-        };
+            Sockets.SetOption(fd, SocketOption.NoDelay, 1);
+            return fd;
+        }
+        catch
+        {
+            Descriptors.Close(fd);
+            throw;
+        }
     }
+
+    /// <summary>Starts connecting: 0, or the negated errno (<c>-EINPROGRESS</c> while under way).</summary>
+    public static int Connect(int fd, IPAddress address, int port) => Sockets.Connect(fd, address, port);
+
+    /// <summary>The socket's pending error (0 once a non-blocking connect succeeded).</summary>
+    public static int SocketError(int fd) => Sockets.PendingError(fd);
+
+    /// <summary>Sends SIGTERM to <paramref name="pid"/>; false when it is gone already.</summary>
+    public static bool Terminate(int pid) => ProcessIds.Signal(pid, ProcessIds.SigTerm);
 
     /// <summary>Resolves <paramref name="host"/> to an IPv4 address (the lab speaks IPv4 only).</summary>
     public static IPAddress ResolveIPv4(string host)
     {
         if (IPAddress.TryParse(host, out IPAddress? ip))
         {
-            return ip.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork
+            return ip.AddressFamily == AddressFamily.InterNetwork
                 ? ip
                 : throw new LabException($"'{host}' is not an IPv4 address; the lab speaks IPv4 only (try 127.0.0.1)");
         }
         try
         {
-            return Dns.GetHostAddresses(host).FirstOrDefault(a => a.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork)
+            return Dns.GetHostAddresses(host).FirstOrDefault(a => a.AddressFamily == AddressFamily.InterNetwork)
                 ?? throw new LabException($"host '{host}' has no IPv4 address; the lab speaks IPv4 only");
         }
-        catch (System.Net.Sockets.SocketException e)
+        catch (SocketException e)
         {
             throw new LabException($"cannot resolve host '{host}': {e.Message}");
         }
@@ -77,32 +117,28 @@ internal static unsafe class Sys
     /// </summary>
     public static int Listen(IPAddress ip, int port, bool reusePort, int backlog = 4096, bool listen = true)
     {
-        int fd = Check(LibC.socket(LibC.AF_INET, LibC.SOCK_STREAM | LibC.SOCK_NONBLOCK | LibC.SOCK_CLOEXEC, 0), "socket");
+        int fd = -1;
         try
         {
-            SetIntOption(fd, LibC.SOL_SOCKET, LibC.SO_REUSEADDR, 1, "setsockopt(SO_REUSEADDR)");
+            fd = Sockets.OpenTcp(nonBlocking: true);
+            Sockets.SetOption(fd, SocketOption.ReuseAddress, 1);
             if (reusePort)
             {
-                SetIntOption(fd, LibC.SOL_SOCKET, LibC.SO_REUSEPORT, 1, "setsockopt(SO_REUSEPORT)");
+                Sockets.SetOption(fd, SocketOption.ReusePort, 1);
             }
-            LibC.SockAddrIn address = Address(ip, port);
-            if (LibC.bind(fd, &address, sizeof(LibC.SockAddrIn)) < 0)
-            {
-                int errno = Errno;
-                throw errno == Errnos.EADDRINUSE
-                    ? new LabException($"port {port} on {ip} is already in use; stop the other server or pick another --port", errno)
-                    : new LabException($"cannot bind {ip}:{port}: {Marshal.GetPInvokeErrorMessage(errno)}", errno);
-            }
+            Sockets.Bind(fd, ip, port);
             if (listen)
             {
-                Check(LibC.listen(fd, backlog), "listen");
+                Sockets.Listen(fd, backlog);
             }
             return fd;
         }
-        catch
+        catch (ErrnoException e)
         {
-            LibC.close(fd);
-            throw;
+            Descriptors.Close(fd);
+            throw e.Errno == Errnos.EADDRINUSE && e.Call == "bind"
+                ? new LabException($"port {port} on {ip} is already in use; stop the other server or pick another --port", e.Errno)
+                : new LabException($"cannot listen on {ip}:{port}: {e.Message}", e.Errno);
         }
     }
 

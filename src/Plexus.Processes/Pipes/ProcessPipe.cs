@@ -11,7 +11,7 @@ public static class ProcessPipe
     /// </summary>
     public static (Connection First, Connection Second) Create(bool duplex = true)
     {
-        (int a, int b) = Descriptors.SocketPair();
+        (int a, int b) = SocketPair.Create(nonBlocking: false);
         return (new Connection(a, readable: true, writable: duplex), new Connection(b, readable: duplex, writable: true));
     }
 }

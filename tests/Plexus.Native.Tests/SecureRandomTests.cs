@@ -1,6 +1,6 @@
 using Plexus.Native;
 
-namespace Plexus.IO.Tests;
+namespace Plexus.Native.Tests;
 
 public sealed class SecureRandomTests
 {
