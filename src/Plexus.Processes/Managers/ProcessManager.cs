@@ -29,6 +29,12 @@ namespace Plexus.Processes;
 /// </remarks>
 public sealed class ProcessManager : IDisposable, IAsyncDisposable
 {
+    /// <summary>
+    /// The most bytes one call or one reply may take on the wire (16 MiB, the value's serialized size
+    /// plus a few bytes). A bigger call or reply fails with <see cref="ManagerMessageTooLargeException"/>.
+    /// </summary>
+    public const int MaxMessageBytes = 16 * 1024 * 1024;
+
     private readonly bool _tcp;
     private readonly byte[] _authKey;
     private readonly Dictionary<string, Type> _registered = [];
