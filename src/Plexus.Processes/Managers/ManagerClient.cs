@@ -251,14 +251,122 @@ internal sealed class ManagerClient : IDisposable
                 _channelGate.Exit();
             }
         }
+        return Result(CallAsync(objectId, method, args));
+    }
+
+    /// <summary>Waits for a sent call's reply: its value, or its exception rethrown here.</summary>
+    private static object? Result(Task<object?> call)
+    {
         try
         {
-            return CallAsync(objectId, method, args).GetAwaiter().GetResult();
+            return call.GetAwaiter().GetResult();
         }
         catch (ManagerConnectionException e)
         {
             // Rethrown fresh so the stack shows the caller, not the reader thread.
             throw new ManagerConnectionException(e.Message, e);
+        }
+    }
+
+    /// <summary>
+    /// A call that may wait in the manager (a queue's get, a lock's acquire), given up after
+    /// <paramref name="timeout"/> or when <paramref name="cancellationToken"/> is cancelled. Giving up asks
+    /// the manager to drop the waiting call and still takes its final answer, so a result the manager sent
+    /// meanwhile (an item, the lock) is returned rather than lost. Such calls go on the socket, where a
+    /// cancellation can overtake them; with neither a timeout nor a token this is <see cref="Call"/>.
+    /// </summary>
+    /// <returns>True with the call's result; false when the timeout expired first.</returns>
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled first.</exception>
+    public bool TryCallWaiting(int objectId, string method, object?[] args, TimeSpan timeout, CancellationToken cancellationToken, out object? result)
+    {
+        CheckTimeout(timeout);
+        if (timeout == Timeout.InfiniteTimeSpan && !cancellationToken.CanBeCanceled)
+        {
+            result = Call(objectId, method, args);
+            return true;
+        }
+        cancellationToken.ThrowIfCancellationRequested();
+        Task<object?> call = Send(objectId, method, args, out int id);
+        bool gaveUp = false;
+        try
+        {
+            gaveUp = !call.Wait(timeout, cancellationToken);
+        }
+        catch (OperationCanceledException) when (!call.IsCompleted)
+        {
+            gaveUp = true;
+        }
+        catch (AggregateException)
+        {
+            // The call itself failed: rethrown by Result below.
+        }
+        if (gaveUp)
+        {
+            GiveUp(objectId, id);
+        }
+        try
+        {
+            result = Result(call);
+            return true;
+        }
+        catch (OperationCanceledException) when (gaveUp)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            result = null;
+            return false;
+        }
+    }
+
+    /// <summary>The asynchronous <see cref="TryCallWaiting"/>: (false, null) when the timeout expired first.</summary>
+    public async Task<(bool Done, object? Result)> CallWaitingAsync(int objectId, string method, object?[] args, TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        CheckTimeout(timeout);
+        cancellationToken.ThrowIfCancellationRequested();
+        Task<object?> call = Send(objectId, method, args, out int id);
+        bool gaveUp = false;
+        try
+        {
+            await call.WaitAsync(timeout, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is TimeoutException or OperationCanceledException && !call.IsCompleted)
+        {
+            gaveUp = true;
+            GiveUp(objectId, id);
+        }
+        catch (Exception) when (call.IsCompleted)
+        {
+            // The call itself failed: rethrown by the await below.
+        }
+        try
+        {
+            return (true, await call.ConfigureAwait(false));
+        }
+        catch (OperationCanceledException) when (gaveUp)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            return (false, null);
+        }
+    }
+
+    private static void CheckTimeout(TimeSpan timeout)
+    {
+        if (timeout < TimeSpan.Zero && timeout != Timeout.InfiniteTimeSpan)
+        {
+            throw new ArgumentOutOfRangeException(nameof(timeout), timeout, "the timeout must be zero or more, or Timeout.InfiniteTimeSpan");
+        }
+    }
+
+    /// <summary>Asks the manager to drop the waiting call <paramref name="callId"/>; its own reply is not awaited (the waiting call's is).</summary>
+    private void GiveUp(int objectId, int callId)
+    {
+        try
+        {
+            _ = CallAsync(objectId, ManagerOperations.Cancel, [callId]).ContinueWith(
+                static t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
+        }
+        catch (ManagerConnectionException)
+        {
+            // The connection broke: the waiting call fails with it.
         }
     }
 
