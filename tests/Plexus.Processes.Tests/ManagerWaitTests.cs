@@ -91,6 +91,21 @@ public sealed class ManagerWaitTests
     }
 
     [Fact]
+    public async Task A_proxy_put_for_a_waiting_get_arrives_as_that_shared_object()
+    {
+        await using ProcessManager manager = new ProcessManager().Start();
+        ManagedQueue q = manager.CreateQueue();
+        ManagedList inner = manager.CreateList();
+        Task<object?> waiting = q.GetAsync();
+        // Calls of one connection run in order, and this one goes on the socket behind the get: the get is parked now.
+        Assert.Equal(0, q.Count);
+        q.Put(inner);
+        ManagedList got = Assert.IsType<ManagedList>(await waiting.WaitAsync(TimeSpan.FromMinutes(2)));
+        got.Add("x");
+        Assert.Equal(new object?[] { "x" }, inner.ToList());
+    }
+
+    [Fact]
     public void An_acquire_given_up_leaves_the_lock_to_the_next_taker()
     {
         using ProcessManager manager = new ProcessManager().Start();

@@ -19,12 +19,16 @@ namespace Plexus.Processes;
 /// </para>
 /// <para>
 /// On a Unix socket each connection also hands the manager (over the authenticated socket, with
-/// <c>SCM_RIGHTS</c>) an anonymous shared-memory mailbox, and blocking calls travel through it: the
+/// <c>SCM_RIGHTS</c>) an anonymous shared-memory channel, and blocking calls travel through it: the
 /// caller spins briefly (at most 20 µs, and only while that pays) for the reply before sleeping on a
 /// futex, so a call costs microseconds rather than a socket round trip and its cross-core wake-up, and
 /// idle clients and managers use no CPU. A blocking call made while pipelined calls are still in flight,
-/// or while another thread of the process uses the mailbox, or too big for it (1 MiB), goes on the socket.
+/// or while another thread of the process uses the channel, or too big for it (1 MiB), goes on the socket.
 /// TCP connections use the socket for everything.
+/// </para>
+/// <para>
+/// One call or reply may take at most <see cref="MaxMessageBytes"/> (16 MiB) on the wire; a bigger one
+/// fails alone with <see cref="ManagerMessageTooLargeException"/> and the connection goes on.
 /// </para>
 /// </remarks>
 public sealed class ProcessManager : IDisposable, IAsyncDisposable
