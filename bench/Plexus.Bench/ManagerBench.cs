@@ -5,7 +5,7 @@ using Plexus.Processes;
 /// <summary>
 /// Manager throughput beside Python's <c>multiprocessing.Manager</c> in the same run: dict set+get
 /// ops/s from one client and from four client processes, and list appends/s. Plexus is measured
-/// with plain blocking calls (one round trip each: through the shared-memory mailbox on a Unix
+/// with plain blocking calls (one round trip each: through the shared-memory channel on a Unix
 /// socket), pipelined calls (many in flight) and bulk calls.
 /// </summary>
 internal static class ManagerBench

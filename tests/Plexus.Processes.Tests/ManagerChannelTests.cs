@@ -6,11 +6,11 @@ using Plexus.Processes.Serialization;
 
 namespace Plexus.Processes.Tests;
 
-/// <summary>The shared-memory mailbox that carries a Unix-socket client's blocking calls.</summary>
+/// <summary>The shared-memory channel that carries a Unix-socket client's blocking calls.</summary>
 public sealed class ManagerChannelTests
 {
     [Fact]
-    public void Unix_socket_clients_get_a_mailbox_and_tcp_clients_do_not()
+    public void Unix_socket_clients_get_a_channel_and_tcp_clients_do_not()
     {
         using ProcessManager unix = new ProcessManager().Start();
         ManagedDictionary d = unix.CreateDictionary();
@@ -26,18 +26,18 @@ public sealed class ManagerChannelTests
     }
 
     [Fact]
-    public void Replies_and_requests_bigger_than_the_mailbox_go_on_the_socket_and_arrive_whole()
+    public void Replies_and_requests_bigger_than_the_channel_go_on_the_socket_and_arrive_whole()
     {
         using ProcessManager manager = new ProcessManager().Start();
         ManagedDictionary d = manager.CreateDictionary();
         byte[] big = new byte[3 * ManagerChannel.DefaultSize];
         Random.Shared.NextBytes(big);
-        d["big"] = big; // the request does not fit the mailbox
+        d["big"] = big; // the request does not fit the channel
         Assert.Equal(big, (byte[])d["big"]!); // nor does the reply
         ManagedList l = manager.CreateList();
         l.AddRange(Enumerable.Range(0, 300_000).Cast<object?>());
         Assert.Equal(300_000, l.ToList().Count);
-        // The mailbox still serves small calls afterwards.
+        // The channel still serves small calls afterwards.
         d["small"] = "s";
         Assert.Equal("s", d["small"]);
         Assert.True(d.Client.HasChannel);
@@ -168,7 +168,7 @@ public sealed class ManagerChannelTests
     }
 
     [Fact]
-    public void A_call_waiting_in_the_mailbox_fails_when_its_connection_is_closed()
+    public void A_call_waiting_in_the_channel_fails_when_its_connection_is_closed()
     {
         using ProcessManager manager = new ProcessManager().Start();
         using ProcessManager connected = ProcessManager.Connect(manager.Address, manager.AuthKey);

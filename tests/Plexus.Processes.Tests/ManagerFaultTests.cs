@@ -128,6 +128,30 @@ public sealed class ManagerFaultTests
         Assert.Equal(1, other.CreateList(["x"]).Count);
     }
 
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task A_manager_whose_connection_broke_still_stops_by_itself(bool async)
+    {
+        ProcessManager manager = new ProcessManager().Start();
+        ManagedDictionary d = manager.CreateDictionary();
+        d.Client.Dispose(); // the owner's connection breaks while the manager lives
+        Assert.Throws<ManagerConnectionException>(() => d["k"] = 1);
+        int pid = manager.ServerPid!.Value;
+        Stopwatch watch = Stopwatch.StartNew();
+        if (async)
+        {
+            await manager.DisposeAsync();
+        }
+        else
+        {
+            manager.Dispose();
+        }
+        // Shutdown kills a manager that has not stopped within 5 s; asked on a fresh connection, it stops at once.
+        Assert.True(watch.Elapsed < TimeSpan.FromSeconds(5), $"shutting down took {watch.Elapsed}");
+        Assert.Throws<ArgumentException>(() => Process.GetProcessById(pid));
+    }
+
     [Fact]
     public void The_socket_directory_is_owner_only()
     {

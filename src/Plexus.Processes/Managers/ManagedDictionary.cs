@@ -1,6 +1,8 @@
 using Plexus.Processes.Serialization;
 using MessagePack;
 
+using Ops = Plexus.Processes.ManagerOperations;
+
 namespace Plexus.Processes;
 
 /// <summary>
@@ -11,7 +13,7 @@ namespace Plexus.Processes;
 [System.Diagnostics.CodeAnalysis.SuppressMessage("Naming", "CA1711", Justification = "Python's manager proxy names: dict and Queue.")]
 public sealed class ManagedDictionary : ManagedProxy, IProcessShareable<ManagedDictionary>
 {
-    internal ManagedDictionary(ManagerClient client, int id) : base(client, id, "dict") { }
+    internal ManagedDictionary(ManagerClient client, int id) : base(client, id, ManagerKinds.Dictionary) { }
 
     static ManagedDictionary IProcessShareable<ManagedDictionary>.ReadShared(ref MessagePackReader reader, HandleTable handles)
     {
@@ -22,50 +24,50 @@ public sealed class ManagedDictionary : ManagedProxy, IProcessShareable<ManagedD
     /// <summary>Gets or sets the value for <paramref name="key"/> (Python's <c>d[k]</c>).</summary>
     public object? this[object key]
     {
-        get => Call("get", key);
-        set => Call("set", key, value);
+        get => Call(Ops.Get, key);
+        set => Call(Ops.Set, key, value);
     }
 
     /// <summary>The number of entries (Python's <c>len(d)</c>).</summary>
-    public int Count => As<int>(Call("count"));
+    public int Count => As<int>(Call(Ops.Count));
 
     /// <summary>The value for <paramref name="key"/> converted to <typeparamref name="T"/>.</summary>
-    public T Get<T>(object key) => As<T>(Call("get", key));
+    public T Get<T>(object key) => As<T>(Call(Ops.Get, key));
 
     /// <summary>Python's <c>d.get(k, default)</c>: the value, or <paramref name="fallback"/> when the key is missing.</summary>
-    public object? GetOrDefault(object key, object? fallback = null) => Call("getdefault", key, fallback);
+    public object? GetOrDefault(object key, object? fallback = null) => Call(Ops.GetOrDefault, key, fallback);
 
     /// <summary>True when <paramref name="key"/> is present (Python's <c>k in d</c>).</summary>
-    public bool ContainsKey(object key) => As<bool>(Call("contains", key));
+    public bool ContainsKey(object key) => As<bool>(Call(Ops.Contains, key));
 
     /// <summary>Removes <paramref name="key"/>; true when it was present.</summary>
-    public bool Remove(object key) => As<bool>(Call("remove", key));
+    public bool Remove(object key) => As<bool>(Call(Ops.Remove, key));
 
     /// <summary>Removes every entry.</summary>
-    public void Clear() => Call("clear");
+    public void Clear() => Call(Ops.Clear);
 
     /// <summary>Adds <paramref name="delta"/> to the number at <paramref name="key"/> in one call (missing = 0); returns the new value.</summary>
-    public long Increment(object key, long delta = 1) => As<long>(Call("increment", key, delta));
+    public long Increment(object key, long delta = 1) => As<long>(Call(Ops.Increment, key, delta));
 
     /// <summary>Sets many entries in one call (Python's <c>d.update(...)</c>).</summary>
     public void Update(IEnumerable<KeyValuePair<object, object?>> entries) =>
-        Call("update", entries.ToDictionary(kv => kv.Key, kv => kv.Value));
+        Call(Ops.Update, entries.ToDictionary(kv => kv.Key, kv => kv.Value));
 
     /// <summary>Gets many values in one call (missing keys give null).</summary>
-    public object?[] GetMany(IEnumerable<object> keys) => ((List<object?>)Call("getmany", (object)keys.Cast<object?>().ToArray())!).ToArray();
+    public object?[] GetMany(IEnumerable<object> keys) => ((List<object?>)Call(Ops.GetMany, (object)keys.Cast<object?>().ToArray())!).ToArray();
 
     /// <summary>A snapshot of the entries (Python's <c>dict(d)</c> / <c>d.items()</c>).</summary>
-    public Dictionary<object, object?> Items() => (Dictionary<object, object?>)Call("items")!;
+    public Dictionary<object, object?> Items() => (Dictionary<object, object?>)Call(Ops.Items)!;
 
     /// <summary>A snapshot of the keys.</summary>
-    public List<object?> Keys() => (List<object?>)Call("keys")!;
+    public List<object?> Keys() => (List<object?>)Call(Ops.Keys)!;
 
     /// <summary>A snapshot of the values.</summary>
-    public List<object?> Values() => (List<object?>)Call("values")!;
+    public List<object?> Values() => (List<object?>)Call(Ops.Values)!;
 
     /// <summary>Sets a value without waiting for the manager's answer to this call alone (pipelined).</summary>
-    public Task SetAsync(object key, object? value) => CallAsync("set", key, value);
+    public Task SetAsync(object key, object? value) => CallAsync(Ops.Set, key, value);
 
     /// <summary>Gets a value with other calls in flight (pipelined).</summary>
-    public Task<object?> GetAsync(object key) => CallAsync("get", key);
+    public Task<object?> GetAsync(object key) => CallAsync(Ops.Get, key);
 }

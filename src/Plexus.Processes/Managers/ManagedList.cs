@@ -1,6 +1,8 @@
 using Plexus.Processes.Serialization;
 using MessagePack;
 
+using Ops = Plexus.Processes.ManagerOperations;
+
 namespace Plexus.Processes;
 
 /// <summary>
@@ -9,7 +11,7 @@ namespace Plexus.Processes;
 /// </summary>
 public sealed class ManagedList : ManagedProxy, IProcessShareable<ManagedList>
 {
-    internal ManagedList(ManagerClient client, int id) : base(client, id, "list") { }
+    internal ManagedList(ManagerClient client, int id) : base(client, id, ManagerKinds.List) { }
 
     static ManagedList IProcessShareable<ManagedList>.ReadShared(ref MessagePackReader reader, HandleTable handles)
     {
@@ -20,34 +22,34 @@ public sealed class ManagedList : ManagedProxy, IProcessShareable<ManagedList>
     /// <summary>Gets or sets the item at <paramref name="index"/>.</summary>
     public object? this[int index]
     {
-        get => Call("get", index);
-        set => Call("set", index, value);
+        get => Call(Ops.Get, index);
+        set => Call(Ops.Set, index, value);
     }
 
     /// <summary>The number of items (Python's <c>len(l)</c>).</summary>
-    public int Count => As<int>(Call("count"));
+    public int Count => As<int>(Call(Ops.Count));
 
     /// <summary>Appends an item (Python's <c>l.append(x)</c>).</summary>
-    public void Add(object? item) => Call("add", item);
+    public void Add(object? item) => Call(Ops.Add, item);
 
     /// <summary>Appends an item with other calls in flight (pipelined).</summary>
-    public Task AddAsync(object? item) => CallAsync("add", item);
+    public Task AddAsync(object? item) => CallAsync(Ops.Add, item);
 
     /// <summary>Appends many items in one call (Python's <c>l.extend(xs)</c>).</summary>
-    public void AddRange(IEnumerable<object?> items) => Call("extend", (object)items.ToArray());
+    public void AddRange(IEnumerable<object?> items) => Call(Ops.Extend, (object)items.ToArray());
 
     /// <summary>Inserts an item at <paramref name="index"/>.</summary>
-    public void Insert(int index, object? item) => Call("insert", index, item);
+    public void Insert(int index, object? item) => Call(Ops.Insert, index, item);
 
     /// <summary>Removes the item at <paramref name="index"/>.</summary>
-    public void RemoveAt(int index) => Call("removeat", index);
+    public void RemoveAt(int index) => Call(Ops.RemoveAt, index);
 
     /// <summary>Removes the first equal item; true when one was found.</summary>
-    public bool Remove(object? item) => As<bool>(Call("remove", item));
+    public bool Remove(object? item) => As<bool>(Call(Ops.Remove, item));
 
     /// <summary>Removes every item.</summary>
-    public void Clear() => Call("clear");
+    public void Clear() => Call(Ops.Clear);
 
     /// <summary>A snapshot of the items (Python's <c>list(l)</c>).</summary>
-    public List<object?> ToList() => (List<object?>)Call("items")!;
+    public List<object?> ToList() => (List<object?>)Call(Ops.Items)!;
 }

@@ -1,6 +1,8 @@
 using Plexus.Processes.Serialization;
 using MessagePack;
 
+using Ops = Plexus.Processes.ManagerOperations;
+
 namespace Plexus.Processes;
 
 /// <summary>
@@ -9,7 +11,7 @@ namespace Plexus.Processes;
 /// </summary>
 public sealed class ManagedNamespace : ManagedProxy, IProcessShareable<ManagedNamespace>
 {
-    internal ManagedNamespace(ManagerClient client, int id) : base(client, id, "namespace") { }
+    internal ManagedNamespace(ManagerClient client, int id) : base(client, id, ManagerKinds.Namespace) { }
 
     static ManagedNamespace IProcessShareable<ManagedNamespace>.ReadShared(ref MessagePackReader reader, HandleTable handles)
     {
@@ -20,16 +22,16 @@ public sealed class ManagedNamespace : ManagedProxy, IProcessShareable<ManagedNa
     /// <summary>Gets or sets the attribute <paramref name="name"/> (Python's <c>ns.name</c>).</summary>
     public object? this[string name]
     {
-        get => Call("get", name);
-        set => Call("set", name, value);
+        get => Call(Ops.Get, name);
+        set => Call(Ops.Set, name, value);
     }
 
     /// <summary>The attribute <paramref name="name"/> converted to <typeparamref name="T"/>.</summary>
-    public T Get<T>(string name) => As<T>(Call("get", name));
+    public T Get<T>(string name) => As<T>(Call(Ops.Get, name));
 
     /// <summary>True when the attribute exists (Python's <c>hasattr</c>).</summary>
-    public bool Has(string name) => As<bool>(Call("contains", name));
+    public bool Has(string name) => As<bool>(Call(Ops.Contains, name));
 
     /// <summary>A snapshot of every attribute.</summary>
-    public Dictionary<object, object?> Items() => (Dictionary<object, object?>)Call("items")!;
+    public Dictionary<object, object?> Items() => (Dictionary<object, object?>)Call(Ops.Items)!;
 }

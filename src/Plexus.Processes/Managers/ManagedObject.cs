@@ -1,6 +1,8 @@
 using Plexus.Processes.Serialization;
 using MessagePack;
 
+using Ops = Plexus.Processes.ManagerOperations;
+
 namespace Plexus.Processes;
 
 /// <summary>
@@ -14,13 +16,13 @@ public sealed class ManagedObject : ManagedProxy, IProcessShareable<ManagedObjec
     internal ManagedObject(ManagerClient client, int id, string kind) : base(client, id, kind) { }
 
     /// <summary>Calls <paramref name="method"/> and returns its result converted to <typeparamref name="T"/>.</summary>
-    public T Invoke<T>(string method, params object?[] args) => As<T>(Call("invoke", method, args));
+    public T Invoke<T>(string method, params object?[] args) => As<T>(Call(Ops.Invoke, method, args));
 
     /// <summary>Calls <paramref name="method"/> and ignores its result.</summary>
-    public void Invoke(string method, params object?[] args) => Call("invoke", method, args);
+    public void Invoke(string method, params object?[] args) => Call(Ops.Invoke, method, args);
 
     /// <summary>Calls <paramref name="method"/> with other calls in flight (pipelined).</summary>
-    public Task<object?> InvokeAsync(string method, params object?[] args) => CallAsync("invoke", method, args);
+    public Task<object?> InvokeAsync(string method, params object?[] args) => CallAsync(Ops.Invoke, method, args);
 
     static ManagedObject IProcessShareable<ManagedObject>.ReadShared(ref MessagePackReader reader, HandleTable handles)
     {

@@ -36,6 +36,14 @@ public abstract class ManagedProxy : IProcessShareable
 
     private protected Task<object?> CallAsync(string method, params object?[] args) => Client.CallAsync(Id, method, args);
 
+    /// <summary>A call that may wait in the manager, given up after <paramref name="timeout"/> (false) or on cancellation (see <see cref="ManagerClient.TryCallWaiting"/>).</summary>
+    private protected bool TryCallWaiting(string method, TimeSpan timeout, CancellationToken cancellationToken, out object? result, params object?[] args) =>
+        Client.TryCallWaiting(Id, method, args, timeout, cancellationToken, out result);
+
+    /// <summary>The asynchronous <see cref="TryCallWaiting"/>.</summary>
+    private protected Task<(bool Done, object? Result)> CallWaitingAsync(string method, TimeSpan timeout, CancellationToken cancellationToken, params object?[] args) =>
+        Client.CallWaitingAsync(Id, method, args, timeout, cancellationToken);
+
     private protected static T As<T>(object? value)
     {
         if (value is T t)
@@ -82,12 +90,12 @@ public abstract class ManagedProxy : IProcessShareable
 
     internal static ManagedProxy Make(ManagerClient client, string kind, int id) => kind switch
     {
-        "dict" => new ManagedDictionary(client, id),
-        "list" => new ManagedList(client, id),
-        "namespace" => new ManagedNamespace(client, id),
-        "queue" => new ManagedQueue(client, id),
-        "lock" => new ManagedLock(client, id),
-        "value" => new ManagedValue<object?>(client, id),
+        ManagerKinds.Dictionary => new ManagedDictionary(client, id),
+        ManagerKinds.List => new ManagedList(client, id),
+        ManagerKinds.Namespace => new ManagedNamespace(client, id),
+        ManagerKinds.Queue => new ManagedQueue(client, id),
+        ManagerKinds.Lock => new ManagedLock(client, id),
+        ManagerKinds.Value => new ManagedValue<object?>(client, id),
         _ => new ManagedObject(client, id, kind),
     };
 

@@ -6,14 +6,14 @@ using Plexus.Processes.Sync;
 namespace Plexus.Processes;
 
 /// <summary>
-/// The fast path of one manager connection on a Unix socket: a shared-memory mailbox that carries one
+/// The fast path of one manager connection on a Unix socket: a shared-memory channel that carries one
 /// blocking call and its reply at a time. The client creates an anonymous <c>memfd</c> (it has no name
 /// in any filesystem) and hands it to the manager over the already authenticated socket with
 /// <c>SCM_RIGHTS</c>, so only the two processes can map it.
 /// </summary>
 /// <remarks>
 /// <para>
-/// The mailbox is one state word plus a data area. The client writes a frame (the same 4-byte length plus
+/// The channel is one state word plus a data area. The client writes a frame (the same 4-byte length plus
 /// MessagePack payload as on the socket) and sets <see cref="Request"/>; the manager's thread for this
 /// client copies it out, sets <see cref="Busy"/>, runs it and writes the reply frame with
 /// <see cref="Reply"/> (or sends it on the socket and sets <see cref="ReplyOnSocket"/> when it does not
@@ -32,7 +32,7 @@ internal sealed unsafe class ManagerChannel : IDisposable
     /// <summary>The mapping a client creates: 1 MiB; pages are touched only as frames need them.</summary>
     public const int DefaultSize = 1 << 20;
 
-    /// <summary>The manager waits for the mailbox.</summary>
+    /// <summary>The channel is free: the manager waits for a request.</summary>
     public const int Idle = 0;
 
     /// <summary>A request frame is in the data area.</summary>
@@ -111,7 +111,7 @@ internal sealed unsafe class ManagerChannel : IDisposable
 
     private int* ServerSleeping => (int*)(_base + ServerSleepingOffset);
 
-    /// <summary>Client side: a fresh zeroed mailbox of <paramref name="size"/> bytes.</summary>
+    /// <summary>Client side: a fresh zeroed channel of <paramref name="size"/> bytes.</summary>
     public static ManagerChannel Create(int size = DefaultSize)
     {
         int fd = LibC.Check(LibC.memfd_create("plexus-manager-channel", LibC.MFD_CLOEXEC | MfdAllowSealing), "memfd_create", "a manager channel");
@@ -276,7 +276,7 @@ internal sealed unsafe class ManagerChannel : IDisposable
         }
     }
 
-    /// <summary>Unmaps and closes. Call only when no thread of this process waits on or touches the mailbox.</summary>
+    /// <summary>Unmaps and closes. Call only when no thread of this process waits on or touches the channel.</summary>
     public void Dispose()
     {
         _closed = true;

@@ -14,7 +14,7 @@ namespace Plexus.Processes;
 /// them. When the manager goes away every pending and later call fails at once.
 /// </summary>
 /// <remarks>
-/// On a Unix socket the connection also gets a <see cref="ManagerChannel"/>: a shared-memory mailbox
+/// On a Unix socket the connection also gets a <see cref="ManagerChannel"/>: a shared-memory channel
 /// that carries blocking calls without a socket round trip (and its cross-core wake-up). A blocking
 /// call takes it when no pipelined call of this connection is still in flight (so calls stay in the
 /// order they were made: read-your-writes holds) and no other thread of this process is using it;
@@ -27,10 +27,10 @@ internal sealed class ManagerClient : IDisposable
 
     private readonly Socket _socket;
     private readonly Lock _sendGate = new();
-    private readonly ArrayBufferWriter<byte> _out = new(4096);
+    private ArrayBufferWriter<byte> _out = new(4096);
     private readonly ConcurrentDictionary<int, TaskCompletionSource<object?>> _pending = new();
     private readonly Lock _channelGate = new();
-    private readonly ArrayBufferWriter<byte> _channelOut = new(4096);
+    private ArrayBufferWriter<byte> _channelOut = new(4096);
     private readonly object _channelReplyGate = new();
     private ManagerChannel? _channel;
     private byte[] _channelIn = new byte[4096];
@@ -61,13 +61,13 @@ internal sealed class ManagerClient : IDisposable
         }
     }
 
-    /// <summary>Pipelined calls sent and not answered yet (blocking calls use the mailbox only at zero).</summary>
+    /// <summary>Pipelined calls sent and not answered yet (blocking calls use the channel only at zero).</summary>
     internal int InFlight => Volatile.Read(ref _inFlight);
 
     /// <summary>True when blocking calls of this connection can use shared memory.</summary>
     internal bool HasChannel => _channel is { IsDisposed: false };
 
-    /// <summary>Creates the shared-memory mailbox and hands its descriptor to the manager (SCM_RIGHTS on the authenticated socket).</summary>
+    /// <summary>Creates the shared-memory channel and hands its descriptor to the manager (SCM_RIGHTS on the authenticated socket).</summary>
     private void AttachChannel()
     {
         ManagerChannel channel;
@@ -90,7 +90,7 @@ internal sealed class ManagerClient : IDisposable
                 lock (_sendGate)
                 {
                     _out.ResetWrittenCount();
-                    ManagerWire.WriteFrame(_out, [id, 0, "attach", Array.Empty<object?>()]);
+                    ManagerWire.WriteFrame(_out, [id, 0, ManagerOperations.Attach, Array.Empty<object?>()]);
                     Descriptors.SendWithDescriptors((int)_socket.Handle, _out.WrittenSpan, [channel.Descriptor]);
                 }
             }
@@ -109,7 +109,7 @@ internal sealed class ManagerClient : IDisposable
         }
         catch (Exception e) when (e is not ManagerConnectionException)
         {
-            // The manager refused the mailbox (it could not map it, or it predates mailboxes): blocking calls stay on the socket.
+            // The manager refused the channel (it could not map it, or it predates channels): blocking calls stay on the socket.
             channel.Dispose();
         }
         catch
@@ -181,14 +181,18 @@ internal sealed class ManagerClient : IDisposable
     }
 
     /// <summary>Sends a call and returns its pending reply.</summary>
-    public Task<object?> CallAsync(int objectId, string method, object?[] args)
+    /// <exception cref="ManagerMessageTooLargeException">The call is over <see cref="ManagerWire.MaxFrame"/> (nothing was sent).</exception>
+    public Task<object?> CallAsync(int objectId, string method, object?[] args) => Send(objectId, method, args, out _);
+
+    /// <summary>Sends a call; <paramref name="id"/> is its call id (what <see cref="ManagerOperations.Cancel"/> names).</summary>
+    private Task<object?> Send(int objectId, string method, object?[] args, out int id)
     {
         if (_broken is { } broken)
         {
             throw Gone(broken);
         }
         TaskCompletionSource<object?> reply = new(TaskCreationOptions.RunContinuationsAsynchronously);
-        int id = Interlocked.Increment(ref _nextId);
+        id = Interlocked.Increment(ref _nextId);
         Interlocked.Increment(ref _inFlight);
         _pending[id] = reply;
         try
@@ -197,6 +201,9 @@ internal sealed class ManagerClient : IDisposable
             {
                 _out.ResetWrittenCount();
                 ManagerWire.WriteFrame(_out, [id, objectId, method, ManagedProxy.ToWire(args)]);
+                // The manager drops a connection that sends a frame over the limit (it cannot tell it from a
+                // corrupt one), so an oversized call fails here, alone.
+                ThrowIfTooLarge(ref _out, method);
                 _socket.Send(_out.WrittenSpan);
             }
         }
@@ -211,7 +218,7 @@ internal sealed class ManagerClient : IDisposable
         }
         catch
         {
-            // Nothing was sent (an argument cannot be serialized): this call is not in flight.
+            // Nothing was sent (an argument cannot be serialized, or the call is too big): this call is not in flight.
             if (_pending.TryRemove(id, out _))
             {
                 Interlocked.Decrement(ref _inFlight);
@@ -229,7 +236,7 @@ internal sealed class ManagerClient : IDisposable
     /// <summary>A blocking call: the reply's value, or the manager's exception rethrown here.</summary>
     public object? Call(int objectId, string method, params object?[] args)
     {
-        // The mailbox only when no pipelined call is in flight: a blocking call must not overtake them.
+        // The channel only when no pipelined call is in flight: a blocking call must not overtake them.
         if (_channel is { } channel && Volatile.Read(ref _inFlight) == 0 && _channelGate.TryEnter())
         {
             try
@@ -244,9 +251,15 @@ internal sealed class ManagerClient : IDisposable
                 _channelGate.Exit();
             }
         }
+        return Result(CallAsync(objectId, method, args));
+    }
+
+    /// <summary>Waits for a sent call's reply: its value, or its exception rethrown here.</summary>
+    private static object? Result(Task<object?> call)
+    {
         try
         {
-            return CallAsync(objectId, method, args).GetAwaiter().GetResult();
+            return call.GetAwaiter().GetResult();
         }
         catch (ManagerConnectionException e)
         {
@@ -255,12 +268,115 @@ internal sealed class ManagerClient : IDisposable
         }
     }
 
-    /// <summary>One call through the mailbox (the caller holds <see cref="_channelGate"/>); false when the request is too big for it.</summary>
+    /// <summary>
+    /// A call that may wait in the manager (a queue's get, a lock's acquire), given up after
+    /// <paramref name="timeout"/> or when <paramref name="cancellationToken"/> is cancelled. Giving up asks
+    /// the manager to drop the waiting call and still takes its final answer, so a result the manager sent
+    /// meanwhile (an item, the lock) is returned rather than lost. Such calls go on the socket, where a
+    /// cancellation can overtake them; with neither a timeout nor a token this is <see cref="Call"/>.
+    /// </summary>
+    /// <returns>True with the call's result; false when the timeout expired first.</returns>
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled first.</exception>
+    public bool TryCallWaiting(int objectId, string method, object?[] args, TimeSpan timeout, CancellationToken cancellationToken, out object? result)
+    {
+        CheckTimeout(timeout);
+        if (timeout == Timeout.InfiniteTimeSpan && !cancellationToken.CanBeCanceled)
+        {
+            result = Call(objectId, method, args);
+            return true;
+        }
+        cancellationToken.ThrowIfCancellationRequested();
+        Task<object?> call = Send(objectId, method, args, out int id);
+        bool gaveUp = false;
+        try
+        {
+            gaveUp = !call.Wait(timeout, cancellationToken);
+        }
+        catch (OperationCanceledException) when (!call.IsCompleted)
+        {
+            gaveUp = true;
+        }
+        catch (AggregateException)
+        {
+            // The call itself failed: rethrown by Result below.
+        }
+        if (gaveUp)
+        {
+            GiveUp(objectId, id);
+        }
+        try
+        {
+            result = Result(call);
+            return true;
+        }
+        catch (OperationCanceledException) when (gaveUp)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            result = null;
+            return false;
+        }
+    }
+
+    /// <summary>The asynchronous <see cref="TryCallWaiting"/>: (false, null) when the timeout expired first.</summary>
+    public async Task<(bool Done, object? Result)> CallWaitingAsync(int objectId, string method, object?[] args, TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        CheckTimeout(timeout);
+        cancellationToken.ThrowIfCancellationRequested();
+        Task<object?> call = Send(objectId, method, args, out int id);
+        bool gaveUp = false;
+        try
+        {
+            await call.WaitAsync(timeout, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is TimeoutException or OperationCanceledException && !call.IsCompleted)
+        {
+            gaveUp = true;
+            GiveUp(objectId, id);
+        }
+        catch (Exception) when (call.IsCompleted)
+        {
+            // The call itself failed: rethrown by the await below.
+        }
+        try
+        {
+            return (true, await call.ConfigureAwait(false));
+        }
+        catch (OperationCanceledException) when (gaveUp)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            return (false, null);
+        }
+    }
+
+    private static void CheckTimeout(TimeSpan timeout)
+    {
+        if (timeout < TimeSpan.Zero && timeout != Timeout.InfiniteTimeSpan)
+        {
+            throw new ArgumentOutOfRangeException(nameof(timeout), timeout, "the timeout must be zero or more, or Timeout.InfiniteTimeSpan");
+        }
+    }
+
+    /// <summary>Asks the manager to drop the waiting call <paramref name="callId"/>; its own reply is not awaited (the waiting call's is).</summary>
+    private void GiveUp(int objectId, int callId)
+    {
+        try
+        {
+            _ = CallAsync(objectId, ManagerOperations.Cancel, [callId]).ContinueWith(
+                static t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
+        }
+        catch (ManagerConnectionException)
+        {
+            // The connection broke: the waiting call fails with it.
+        }
+    }
+
+    /// <summary>One call through the channel (the caller holds <see cref="_channelGate"/>); false when the request is too big for it.</summary>
     private bool TryCallOnChannel(ManagerChannel channel, int objectId, string method, object?[] args, out object? result)
     {
         _channelOut.ResetWrittenCount();
         int id = Interlocked.Increment(ref _nextId);
         ManagerWire.WriteFrame(_channelOut, [id, objectId, method, ManagedProxy.ToWire(args)]);
+        ThrowIfTooLarge(ref _channelOut, method);
         if (_channelOut.WrittenCount > channel.Capacity)
         {
             result = null;
@@ -285,7 +401,7 @@ internal sealed class ManagerClient : IDisposable
                     int length = BinaryPrimitives.ReadInt32LittleEndian(new ReadOnlySpan<byte>(channel.Data, 4));
                     if (length < 0 || length > channel.Capacity - 4)
                     {
-                        InvalidDataException bad = new($"the manager wrote a reply of {length} bytes in the shared mailbox");
+                        InvalidDataException bad = new($"the manager wrote a reply of {length} bytes in the shared channel");
                         channel.MarkIdle();
                         Break(bad);
                         throw Gone(bad);
@@ -318,7 +434,7 @@ internal sealed class ManagerClient : IDisposable
         return true;
     }
 
-    /// <summary>The reply of the mailbox's call that the manager sent on the socket (it was too big).</summary>
+    /// <summary>The reply of the channel's call that the manager sent on the socket (it was too big).</summary>
     private object?[] AwaitSocketReply()
     {
         lock (_channelReplyGate)
@@ -334,6 +450,17 @@ internal sealed class ManagerClient : IDisposable
             object?[] reply = _channelSocketReply;
             _channelSocketReply = null;
             return reply;
+        }
+    }
+
+    /// <summary>Fails a call whose frame (just written to <paramref name="frame"/>) is over the limit, and frees the oversized buffer.</summary>
+    private static void ThrowIfTooLarge(ref ArrayBufferWriter<byte> frame, string method)
+    {
+        int length = frame.WrittenCount - 4;
+        if (length > ManagerWire.MaxFrame)
+        {
+            frame = new ArrayBufferWriter<byte>(4096);
+            throw ManagerMessageTooLargeException.ForCall(method, length);
         }
     }
 
@@ -422,7 +549,7 @@ internal sealed class ManagerClient : IDisposable
         }
         if (_channel is { } channel)
         {
-            // Wake a call waiting in the mailbox; unmap only once it has left (it holds the gate).
+            // Wake a call waiting in the channel; unmap only once it has left (it holds the gate).
             channel.Close();
             lock (_channelReplyGate)
             {

@@ -1,4 +1,3 @@
-using Plexus.Processes.Serialization;
 namespace Plexus.Processes;
 
 /// <summary>

@@ -1,4 +1,3 @@
-using Plexus.Processes.Serialization;
 namespace Plexus.Processes;
 
 /// <summary>An exception raised by the manager (or by a registered type's method) of a type the proxy does not rebuild.</summary>

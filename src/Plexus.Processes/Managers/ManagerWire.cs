@@ -15,7 +15,7 @@ namespace Plexus.Processes;
 internal static class ManagerWire
 {
     /// <summary>Frames bigger than this are refused and the connection dropped.</summary>
-    public const int MaxFrame = 16 * 1024 * 1024;
+    public const int MaxFrame = ProcessManager.MaxMessageBytes;
 
     private const int ChallengeSize = 32;
     private static readonly byte[] Welcome = "#WELCOME"u8.ToArray();

@@ -1,9 +1,4 @@
-using Plexus.Processes.Serialization;
 using System.Buffers;
-using System.Buffers.Binary;
-using System.Net.Sockets;
-using System.Security.Authentication;
-using System.Security.Cryptography;
 
 namespace Plexus.Processes;
 

@@ -19,16 +19,29 @@ namespace Plexus.Processes;
 /// </para>
 /// <para>
 /// On a Unix socket each connection also hands the manager (over the authenticated socket, with
-/// <c>SCM_RIGHTS</c>) an anonymous shared-memory mailbox, and blocking calls travel through it: the
+/// <c>SCM_RIGHTS</c>) an anonymous shared-memory channel, and blocking calls travel through it: the
 /// caller spins briefly (at most 20 µs, and only while that pays) for the reply before sleeping on a
 /// futex, so a call costs microseconds rather than a socket round trip and its cross-core wake-up, and
 /// idle clients and managers use no CPU. A blocking call made while pipelined calls are still in flight,
-/// or while another thread of the process uses the mailbox, or too big for it (1 MiB), goes on the socket.
+/// or while another thread of the process uses the channel, or too big for it (1 MiB), goes on the socket.
 /// TCP connections use the socket for everything.
+/// </para>
+/// <para>
+/// One call or reply may take at most <see cref="MaxMessageBytes"/> (16 MiB) on the wire; a bigger one
+/// fails alone with <see cref="ManagerMessageTooLargeException"/> and the connection goes on.
 /// </para>
 /// </remarks>
 public sealed class ProcessManager : IDisposable, IAsyncDisposable
 {
+    /// <summary>
+    /// The most bytes one call or one reply may take on the wire (16 MiB, the value's serialized size
+    /// plus a few bytes). A bigger call or reply fails with <see cref="ManagerMessageTooLargeException"/>.
+    /// </summary>
+    public const int MaxMessageBytes = 16 * 1024 * 1024;
+
+    /// <summary>How long a shutdown waits for the manager to answer, and then to exit, before it kills it.</summary>
+    private static readonly TimeSpan StopWait = TimeSpan.FromSeconds(5);
+
     private readonly bool _tcp;
     private readonly byte[] _authKey;
     private readonly Dictionary<string, Type> _registered = [];
@@ -91,7 +104,7 @@ public sealed class ProcessManager : IDisposable, IAsyncDisposable
         {
             throw new InvalidOperationException("register types before Start(): the manager process loads them when it starts");
         }
-        if (name is "dict" or "list" or "namespace" or "value" or "queue" or "lock" || name.Contains('=', StringComparison.Ordinal))
+        if (ManagerKinds.IsBuiltIn(name) || name.Contains('=', StringComparison.Ordinal))
         {
             throw new ArgumentException($"'{name}' is reserved or not a valid name; pick another", nameof(name));
         }
@@ -145,39 +158,42 @@ public sealed class ProcessManager : IDisposable, IAsyncDisposable
     private ManagerClient Client => _client ?? throw new InvalidOperationException("the manager is not started; call Start() first");
 
     private T Make<T>(string kind, string? name, params object?[] rest) where T : ManagedProxy =>
-        (T)Client.Call(0, "create", [kind, name, .. rest])!;
+        (T)Client.Call(0, ManagerOperations.Create, [kind, name, .. rest])!;
 
     /// <summary>A new shared dictionary (Python's <c>manager.dict()</c>).</summary>
     public ManagedDictionary CreateDictionary(IEnumerable<KeyValuePair<object, object?>>? initial = null) =>
-        Make<ManagedDictionary>("dict", null, initial?.ToDictionary(kv => kv.Key, kv => kv.Value));
+        Make<ManagedDictionary>(ManagerKinds.Dictionary, null, initial?.ToDictionary(kv => kv.Key, kv => kv.Value));
 
     /// <summary>The dictionary called <paramref name="name"/> in this manager, made on first use (so other processes can find it).</summary>
-    public ManagedDictionary GetOrCreateDictionary(string name) => Make<ManagedDictionary>("dict", name);
+    public ManagedDictionary GetOrCreateDictionary(string name) => Make<ManagedDictionary>(ManagerKinds.Dictionary, name);
 
     /// <summary>A new shared list (Python's <c>manager.list()</c>).</summary>
-    public ManagedList CreateList(IEnumerable<object?>? initial = null) => Make<ManagedList>("list", null, (object?)initial?.ToArray());
+    public ManagedList CreateList(IEnumerable<object?>? initial = null) => Make<ManagedList>(ManagerKinds.List, null, (object?)initial?.ToArray());
 
     /// <summary>The list called <paramref name="name"/> in this manager, made on first use.</summary>
-    public ManagedList GetOrCreateList(string name) => Make<ManagedList>("list", name);
+    public ManagedList GetOrCreateList(string name) => Make<ManagedList>(ManagerKinds.List, name);
 
     /// <summary>A new shared namespace (Python's <c>manager.Namespace()</c>).</summary>
-    public ManagedNamespace CreateNamespace() => Make<ManagedNamespace>("namespace", null);
+    public ManagedNamespace CreateNamespace() => Make<ManagedNamespace>(ManagerKinds.Namespace, null);
 
     /// <summary>A new shared value (Python's <c>manager.Value(typecode, value)</c>).</summary>
     public ManagedValue<T> CreateValue<T>(T initial)
     {
-        ManagedProxy p = Make<ManagedProxy>("value", null, initial);
+        ManagedProxy p = Make<ManagedProxy>(ManagerKinds.Value, null, initial);
         return new ManagedValue<T>(p.Client, p.Id);
     }
 
     /// <summary>A new shared FIFO queue (Python's <c>manager.Queue()</c>).</summary>
-    public ManagedQueue CreateQueue() => Make<ManagedQueue>("queue", null);
+    public ManagedQueue CreateQueue() => Make<ManagedQueue>(ManagerKinds.Queue, null);
+
+    /// <summary>The queue called <paramref name="name"/> in this manager, made on first use.</summary>
+    public ManagedQueue GetOrCreateQueue(string name) => Make<ManagedQueue>(ManagerKinds.Queue, name);
 
     /// <summary>A new shared lock (Python's <c>manager.Lock()</c>).</summary>
-    public ManagedLock CreateLock() => Make<ManagedLock>("lock", null);
+    public ManagedLock CreateLock() => Make<ManagedLock>(ManagerKinds.Lock, null);
 
     /// <summary>The lock called <paramref name="name"/> in this manager, made on first use.</summary>
-    public ManagedLock GetOrCreateLock(string name) => Make<ManagedLock>("lock", name);
+    public ManagedLock GetOrCreateLock(string name) => Make<ManagedLock>(ManagerKinds.Lock, name);
 
     /// <summary>A new instance of the type registered as <paramref name="name"/>, built with <paramref name="args"/>.</summary>
     public ManagedObject Create(string name, params object?[] args) => Make<ManagedObject>(name, null, args);
@@ -189,29 +205,78 @@ public sealed class ProcessManager : IDisposable, IAsyncDisposable
     /// </summary>
     public void Shutdown()
     {
-        ChildProcess? server = _server;
-        if (server is null)
+        if (TakeServer() is not { } server)
         {
-            _client?.Dispose();
             return;
         }
-        _server = null;
+        Task reply = RequestStop(server, out ManagerClient? fresh);
         try
         {
-            if (server.IsAlive)
-            {
-                _client?.Call(0, "shutdown");
-            }
+            reply.Wait(StopWait);
         }
-        catch (ManagerConnectionException)
+        catch (AggregateException)
         {
             // Already gone: nothing left to stop.
         }
-        if (!server.Join(TimeSpan.FromSeconds(5)))
+        finally
+        {
+            fresh?.Dispose();
+        }
+        if (!server.Join(StopWait))
         {
             server.Kill();
-            server.Join(TimeSpan.FromSeconds(5));
+            server.Join(StopWait);
         }
+        Release(server);
+    }
+
+    /// <summary>The manager process this object owns, now no longer; null (its connection closed) when it owns none.</summary>
+    private ChildProcess? TakeServer()
+    {
+        ChildProcess? server = _server;
+        _server = null;
+        if (server is null)
+        {
+            _client?.Dispose();
+        }
+        return server;
+    }
+
+    /// <summary>
+    /// Sends the stop request and returns its pending reply. On this manager's connection; when that one
+    /// broke while the manager lives, on a fresh one (returned in <paramref name="fresh"/>), so the
+    /// manager still stops by itself instead of being killed after <see cref="StopWait"/>.
+    /// </summary>
+    private Task RequestStop(ChildProcess server, out ManagerClient? fresh)
+    {
+        fresh = null;
+        if (_client is null || !server.IsAlive)
+        {
+            return Task.CompletedTask;
+        }
+        try
+        {
+            return Client.CallAsync(0, ManagerOperations.Shutdown, []);
+        }
+        catch (ManagerConnectionException)
+        {
+        }
+        try
+        {
+            fresh = ManagerClient.Open(Address, _authKey, shared: false);
+            return fresh.CallAsync(0, ManagerOperations.Shutdown, []);
+        }
+        catch (Exception e) when (e is ManagerConnectionException or System.Security.Authentication.AuthenticationException or IOException)
+        {
+            fresh?.Dispose();
+            fresh = null;
+            return Task.CompletedTask; // the manager cannot be reached: it is stopped by a signal
+        }
+    }
+
+    /// <summary>Closes the connection and frees what the manager process left.</summary>
+    private void Release(ChildProcess server)
+    {
         server.Dispose();
         _client?.Dispose();
         if (_directory is not null && Directory.Exists(_directory))
@@ -220,9 +285,49 @@ public sealed class ProcessManager : IDisposable, IAsyncDisposable
         }
     }
 
+    /// <summary>Waits for the manager process to exit, up to <see cref="StopWait"/>, without blocking a thread.</summary>
+    private static async Task<bool> JoinAsync(ChildProcess server)
+    {
+        using CancellationTokenSource wait = new(StopWait);
+        try
+        {
+            await server.JoinAsync(wait.Token).ConfigureAwait(false);
+            return true;
+        }
+        catch (OperationCanceledException)
+        {
+            return false;
+        }
+    }
+
     /// <summary>Shuts the manager down (see <see cref="Shutdown"/>).</summary>
     public void Dispose() => Shutdown();
 
-    /// <summary>Shuts the manager down without blocking the caller's thread.</summary>
-    public ValueTask DisposeAsync() => new(Task.Run(Shutdown));
+    /// <summary>Shuts the manager down (see <see cref="Shutdown"/>) without blocking a thread while it waits.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        if (TakeServer() is not { } server)
+        {
+            return;
+        }
+        Task reply = RequestStop(server, out ManagerClient? fresh);
+        try
+        {
+            await reply.WaitAsync(StopWait).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is ManagerConnectionException or TimeoutException)
+        {
+            // Already gone, or not answering: it is stopped by a signal below.
+        }
+        finally
+        {
+            fresh?.Dispose();
+        }
+        if (!await JoinAsync(server).ConfigureAwait(false))
+        {
+            server.Kill();
+            await JoinAsync(server).ConfigureAwait(false);
+        }
+        Release(server);
+    }
 }

@@ -1,4 +1,3 @@
-using Plexus.Processes.Serialization;
 namespace Plexus.Processes;
 
 /// <summary>
@@ -28,6 +27,8 @@ internal static class RemoteError
             "System.DivideByZeroException" => new DivideByZeroException(text),
             "System.Threading.SynchronizationLockException" => new SynchronizationLockException(text),
             "Plexus.Processes.NotSerializableException" => new InvalidOperationException(text),
+            "Plexus.Processes.ManagerMessageTooLargeException" => new ManagerMessageTooLargeException(text),
+            "System.OperationCanceledException" => new OperationCanceledException(text),
             _ => new ManagerRemoteException(type, text),
         };
     }

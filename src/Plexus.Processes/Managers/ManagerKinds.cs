@@ -1,0 +1,18 @@
+namespace Plexus.Processes;
+
+/// <summary>
+/// The names of the kinds a manager serves (<see cref="ManagedProxy.Kind"/>), shared by the manager,
+/// the proxies and <see cref="ProcessManager.Register{T}(string)"/> (which refuses them as type names).
+/// </summary>
+internal static class ManagerKinds
+{
+    public const string Dictionary = "dict";
+    public const string List = "list";
+    public const string Namespace = "namespace";
+    public const string Value = "value";
+    public const string Queue = "queue";
+    public const string Lock = "lock";
+
+    /// <summary>True for a built-in kind's name.</summary>
+    public static bool IsBuiltIn(string name) => name is Dictionary or List or Namespace or Value or Queue or Lock;
+}
