@@ -65,6 +65,7 @@ internal sealed class ManagerServer
         {
             socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
             socket.Bind(new UnixDomainSocketEndPoint(address));
+            if (!Plexus.Native.Platform.IsSupported) throw Plexus.Native.Platform.NotSupported();
             File.SetUnixFileMode(address, UnixFileMode.UserRead | UnixFileMode.UserWrite);
             actual = address;
         }

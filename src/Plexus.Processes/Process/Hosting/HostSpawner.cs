@@ -179,6 +179,7 @@ internal static class HostSpawner
             }
             // Owner-only (0700): nobody but this user can reach the socket, and the token proves which child is calling.
             _directory = Path.Combine(Path.GetTempPath(), $"plexus-{Environment.ProcessId}-{Convert.ToHexString(SecureRandom.GetBytes(8))}");
+            if (!Platform.IsSupported) throw Platform.NotSupported();
             Directory.CreateDirectory(_directory, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
             string path = Path.Combine(_directory, "control.sock");
             var listener = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
