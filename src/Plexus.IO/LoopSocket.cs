@@ -157,6 +157,16 @@ public sealed unsafe class LoopSocket : IDisposable
     /// <inheritdoc />
     public override string ToString() => Describe();
 
+    /// <summary>The loop is closing: operations still waiting fail with <see cref="OperationCanceledException"/>.</summary>
+    internal void CancelForClose()
+    {
+        _readOp?.CancelForClose();
+        _writeOp?.CancelForClose();
+    }
+
+    internal bool HasWaitingOperation
+        => _readOp is { Kind: not SocketOperation.OpKind.None } || _writeOp is { Kind: not SocketOperation.OpKind.None };
+
     internal string Describe() => IsDisposed ? "socket (disposed)" : $"socket fd {_handle.Fd}";
 
     internal static LoopSocket FromAccepted(int fd) => new(fd);

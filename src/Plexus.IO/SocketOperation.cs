@@ -11,6 +11,12 @@ namespace Plexus.IO;
 /// <c>EAGAIN</c> waits for the loop to report readiness, then retries. The same object backs every
 /// <see cref="ValueTask"/> of its direction, so steady-state I/O allocates nothing.
 /// </summary>
+/// <remarks>
+/// Cancellation: an operation that waits with a cancellable token registers on it (the only
+/// allocation, and only then). The registration may fire on any thread; it queues
+/// <see cref="CancelIfRequested"/> on the loop, which fails the operation only if the operation then
+/// waiting still carries a cancelled token, so a late callback never cancels a newer operation.
+/// </remarks>
 internal sealed unsafe class SocketOperation : IValueTaskSource<int>, IValueTaskSource<LoopSocket>, IValueTaskSource
 {
     private readonly LoopSocket _socket;
@@ -18,6 +24,11 @@ internal sealed unsafe class SocketOperation : IValueTaskSource<int>, IValueTask
     private Memory<byte> _buffer;
     private ReadOnlyMemory<byte> _data;
     private LoopSocket? _accepted;
+    private CancellationToken _token;
+    private CancellationTokenRegistration _registration;
+
+    private static readonly Action<object?> s_onCancelRequested = static s => ((SocketOperation)s!).OnCancelRequested();
+    private static readonly Action<object?> s_cancelOnLoop = static s => ((SocketOperation)s!).CancelIfRequested();
 
     internal SocketOperation(LoopSocket socket)
     {
@@ -39,24 +50,24 @@ internal sealed unsafe class SocketOperation : IValueTaskSource<int>, IValueTask
 
     internal short Version => _core.Version;
 
-    internal void StartReceive(Memory<byte> buffer)
+    internal void StartReceive(Memory<byte> buffer, CancellationToken token)
     {
-        Begin(OpKind.Receive);
+        Begin(OpKind.Receive, token);
         _buffer = buffer;
     }
 
-    internal void StartAccept() => Begin(OpKind.Accept);
+    internal void StartAccept(CancellationToken token) => Begin(OpKind.Accept, token);
 
-    internal void StartSend(ReadOnlyMemory<byte> data)
+    internal void StartSend(ReadOnlyMemory<byte> data, CancellationToken token)
     {
-        Begin(OpKind.Send);
+        Begin(OpKind.Send, token);
         _data = data;
     }
 
     /// <summary>Starts a non-blocking connect; true when it finished (either way) at once.</summary>
-    internal bool StartConnect(IPEndPoint endPoint)
+    internal bool StartConnect(IPEndPoint endPoint, CancellationToken token)
     {
-        Begin(OpKind.Connect);
+        Begin(OpKind.Connect, token);
         LibC.SockAddrIn addr = LoopSocket.ToSockAddr(endPoint);
         {
             if (LibC.connect(_socket.Fd, &addr, sizeof(LibC.SockAddrIn)) == 0)
@@ -65,11 +76,17 @@ internal sealed unsafe class SocketOperation : IValueTaskSource<int>, IValueTask
                 return true;
             }
             int errno = Marshal.GetLastPInvokeError();
-            // An interrupted connect goes on in the background (calling it again would say EALREADY),
-            // so EINTR waits for writability like EINPROGRESS.
-            if (errno is Errnos.EINPROGRESS or Errnos.EAGAIN or Errnos.EINTR)
+            // An interrupted or cancelled connect goes on in the kernel: EINTR and EALREADY (a connect
+            // again after a cancelled one) wait for writability like EINPROGRESS; EISCONN means the
+            // earlier attempt has since succeeded.
+            if (errno is Errnos.EINPROGRESS or Errnos.EAGAIN or Errnos.EINTR or EALREADY)
             {
                 return false;
+            }
+            if (errno == EISCONN)
+            {
+                Succeed(0);
+                return true;
             }
             Fail(_socket.Error("connect", errno, endPoint.ToString()));
             return true;
@@ -91,6 +108,33 @@ internal sealed unsafe class SocketOperation : IValueTaskSource<int>, IValueTask
                 return TryFinishConnect();
             default:
                 return true;
+        }
+    }
+
+    /// <summary>The operation has to wait for the loop: from now on its token may cancel it.</summary>
+    internal void WatchCancellation()
+    {
+        if (_token.CanBeCanceled && _registration == default && Kind != OpKind.None)
+        {
+            _registration = _token.UnsafeRegister(s_onCancelRequested, this);
+        }
+    }
+
+    /// <summary>Fails the waiting operation with <see cref="OperationCanceledException"/> if its token is cancelled; on the loop thread.</summary>
+    internal void CancelIfRequested()
+    {
+        if (Kind != OpKind.None && _token.IsCancellationRequested)
+        {
+            Fail(new OperationCanceledException($"{Kind} on {_socket.Describe()} was cancelled", _token));
+        }
+    }
+
+    /// <summary>The event loop is closing: a waiting operation is cancelled, as asyncio's <c>run</c> cancels what is left.</summary>
+    internal void CancelForClose()
+    {
+        if (Kind != OpKind.None)
+        {
+            Fail(new OperationCanceledException($"{Kind} on {_socket.Describe()} was cancelled: its event loop closed"));
         }
     }
 
@@ -131,7 +175,7 @@ internal sealed unsafe class SocketOperation : IValueTaskSource<int>, IValueTask
         return accepted!;
     }
 
-    private void Begin(OpKind kind)
+    private void Begin(OpKind kind, CancellationToken token)
     {
         if (Kind != OpKind.None)
         {
@@ -139,7 +183,11 @@ internal sealed unsafe class SocketOperation : IValueTaskSource<int>, IValueTask
                 $"{_socket.Describe()} already has a {Kind} operation waiting; await it before starting another {kind} in the same direction");
         }
         Kind = kind;
+        _token = token;
     }
+
+    // Any thread: only queue the check; the loop thread owns the operation.
+    private void OnCancelRequested() => _socket.Loop?.CallSoonFromAnyThread(s_cancelOnLoop, this);
 
     private bool TryReceive()
     {
@@ -250,17 +298,32 @@ internal sealed unsafe class SocketOperation : IValueTaskSource<int>, IValueTask
 
     private void Succeed(int result)
     {
-        Kind = OpKind.None;
-        _buffer = default;
-        _data = default;
+        End();
         _core.SetResult(result);
     }
 
     private void Fail(Exception error)
     {
+        End();
+        _core.SetException(error);
+    }
+
+    /// <summary>Clears the operation before its continuation runs (inline), which may start the next one.</summary>
+    private void End()
+    {
         Kind = OpKind.None;
         _buffer = default;
         _data = default;
-        _core.SetException(error);
+        _token = default;
+        if (_registration != default)
+        {
+            // Unregister does not wait for a callback running elsewhere; that callback finds no
+            // cancelled operation (or a newer one with its own token) and does nothing.
+            _registration.Unregister();
+            _registration = default;
+        }
     }
+
+    private const int EISCONN = 106;
+    private const int EALREADY = 114;
 }
