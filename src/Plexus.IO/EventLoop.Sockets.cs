@@ -68,10 +68,11 @@ public sealed partial class EventLoop
     }
 
     /// <summary>
-    /// Connects to <paramref name="remote"/> without blocking the loop (Python's <c>loop.sock_connect</c>).
+    /// Connects to <paramref name="remote"/> without blocking the loop (Python's <c>loop.sock_connect</c>);
+    /// <paramref name="remote"/> is of the socket's family (<see cref="IPEndPoint"/> or <see cref="System.Net.Sockets.UnixDomainSocketEndPoint"/>).
     /// A cancelled connect goes on in the kernel; connecting again to the same endpoint waits for it.
     /// </summary>
-    public ValueTask ConnectAsync(LoopSocket socket, IPEndPoint remote, CancellationToken cancellationToken = default)
+    public ValueTask ConnectAsync(LoopSocket socket, EndPoint remote, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(remote);
         SocketOperation op = BeginWrite(socket, nameof(ConnectAsync));

@@ -65,12 +65,17 @@ internal sealed unsafe class SocketOperation : IValueTaskSource<int>, IValueTask
     }
 
     /// <summary>Starts a non-blocking connect; true when it finished (either way) at once.</summary>
-    internal bool StartConnect(IPEndPoint endPoint, CancellationToken token)
+    internal bool StartConnect(EndPoint endPoint, CancellationToken token)
     {
+        SocketAddress address = _socket.ToSocketAddress(endPoint);
         Begin(OpKind.Connect, token);
-        LibC.SockAddrIn addr = LoopSocket.ToSockAddr(endPoint);
         {
-            if (LibC.connect(_socket.Fd, &addr, sizeof(LibC.SockAddrIn)) == 0)
+            int result;
+            fixed (byte* p = address.Buffer.Span)
+            {
+                result = LibC.connect(_socket.Fd, (void*)p, address.Size);
+            }
+            if (result == 0)
             {
                 Succeed(0);
                 return true;
@@ -224,7 +229,7 @@ internal sealed unsafe class SocketOperation : IValueTaskSource<int>, IValueTask
             int fd = LibC.accept4(_socket.Fd, null, null, LibC.SOCK_NONBLOCK | LibC.SOCK_CLOEXEC);
             if (fd >= 0)
             {
-                _accepted = LoopSocket.FromAccepted(fd);
+                _accepted = _socket.Accepted(fd);
                 Succeed(0);
                 return true;
             }
