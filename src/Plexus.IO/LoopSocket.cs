@@ -170,6 +170,22 @@ public sealed unsafe class LoopSocket : IDisposable
         }
     }
 
+    /// <summary>Sets a datagram socket's default destination and only accepts datagrams from it (UDP <c>connect</c> never waits).</summary>
+    internal void ConnectDatagram(EndPoint remote)
+    {
+        ObjectDisposedException.ThrowIf(IsDisposed, this);
+        SocketAddress address = ToSocketAddress(remote);
+        int result;
+        fixed (byte* p = address.Buffer.Span)
+        {
+            result = LibC.connect(Fd, (void*)p, address.Size);
+        }
+        if (result == -1)
+        {
+            throw Error("connect", Marshal.GetLastPInvokeError(), remote.ToString());
+        }
+    }
+
     /// <summary>Starts listening; <paramref name="backlog"/> must cover a burst of connects (the kernel caps it at <c>somaxconn</c>).</summary>
     public void Listen(int backlog = 4096)
     {

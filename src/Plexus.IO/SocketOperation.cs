@@ -17,13 +17,15 @@ namespace Plexus.IO;
 /// <see cref="CancelIfRequested"/> on the loop, which fails the operation only if the operation then
 /// waiting still carries a cancelled token, so a late callback never cancels a newer operation.
 /// </remarks>
-internal sealed unsafe class SocketOperation : IValueTaskSource<int>, IValueTaskSource<LoopSocket>, IValueTaskSource
+internal sealed unsafe class SocketOperation : IValueTaskSource<int>, IValueTaskSource<LoopSocket>, IValueTaskSource<LoopReceiveFromResult>, IValueTaskSource
 {
     private readonly LoopSocket _socket;
     private ManualResetValueTaskSourceCore<int> _core;
     private Memory<byte> _buffer;
     private ReadOnlyMemory<byte> _data;
     private LoopSocket? _accepted;
+    private SocketAddress? _address;
+    private EndPoint? _from;
     private CancellationToken _token;
     private CancellationTokenRegistration _registration;
 
@@ -44,6 +46,8 @@ internal sealed unsafe class SocketOperation : IValueTaskSource<int>, IValueTask
         Accept,
         Send,
         Connect,
+        ReceiveFrom,
+        SendTo,
     }
 
     internal OpKind Kind { get; private set; }
@@ -54,6 +58,19 @@ internal sealed unsafe class SocketOperation : IValueTaskSource<int>, IValueTask
     {
         Begin(OpKind.Receive, token);
         _buffer = buffer;
+    }
+
+    internal void StartReceiveFrom(Memory<byte> buffer, CancellationToken token)
+    {
+        Begin(OpKind.ReceiveFrom, token);
+        _buffer = buffer;
+    }
+
+    internal void StartSendTo(ReadOnlyMemory<byte> datagram, SocketAddress address, CancellationToken token)
+    {
+        Begin(OpKind.SendTo, token);
+        _data = datagram;
+        _address = address;
     }
 
     internal void StartAccept(CancellationToken token) => Begin(OpKind.Accept, token);
@@ -111,6 +128,10 @@ internal sealed unsafe class SocketOperation : IValueTaskSource<int>, IValueTask
                 return TrySend();
             case OpKind.Connect:
                 return TryFinishConnect();
+            case OpKind.ReceiveFrom:
+                return TryReceiveFrom();
+            case OpKind.SendTo:
+                return TrySendTo();
             default:
                 return true;
         }
@@ -172,6 +193,14 @@ internal sealed unsafe class SocketOperation : IValueTaskSource<int>, IValueTask
 
     void IValueTaskSource.GetResult(short token) => GetResult(token);
 
+    LoopReceiveFromResult IValueTaskSource<LoopReceiveFromResult>.GetResult(short token)
+    {
+        EndPoint? from = _from;
+        _from = null;
+        int n = GetResult(token);
+        return new LoopReceiveFromResult(n, from!);
+    }
+
     LoopSocket IValueTaskSource<LoopSocket>.GetResult(short token)
     {
         LoopSocket? accepted = _accepted;
@@ -218,6 +247,67 @@ internal sealed unsafe class SocketOperation : IValueTaskSource<int>, IValueTask
                 return false;
             }
             Fail(_socket.Error("recv", errno));
+            return true;
+        }
+    }
+
+    private bool TryReceiveFrom()
+    {
+        byte* addr = stackalloc byte[LibC.SockAddrStorageSize];
+        while (true)
+        {
+            int len = LibC.SockAddrStorageSize;
+            nint n;
+            fixed (byte* p = _buffer.Span)
+            {
+                n = LibC.recvfrom(_socket.Fd, p, _buffer.Length, 0, addr, &len);
+            }
+            if (n >= 0)
+            {
+                _from = SocketAddresses.Decode(_socket.AddressFamily, new ReadOnlySpan<byte>(addr, len));
+                Succeed((int)n);
+                return true;
+            }
+            int errno = Marshal.GetLastPInvokeError();
+            if (errno == Errnos.EINTR)
+            {
+                continue;
+            }
+            if (errno == Errnos.EAGAIN)
+            {
+                return false;
+            }
+            Fail(_socket.Error("recvfrom", errno));
+            return true;
+        }
+    }
+
+    private bool TrySendTo()
+    {
+        while (true)
+        {
+            nint n;
+            fixed (byte* p = _data.Span)
+            fixed (byte* a = _address!.Buffer.Span)
+            {
+                n = LibC.sendto(_socket.Fd, p, _data.Length, LibC.MSG_NOSIGNAL, a, _address.Size);
+            }
+            if (n >= 0)
+            {
+                // A datagram goes whole or not at all.
+                Succeed((int)n);
+                return true;
+            }
+            int errno = Marshal.GetLastPInvokeError();
+            if (errno == Errnos.EINTR)
+            {
+                continue;
+            }
+            if (errno == Errnos.EAGAIN)
+            {
+                return false;
+            }
+            Fail(_socket.Error("sendto", errno));
             return true;
         }
     }
@@ -319,6 +409,7 @@ internal sealed unsafe class SocketOperation : IValueTaskSource<int>, IValueTask
         Kind = OpKind.None;
         _buffer = default;
         _data = default;
+        _address = null;
         _token = default;
         if (_registration != default)
         {
