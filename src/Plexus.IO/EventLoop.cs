@@ -373,6 +373,7 @@ public sealed partial class EventLoop : SynchronizationContext, IDisposable
             throw new InvalidOperationException("cannot dispose a running event loop; Stop it and let RunForever return first");
         }
         CancelRemaining();
+        DisposeSignalHandlers();
         IsClosed = true;
         _selector.Dispose();
         _wakeFd.Dispose();
