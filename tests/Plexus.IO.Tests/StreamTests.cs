@@ -212,3 +212,44 @@ public sealed class StreamAllocationTests
         Assert.True(perTrip < 1, $"{perTrip:F1} bytes per round trip");
     }
 }
+
+/// <summary>What a server does when its loop closes under it.</summary>
+public sealed class ServerShutdownTests
+{
+    [Fact]
+    public void Disposing_the_loop_ends_a_server_and_its_handlers_quietly()
+    {
+        var loop = new EventLoop();
+        var reported = new List<LoopExceptionContext>();
+        loop.ExceptionHandler = (_, context) => reported.Add(context);
+        bool handlerUnwound = false;
+        LoopServer? server = null;
+        (LoopStreamReader Reader, LoopStreamWriter Writer) client = default;
+        loop.RunUntilComplete(async () =>
+        {
+            var accepted = new TaskCompletionSource();
+            server = await loop.StartServerAsync(async (reader, writer) =>
+            {
+                try
+                {
+                    accepted.SetResult();
+                    await reader.ReadLineAsync();
+                }
+                finally
+                {
+                    handlerUnwound = true;
+                }
+            }, new IPEndPoint(IPAddress.Loopback, 0));
+            client = await loop.OpenConnectionAsync(server.LocalEndPoint);
+            await accepted.Task;
+        });
+        Assert.Equal(1, server!.ConnectionCount);
+        loop.Dispose();
+        Assert.True(handlerUnwound);
+        Assert.Equal(0, server.ConnectionCount);
+        Assert.False(server.IsServing);
+        Assert.Empty(reported);
+        client.Writer!.Dispose();
+        client.Reader!.Dispose();
+    }
+}

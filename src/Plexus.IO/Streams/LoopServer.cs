@@ -76,9 +76,9 @@ public sealed class LoopServer : IAsyncDisposable
                 _ = HandleAsync(connection);
             }
         }
-        catch (OperationCanceledException) when (_closing.IsCancellationRequested)
+        catch (OperationCanceledException)
         {
-            // Close was called.
+            // Close was called, or the loop is closing and cancelled the accept.
         }
         catch (Exception e)
         {
@@ -100,6 +100,10 @@ public sealed class LoopServer : IAsyncDisposable
         try
         {
             await _handler(reader, writer).ConfigureAwait(true);
+        }
+        catch (OperationCanceledException)
+        {
+            // The loop is closing (or the handler gave up on its own token): not a failure to report.
         }
         catch (Exception e)
         {
