@@ -17,10 +17,19 @@ public sealed class CancellationTests
         return (client, await loop.AcceptAsync(listener));
     }
 
-    [Fact]
-    public void A_cancelled_receive_ends_cleanly_and_the_next_receive_gets_the_data()
+    public static TheoryData<string> Backends => new() { "select", "poll", "epoll", "epoll-edge" };
+
+    [Theory]
+    [MemberData(nameof(Backends))]
+    public void A_cancelled_receive_ends_cleanly_and_the_next_receive_gets_the_data(string backend)
     {
-        using var loop = new EventLoop();
+        using var loop = new EventLoop(backend switch
+        {
+            "select" => new Selectors.SelectSelector(),
+            "poll" => new Selectors.PollSelector(),
+            "epoll-edge" => new Selectors.EpollSelector(Selectors.EpollTrigger.Edge),
+            _ => new Selectors.EpollSelector(),
+        });
         using LoopSocket listener = LoopSocket.Listen(Any);
         Guard(loop);
         loop.RunUntilComplete(async () =>
@@ -243,5 +252,29 @@ public sealed class CancellationTests
         Assert.Equal(loopThread, unwoundOn);
         client!.Dispose();
         server!.Dispose();
+    }
+
+    [Fact]
+    public void A_cancelled_ReadLine_keeps_the_reader_usable()
+    {
+        using var loop = new EventLoop();
+        using LoopSocket listener = LoopSocket.Listen(Any);
+        Guard(loop);
+        loop.RunUntilComplete(async () =>
+        {
+            var (client, server) = await PairAsync(loop, listener);
+            using (client)
+            {
+                using var reader = new LoopStreamReader(loop, server);
+                await using var writer = new LoopStreamWriter(loop, server);
+                await loop.SendAllAsync(client, "par"u8.ToArray());
+                using var cts = new CancellationTokenSource();
+                ValueTask<ReadOnlyMemory<byte>> pending = reader.ReadLineAsync(cts.Token);
+                loop.CallLater(TimeSpan.FromMilliseconds(20), cts.Cancel);
+                await Assert.ThrowsAnyAsync<OperationCanceledException>(async () => await pending);
+                await loop.SendAllAsync(client, "tial\n"u8.ToArray());
+                Assert.Equal("partial\n", System.Text.Encoding.ASCII.GetString((await reader.ReadLineAsync()).Span));
+            }
+        });
     }
 }
