@@ -7,55 +7,80 @@ public sealed partial class EventLoop
     private static readonly Action<object?> s_onReadable = static s => OnReadable((LoopSocket)s!);
     private static readonly Action<object?> s_onWritable = static s => OnWritable((LoopSocket)s!);
 
-    /// <summary>Accepts a connection on a listening socket (Python's <c>loop.sock_accept</c>); the new socket is non-blocking.</summary>
-    public ValueTask<LoopSocket> AcceptAsync(LoopSocket listener)
+    /// <summary>
+    /// Accepts a connection on a listening socket (Python's <c>loop.sock_accept</c>); the new socket is
+    /// non-blocking. Cancelling <paramref name="cancellationToken"/> while it waits fails it with
+    /// <see cref="OperationCanceledException"/> and leaves the listener usable.
+    /// </summary>
+    public ValueTask<LoopSocket> AcceptAsync(LoopSocket listener, CancellationToken cancellationToken = default)
     {
         SocketOperation op = BeginRead(listener, nameof(AcceptAsync));
-        op.StartAccept();
+        if (cancellationToken.IsCancellationRequested)
+        {
+            return ValueTask.FromCanceled<LoopSocket>(cancellationToken);
+        }
+        op.StartAccept(cancellationToken);
         return new ValueTask<LoopSocket>(op.TryComplete() ? op : WaitRead(listener, op), op.Version);
     }
 
     /// <summary>
     /// Receives up to <paramref name="buffer"/>.Length bytes (Python's <c>loop.sock_recv_into</c>);
     /// 0 means the peer closed its side. A reset connection throws <see cref="System.Net.Sockets.SocketException"/>
-    /// (<see cref="System.Net.Sockets.SocketError.ConnectionReset"/>).
+    /// (<see cref="System.Net.Sockets.SocketError.ConnectionReset"/>). Cancelling
+    /// <paramref name="cancellationToken"/> while it waits fails it with <see cref="OperationCanceledException"/>;
+    /// no data is lost (none was read) and the next receive works.
     /// </summary>
-    public ValueTask<int> ReceiveAsync(LoopSocket socket, Memory<byte> buffer)
+    public ValueTask<int> ReceiveAsync(LoopSocket socket, Memory<byte> buffer, CancellationToken cancellationToken = default)
     {
         SocketOperation op = BeginRead(socket, nameof(ReceiveAsync));
-        op.StartReceive(buffer);
+        if (cancellationToken.IsCancellationRequested)
+        {
+            return ValueTask.FromCanceled<int>(cancellationToken);
+        }
+        op.StartReceive(buffer, cancellationToken);
         // When read interest is still registered on a level-triggered selector, the selector will
         // report any data already there, so the speculative recv (usually EAGAIN in a
         // request/response exchange) is skipped: one system call fewer per message.
         if (socket.ReadWatched && _levelTriggered)
         {
+            op.WatchCancellation();
             return new ValueTask<int>(op, op.Version);
         }
         return new ValueTask<int>(op.TryComplete() ? op : WaitRead(socket, op), op.Version);
     }
 
-    /// <summary>Sends all of <paramref name="data"/>, waiting for buffer space as often as needed (Python's <c>loop.sock_sendall</c>).</summary>
-    public ValueTask SendAllAsync(LoopSocket socket, ReadOnlyMemory<byte> data)
+    /// <summary>
+    /// Sends all of <paramref name="data"/>, waiting for buffer space as often as needed (Python's
+    /// <c>loop.sock_sendall</c>). Cancelled while it waits, it fails with
+    /// <see cref="OperationCanceledException"/>; a prefix of <paramref name="data"/> may already have
+    /// been sent, as with asyncio (the byte stream is then cut mid-message: close the connection
+    /// unless the protocol can resynchronise).
+    /// </summary>
+    public ValueTask SendAllAsync(LoopSocket socket, ReadOnlyMemory<byte> data, CancellationToken cancellationToken = default)
     {
         SocketOperation op = BeginWrite(socket, nameof(SendAllAsync));
-        op.StartSend(data);
+        if (cancellationToken.IsCancellationRequested)
+        {
+            return ValueTask.FromCanceled(cancellationToken);
+        }
+        op.StartSend(data, cancellationToken);
         return new ValueTask(op.TryComplete() ? op : WaitWrite(socket, op), op.Version);
     }
 
-    /// <summary>Connects to <paramref name="remote"/> without blocking the loop (Python's <c>loop.sock_connect</c>).</summary>
-    public ValueTask ConnectAsync(LoopSocket socket, IPEndPoint remote)
+    /// <summary>
+    /// Connects to <paramref name="remote"/> without blocking the loop (Python's <c>loop.sock_connect</c>);
+    /// <paramref name="remote"/> is of the socket's family (<see cref="IPEndPoint"/> or <see cref="System.Net.Sockets.UnixDomainSocketEndPoint"/>).
+    /// A cancelled connect goes on in the kernel; connecting again to the same endpoint waits for it.
+    /// </summary>
+    public ValueTask ConnectAsync(LoopSocket socket, EndPoint remote, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(remote);
         SocketOperation op = BeginWrite(socket, nameof(ConnectAsync));
-        return new ValueTask(op.StartConnect(remote) ? op : WaitWrite(socket, op), op.Version);
-    }
-
-    /// <summary>Completes after <paramref name="delay"/> on the loop (Python's <c>asyncio.sleep</c>).</summary>
-    public Task Sleep(TimeSpan delay)
-    {
-        var done = new TaskCompletionSource();
-        CallLater(delay, static s => ((TaskCompletionSource)s!).TrySetResult(), done);
-        return done.Task;
+        if (cancellationToken.IsCancellationRequested)
+        {
+            return ValueTask.FromCanceled(cancellationToken);
+        }
+        return new ValueTask(op.StartConnect(remote, cancellationToken) ? op : WaitWrite(socket, op), op.Version);
     }
 
     private SocketOperation BeginRead(LoopSocket socket, string operation)
@@ -84,6 +109,7 @@ public sealed partial class EventLoop
             AddReader(socket.Fd, s_onReadable, socket);
             socket.ReadWatched = true;
         }
+        op.WatchCancellation();
         return op;
     }
 
@@ -95,6 +121,7 @@ public sealed partial class EventLoop
             AddWriter(socket.Fd, s_onWritable, socket);
             socket.WriteWatched = true;
         }
+        op.WatchCancellation();
         return op;
     }
 

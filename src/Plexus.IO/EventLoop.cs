@@ -171,11 +171,7 @@ public sealed partial class EventLoop : SynchronizationContext, IDisposable
         {
             throw new InvalidOperationException("another event loop is already running on this thread");
         }
-        _threadId = Environment.CurrentManagedThreadId;
-        SynchronizationContext? previous = Current;
-        SetSynchronizationContext(this);
-        t_running = this;
-        IsRunning = true;
+        SynchronizationContext? previous = Enter();
         try
         {
             while (true)
@@ -190,9 +186,7 @@ public sealed partial class EventLoop : SynchronizationContext, IDisposable
         finally
         {
             _stopping = false;
-            IsRunning = false;
-            t_running = null;
-            SetSynchronizationContext(previous);
+            Exit(previous);
         }
     }
 
@@ -202,6 +196,11 @@ public sealed partial class EventLoop : SynchronizationContext, IDisposable
     /// whatever context it captured; start coroutines with <see cref="RunUntilComplete(Func{Task})"/>
     /// so that they run on the loop.
     /// </summary>
+    /// <remarks>
+    /// Other coroutines still waiting when <paramref name="task"/> completes stay suspended, as in
+    /// asyncio: a later run resumes them, and <see cref="Dispose"/> cancels their waiting operations
+    /// and runs them to their end (their <c>finally</c> blocks run on the loop thread).
+    /// </remarks>
     public void RunUntilComplete(Task task)
     {
         ArgumentNullException.ThrowIfNull(task);
@@ -357,7 +356,12 @@ public sealed partial class EventLoop : SynchronizationContext, IDisposable
     /// <summary>The loop itself: a copy would post to the same queue.</summary>
     public override SynchronizationContext CreateCopy() => this;
 
-    /// <summary>Closes the selector and the wake-up descriptor (Python's <c>close</c>); pending callbacks are dropped.</summary>
+    /// <summary>
+    /// Closes the loop (what Python's <c>asyncio.run</c> does on the way out, then <c>close</c>): every
+    /// socket operation, sleep and timeout still waiting is cancelled, the coroutines behind them run
+    /// on this thread until they have nothing ready, then the selector and the wake-up descriptor
+    /// close. Callbacks still scheduled after that are dropped.
+    /// </summary>
     public void Dispose()
     {
         if (IsClosed)
@@ -368,11 +372,31 @@ public sealed partial class EventLoop : SynchronizationContext, IDisposable
         {
             throw new InvalidOperationException("cannot dispose a running event loop; Stop it and let RunForever return first");
         }
+        CancelRemaining();
+        DisposeSignalHandlers();
         IsClosed = true;
         _selector.Dispose();
         _wakeFd.Dispose();
         _ready.Clear();
         _timers.Clear();
+    }
+
+    /// <summary>Makes the calling thread the loop's thread, with the loop as its context; returns the context to restore.</summary>
+    private SynchronizationContext? Enter()
+    {
+        _threadId = Environment.CurrentManagedThreadId;
+        SynchronizationContext? previous = Current;
+        SetSynchronizationContext(this);
+        t_running = this;
+        IsRunning = true;
+        return previous;
+    }
+
+    private void Exit(SynchronizationContext? previous)
+    {
+        IsRunning = false;
+        t_running = null;
+        SetSynchronizationContext(previous);
     }
 
     internal void AddReader(int fd, Action<object?> callback, object? state)

@@ -24,6 +24,9 @@ public sealed class LoopHandle
 
     internal long DueTimestamp { get; }
 
+    /// <summary>What the callback receives; lets the loop find its own sleeps when it closes.</summary>
+    internal object? State => _state;
+
     /// <summary>Stops the callback from running if it has not run yet. Call it on the loop's thread.</summary>
     public void Cancel() => IsCancelled = true;
 

@@ -1,4 +1,3 @@
-using System.Buffers.Binary;
 using System.Net;
 using System.Net.Sockets;
 using System.Runtime.InteropServices;
@@ -7,7 +6,8 @@ using Plexus.Native;
 namespace Plexus.IO;
 
 /// <summary>
-/// A non-blocking TCP/IPv4 socket on a raw descriptor (<c>socket(SOCK_NONBLOCK | SOCK_CLOEXEC)</c>),
+/// A non-blocking socket on a raw descriptor (<c>socket(SOCK_NONBLOCK | SOCK_CLOEXEC)</c>): TCP over
+/// IPv4 or IPv6, Unix domain streams, or UDP,
 /// driven by an <see cref="EventLoop"/>'s selector through <see cref="EventLoop.AcceptAsync"/>,
 /// <see cref="EventLoop.ReceiveAsync"/>, <see cref="EventLoop.SendAllAsync"/> and
 /// <see cref="EventLoop.ConnectAsync"/> (Python's <c>loop.sock_accept/sock_recv/sock_sendall/sock_connect</c>).
@@ -20,7 +20,18 @@ public sealed unsafe class LoopSocket : IDisposable
     private SocketOperation? _readOp;
     private SocketOperation? _writeOp;
 
-    private LoopSocket(int fd) => _handle = new SafeFd(fd);
+    private LoopSocket(int fd, AddressFamily family, SocketType type)
+    {
+        _handle = new SafeFd(fd);
+        AddressFamily = family;
+        SocketType = type;
+    }
+
+    /// <summary>The socket's family: <see cref="AddressFamily.InterNetwork"/>, <see cref="AddressFamily.InterNetworkV6"/> or <see cref="AddressFamily.Unix"/>.</summary>
+    public AddressFamily AddressFamily { get; }
+
+    /// <summary><see cref="SocketType.Stream"/> or <see cref="SocketType.Dgram"/>.</summary>
+    public SocketType SocketType { get; }
 
     /// <summary>The owned descriptor.</summary>
     public SafeHandle Handle => _handle;
@@ -31,16 +42,27 @@ public sealed unsafe class LoopSocket : IDisposable
     /// <summary>True after <see cref="Dispose"/>.</summary>
     public bool IsDisposed { get; private set; }
 
-    /// <summary>The local address and port (after bind, listen or connect).</summary>
-    public IPEndPoint LocalEndPoint
+    /// <summary>The local IP address and port (after bind, listen or connect) of an IPv4 or IPv6 socket; see <see cref="LocalAddress"/> for any family.</summary>
+    public IPEndPoint LocalEndPoint => LocalAddress as IPEndPoint
+        ?? throw new InvalidOperationException($"{Describe()} is a {AddressFamily} socket and has no IP endpoint; use LocalAddress");
+
+    /// <summary>The local address of any family (<c>getsockname</c>): an <see cref="IPEndPoint"/> or a <see cref="UnixDomainSocketEndPoint"/>.</summary>
+    public EndPoint LocalAddress
     {
         get
         {
             ObjectDisposedException.ThrowIf(IsDisposed, this);
-            LibC.SockAddrIn addr;
-            int len = sizeof(LibC.SockAddrIn);
-            LibC.Check(LibC.getsockname(Fd, &addr, &len), "getsockname", Describe());
-            return new IPEndPoint(new IPAddress(addr.AddressBigEndian), BinaryPrimitives.ReverseEndianness(addr.PortBigEndian));
+            return SocketAddresses.Read(AddressFamily, (addr, len) => LibC.getsockname(Fd, addr, len), "getsockname", this);
+        }
+    }
+
+    /// <summary>The connected peer's address (<c>getpeername</c>).</summary>
+    public EndPoint RemoteAddress
+    {
+        get
+        {
+            ObjectDisposedException.ThrowIf(IsDisposed, this);
+            return SocketAddresses.Read(AddressFamily, (addr, len) => LibC.getpeername(Fd, addr, len), "getpeername", this);
         }
     }
 
@@ -76,20 +98,50 @@ public sealed unsafe class LoopSocket : IDisposable
 
     internal bool WriteWatched { get; set; }
 
-    /// <summary>Creates an unconnected non-blocking TCP/IPv4 socket.</summary>
-    public static LoopSocket CreateTcp()
+    /// <summary>Creates an unconnected non-blocking TCP socket of <paramref name="family"/> (IPv4 unless said otherwise).</summary>
+    public static LoopSocket CreateTcp(AddressFamily family = AddressFamily.InterNetwork)
     {
-        int fd = LibC.Check(LibC.socket(LibC.AF_INET, LibC.SOCK_STREAM | LibC.SOCK_NONBLOCK | LibC.SOCK_CLOEXEC, 0), "socket(AF_INET, SOCK_STREAM)");
-        return new LoopSocket(fd);
+        if (family is not (AddressFamily.InterNetwork or AddressFamily.InterNetworkV6))
+        {
+            throw new ArgumentException($"TCP runs over InterNetwork or InterNetworkV6, not {family}; use CreateUnix for Unix domain sockets", nameof(family));
+        }
+        return Open(family, SocketType.Stream);
     }
 
-    /// <summary>Creates a listening socket bound to <paramref name="endPoint"/> (port 0 picks a free port) with <c>SO_REUSEADDR</c>.</summary>
-    public static LoopSocket Listen(IPEndPoint endPoint, int backlog = 4096)
+    /// <summary>Creates an unconnected non-blocking Unix domain stream socket.</summary>
+    public static LoopSocket CreateUnix() => Open(AddressFamily.Unix, SocketType.Stream);
+
+    /// <summary>Creates a non-blocking UDP socket of <paramref name="family"/>.</summary>
+    public static LoopSocket CreateUdp(AddressFamily family = AddressFamily.InterNetwork)
     {
-        LoopSocket socket = CreateTcp();
+        if (family is not (AddressFamily.InterNetwork or AddressFamily.InterNetworkV6))
+        {
+            throw new ArgumentException($"UDP runs over InterNetwork or InterNetworkV6, not {family}", nameof(family));
+        }
+        return Open(family, SocketType.Dgram);
+    }
+
+    /// <summary>Creates a stream socket that can connect to or listen on <paramref name="endPoint"/> (TCP for IP endpoints, Unix for Unix endpoints).</summary>
+    public static LoopSocket Create(EndPoint endPoint)
+    {
+        ArgumentNullException.ThrowIfNull(endPoint);
+        return endPoint.AddressFamily == AddressFamily.Unix ? CreateUnix() : CreateTcp(endPoint.AddressFamily);
+    }
+
+    /// <summary>
+    /// Creates a listening stream socket bound to <paramref name="endPoint"/>: an <see cref="IPEndPoint"/>
+    /// (port 0 picks a free port; <c>SO_REUSEADDR</c> is set) or a <see cref="UnixDomainSocketEndPoint"/>
+    /// (the path must not exist yet).
+    /// </summary>
+    public static LoopSocket Listen(EndPoint endPoint, int backlog = 4096)
+    {
+        LoopSocket socket = Create(endPoint);
         try
         {
-            socket.SetOption(LibC.SOL_SOCKET, LibC.SO_REUSEADDR, 1, "SO_REUSEADDR");
+            if (socket.AddressFamily != AddressFamily.Unix)
+            {
+                socket.SetOption(LibC.SOL_SOCKET, LibC.SO_REUSEADDR, 1, "SO_REUSEADDR");
+            }
             socket.Bind(endPoint);
             socket.Listen(backlog);
             return socket;
@@ -101,15 +153,36 @@ public sealed unsafe class LoopSocket : IDisposable
         }
     }
 
-    /// <summary>Binds to a local IPv4 address and port.</summary>
-    public void Bind(IPEndPoint endPoint)
+    /// <summary>Binds to a local address of the socket's family.</summary>
+    public void Bind(EndPoint endPoint)
     {
         ArgumentNullException.ThrowIfNull(endPoint);
         ObjectDisposedException.ThrowIf(IsDisposed, this);
-        LibC.SockAddrIn addr = ToSockAddr(endPoint);
-        if (LibC.bind(Fd, &addr, sizeof(LibC.SockAddrIn)) == -1)
+        SocketAddress address = ToSocketAddress(endPoint);
+        int result;
+        fixed (byte* p = address.Buffer.Span)
+        {
+            result = LibC.bind(Fd, p, address.Size);
+        }
+        if (result == -1)
         {
             throw Error("bind", Marshal.GetLastPInvokeError(), endPoint.ToString());
+        }
+    }
+
+    /// <summary>Sets a datagram socket's default destination and only accepts datagrams from it (UDP <c>connect</c> never waits).</summary>
+    internal void ConnectDatagram(EndPoint remote)
+    {
+        ObjectDisposedException.ThrowIf(IsDisposed, this);
+        SocketAddress address = ToSocketAddress(remote);
+        int result;
+        fixed (byte* p = address.Buffer.Span)
+        {
+            result = LibC.connect(Fd, (void*)p, address.Size);
+        }
+        if (result == -1)
+        {
+            throw Error("connect", Marshal.GetLastPInvokeError(), remote.ToString());
         }
     }
 
@@ -157,9 +230,46 @@ public sealed unsafe class LoopSocket : IDisposable
     /// <inheritdoc />
     public override string ToString() => Describe();
 
+    /// <summary>
+    /// One non-blocking <c>send</c> of as much of <paramref name="data"/> as the kernel takes now;
+    /// 0 when it takes nothing (<c>EAGAIN</c>). Errors throw as <see cref="EventLoop.SendAllAsync"/>'s do.
+    /// </summary>
+    internal int TrySend(ReadOnlySpan<byte> data)
+    {
+        ObjectDisposedException.ThrowIf(IsDisposed, this);
+        while (true)
+        {
+            nint n;
+            fixed (byte* p = data)
+            {
+                n = LibC.send(Fd, p, data.Length, LibC.MSG_NOSIGNAL);
+            }
+            if (n >= 0)
+            {
+                return (int)n;
+            }
+            int errno = Marshal.GetLastPInvokeError();
+            if (errno == Errnos.EINTR)
+            {
+                continue;
+            }
+            return errno == Errnos.EAGAIN ? 0 : throw Error("send", errno);
+        }
+    }
+
+    /// <summary>The loop is closing: operations still waiting fail with <see cref="OperationCanceledException"/>.</summary>
+    internal void CancelForClose()
+    {
+        _readOp?.CancelForClose();
+        _writeOp?.CancelForClose();
+    }
+
+    internal bool HasWaitingOperation
+        => _readOp is { Kind: not SocketOperation.OpKind.None } || _writeOp is { Kind: not SocketOperation.OpKind.None };
+
     internal string Describe() => IsDisposed ? "socket (disposed)" : $"socket fd {_handle.Fd}";
 
-    internal static LoopSocket FromAccepted(int fd) => new(fd);
+    internal LoopSocket Accepted(int fd) => new(fd, AddressFamily, SocketType);
 
     /// <summary>A network errno becomes the <see cref="SocketException"/> .NET code expects; anything else an <see cref="ErrnoException"/>.</summary>
     internal Exception Error(string call, int errno, string? detail = null)
@@ -180,20 +290,27 @@ public sealed unsafe class LoopSocket : IDisposable
         return code is { } c ? new SocketException((int)c, inner.Message) : inner;
     }
 
-    internal static LibC.SockAddrIn ToSockAddr(IPEndPoint endPoint)
+    /// <summary>The native <c>sockaddr</c> for <paramref name="endPoint"/>, which must be of this socket's family.</summary>
+    internal SocketAddress ToSocketAddress(EndPoint endPoint)
     {
-        if (endPoint.AddressFamily != AddressFamily.InterNetwork)
+        if (endPoint.AddressFamily != AddressFamily)
         {
-            throw new NotSupportedException($"LoopSocket speaks IPv4 only; {endPoint} is {endPoint.AddressFamily}");
+            throw new ArgumentException($"{endPoint} is {endPoint.AddressFamily} but {Describe()} is {AddressFamily}; create the socket for the endpoint's family", nameof(endPoint));
         }
-        uint address = 0;
-        endPoint.Address.TryWriteBytes(new Span<byte>(&address, 4), out _);
-        return new LibC.SockAddrIn
+        return endPoint.Serialize();
+    }
+
+    private static LoopSocket Open(AddressFamily family, SocketType type)
+    {
+        int domain = family switch
         {
-            Family = LibC.AF_INET,
-            PortBigEndian = BinaryPrimitives.ReverseEndianness((ushort)endPoint.Port),
-            AddressBigEndian = address,
+            AddressFamily.InterNetwork => LibC.AF_INET,
+            AddressFamily.InterNetworkV6 => LibC.AF_INET6,
+            _ => LibC.AF_UNIX,
         };
+        int kind = type == SocketType.Stream ? LibC.SOCK_STREAM : LibC.SOCK_DGRAM;
+        int fd = LibC.Check(LibC.socket(domain, kind | LibC.SOCK_NONBLOCK | LibC.SOCK_CLOEXEC, 0), $"socket({family}, {type})");
+        return new LoopSocket(fd, family, type);
     }
 
     private void SetOption(int level, int name, int value, string what)

@@ -11,13 +11,26 @@ namespace Plexus.IO;
 /// <c>EAGAIN</c> waits for the loop to report readiness, then retries. The same object backs every
 /// <see cref="ValueTask"/> of its direction, so steady-state I/O allocates nothing.
 /// </summary>
-internal sealed unsafe class SocketOperation : IValueTaskSource<int>, IValueTaskSource<LoopSocket>, IValueTaskSource
+/// <remarks>
+/// Cancellation: an operation that waits with a cancellable token registers on it (the only
+/// allocation, and only then). The registration may fire on any thread; it queues
+/// <see cref="CancelIfRequested"/> on the loop, which fails the operation only if the operation then
+/// waiting still carries a cancelled token, so a late callback never cancels a newer operation.
+/// </remarks>
+internal sealed unsafe class SocketOperation : IValueTaskSource<int>, IValueTaskSource<LoopSocket>, IValueTaskSource<LoopReceiveFromResult>, IValueTaskSource
 {
     private readonly LoopSocket _socket;
     private ManualResetValueTaskSourceCore<int> _core;
     private Memory<byte> _buffer;
     private ReadOnlyMemory<byte> _data;
     private LoopSocket? _accepted;
+    private SocketAddress? _address;
+    private EndPoint? _from;
+    private CancellationToken _token;
+    private CancellationTokenRegistration _registration;
+
+    private static readonly Action<object?> s_onCancelRequested = static s => ((SocketOperation)s!).OnCancelRequested();
+    private static readonly Action<object?> s_cancelOnLoop = static s => ((SocketOperation)s!).CancelIfRequested();
 
     internal SocketOperation(LoopSocket socket)
     {
@@ -33,43 +46,69 @@ internal sealed unsafe class SocketOperation : IValueTaskSource<int>, IValueTask
         Accept,
         Send,
         Connect,
+        ReceiveFrom,
+        SendTo,
     }
 
     internal OpKind Kind { get; private set; }
 
     internal short Version => _core.Version;
 
-    internal void StartReceive(Memory<byte> buffer)
+    internal void StartReceive(Memory<byte> buffer, CancellationToken token)
     {
-        Begin(OpKind.Receive);
+        Begin(OpKind.Receive, token);
         _buffer = buffer;
     }
 
-    internal void StartAccept() => Begin(OpKind.Accept);
-
-    internal void StartSend(ReadOnlyMemory<byte> data)
+    internal void StartReceiveFrom(Memory<byte> buffer, CancellationToken token)
     {
-        Begin(OpKind.Send);
+        Begin(OpKind.ReceiveFrom, token);
+        _buffer = buffer;
+    }
+
+    internal void StartSendTo(ReadOnlyMemory<byte> datagram, SocketAddress address, CancellationToken token)
+    {
+        Begin(OpKind.SendTo, token);
+        _data = datagram;
+        _address = address;
+    }
+
+    internal void StartAccept(CancellationToken token) => Begin(OpKind.Accept, token);
+
+    internal void StartSend(ReadOnlyMemory<byte> data, CancellationToken token)
+    {
+        Begin(OpKind.Send, token);
         _data = data;
     }
 
     /// <summary>Starts a non-blocking connect; true when it finished (either way) at once.</summary>
-    internal bool StartConnect(IPEndPoint endPoint)
+    internal bool StartConnect(EndPoint endPoint, CancellationToken token)
     {
-        Begin(OpKind.Connect);
-        LibC.SockAddrIn addr = LoopSocket.ToSockAddr(endPoint);
+        SocketAddress address = _socket.ToSocketAddress(endPoint);
+        Begin(OpKind.Connect, token);
         {
-            if (LibC.connect(_socket.Fd, &addr, sizeof(LibC.SockAddrIn)) == 0)
+            int result;
+            fixed (byte* p = address.Buffer.Span)
+            {
+                result = LibC.connect(_socket.Fd, (void*)p, address.Size);
+            }
+            if (result == 0)
             {
                 Succeed(0);
                 return true;
             }
             int errno = Marshal.GetLastPInvokeError();
-            // An interrupted connect goes on in the background (calling it again would say EALREADY),
-            // so EINTR waits for writability like EINPROGRESS.
-            if (errno is Errnos.EINPROGRESS or Errnos.EAGAIN or Errnos.EINTR)
+            // An interrupted or cancelled connect goes on in the kernel: EINTR and EALREADY (a connect
+            // again after a cancelled one) wait for writability like EINPROGRESS; EISCONN means the
+            // earlier attempt has since succeeded.
+            if (errno is Errnos.EINPROGRESS or Errnos.EAGAIN or Errnos.EINTR or EALREADY)
             {
                 return false;
+            }
+            if (errno == EISCONN)
+            {
+                Succeed(0);
+                return true;
             }
             Fail(_socket.Error("connect", errno, endPoint.ToString()));
             return true;
@@ -89,8 +128,39 @@ internal sealed unsafe class SocketOperation : IValueTaskSource<int>, IValueTask
                 return TrySend();
             case OpKind.Connect:
                 return TryFinishConnect();
+            case OpKind.ReceiveFrom:
+                return TryReceiveFrom();
+            case OpKind.SendTo:
+                return TrySendTo();
             default:
                 return true;
+        }
+    }
+
+    /// <summary>The operation has to wait for the loop: from now on its token may cancel it.</summary>
+    internal void WatchCancellation()
+    {
+        if (_token.CanBeCanceled && _registration == default && Kind != OpKind.None)
+        {
+            _registration = _token.UnsafeRegister(s_onCancelRequested, this);
+        }
+    }
+
+    /// <summary>Fails the waiting operation with <see cref="OperationCanceledException"/> if its token is cancelled; on the loop thread.</summary>
+    internal void CancelIfRequested()
+    {
+        if (Kind != OpKind.None && _token.IsCancellationRequested)
+        {
+            Fail(new OperationCanceledException($"{Kind} on {_socket.Describe()} was cancelled", _token));
+        }
+    }
+
+    /// <summary>The event loop is closing: a waiting operation is cancelled, as asyncio's <c>run</c> cancels what is left.</summary>
+    internal void CancelForClose()
+    {
+        if (Kind != OpKind.None)
+        {
+            Fail(new OperationCanceledException($"{Kind} on {_socket.Describe()} was cancelled: its event loop closed"));
         }
     }
 
@@ -123,6 +193,14 @@ internal sealed unsafe class SocketOperation : IValueTaskSource<int>, IValueTask
 
     void IValueTaskSource.GetResult(short token) => GetResult(token);
 
+    LoopReceiveFromResult IValueTaskSource<LoopReceiveFromResult>.GetResult(short token)
+    {
+        EndPoint? from = _from;
+        _from = null;
+        int n = GetResult(token);
+        return new LoopReceiveFromResult(n, from!);
+    }
+
     LoopSocket IValueTaskSource<LoopSocket>.GetResult(short token)
     {
         LoopSocket? accepted = _accepted;
@@ -131,7 +209,7 @@ internal sealed unsafe class SocketOperation : IValueTaskSource<int>, IValueTask
         return accepted!;
     }
 
-    private void Begin(OpKind kind)
+    private void Begin(OpKind kind, CancellationToken token)
     {
         if (Kind != OpKind.None)
         {
@@ -139,7 +217,11 @@ internal sealed unsafe class SocketOperation : IValueTaskSource<int>, IValueTask
                 $"{_socket.Describe()} already has a {Kind} operation waiting; await it before starting another {kind} in the same direction");
         }
         Kind = kind;
+        _token = token;
     }
+
+    // Any thread: only queue the check; the loop thread owns the operation.
+    private void OnCancelRequested() => _socket.Loop?.CallSoonFromAnyThread(s_cancelOnLoop, this);
 
     private bool TryReceive()
     {
@@ -169,6 +251,67 @@ internal sealed unsafe class SocketOperation : IValueTaskSource<int>, IValueTask
         }
     }
 
+    private bool TryReceiveFrom()
+    {
+        byte* addr = stackalloc byte[LibC.SockAddrStorageSize];
+        while (true)
+        {
+            int len = LibC.SockAddrStorageSize;
+            nint n;
+            fixed (byte* p = _buffer.Span)
+            {
+                n = LibC.recvfrom(_socket.Fd, p, _buffer.Length, 0, addr, &len);
+            }
+            if (n >= 0)
+            {
+                _from = SocketAddresses.Decode(_socket.AddressFamily, new ReadOnlySpan<byte>(addr, len));
+                Succeed((int)n);
+                return true;
+            }
+            int errno = Marshal.GetLastPInvokeError();
+            if (errno == Errnos.EINTR)
+            {
+                continue;
+            }
+            if (errno == Errnos.EAGAIN)
+            {
+                return false;
+            }
+            Fail(_socket.Error("recvfrom", errno));
+            return true;
+        }
+    }
+
+    private bool TrySendTo()
+    {
+        while (true)
+        {
+            nint n;
+            fixed (byte* p = _data.Span)
+            fixed (byte* a = _address!.Buffer.Span)
+            {
+                n = LibC.sendto(_socket.Fd, p, _data.Length, LibC.MSG_NOSIGNAL, a, _address.Size);
+            }
+            if (n >= 0)
+            {
+                // A datagram goes whole or not at all.
+                Succeed((int)n);
+                return true;
+            }
+            int errno = Marshal.GetLastPInvokeError();
+            if (errno == Errnos.EINTR)
+            {
+                continue;
+            }
+            if (errno == Errnos.EAGAIN)
+            {
+                return false;
+            }
+            Fail(_socket.Error("sendto", errno));
+            return true;
+        }
+    }
+
     private bool TryAccept()
     {
         while (true)
@@ -176,7 +319,7 @@ internal sealed unsafe class SocketOperation : IValueTaskSource<int>, IValueTask
             int fd = LibC.accept4(_socket.Fd, null, null, LibC.SOCK_NONBLOCK | LibC.SOCK_CLOEXEC);
             if (fd >= 0)
             {
-                _accepted = LoopSocket.FromAccepted(fd);
+                _accepted = _socket.Accepted(fd);
                 Succeed(0);
                 return true;
             }
@@ -250,17 +393,33 @@ internal sealed unsafe class SocketOperation : IValueTaskSource<int>, IValueTask
 
     private void Succeed(int result)
     {
-        Kind = OpKind.None;
-        _buffer = default;
-        _data = default;
+        End();
         _core.SetResult(result);
     }
 
     private void Fail(Exception error)
     {
+        End();
+        _core.SetException(error);
+    }
+
+    /// <summary>Clears the operation before its continuation runs (inline), which may start the next one.</summary>
+    private void End()
+    {
         Kind = OpKind.None;
         _buffer = default;
         _data = default;
-        _core.SetException(error);
+        _address = null;
+        _token = default;
+        if (_registration != default)
+        {
+            // Unregister does not wait for a callback running elsewhere; that callback finds no
+            // cancelled operation (or a newer one with its own token) and does nothing.
+            _registration.Unregister();
+            _registration = default;
+        }
     }
+
+    private const int EISCONN = 106;
+    private const int EALREADY = 114;
 }

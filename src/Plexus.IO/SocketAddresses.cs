@@ -1,0 +1,42 @@
+using System.Net;
+using System.Net.Sockets;
+using Plexus.Native;
+
+namespace Plexus.IO;
+
+/// <summary>Native <c>sockaddr</c> bytes to .NET endpoints. .NET's <see cref="SocketAddress"/> holds the platform's own layout, so the kernel's bytes go in as they are.</summary>
+internal static unsafe class SocketAddresses
+{
+    internal delegate int AddressCall(void* addr, int* len);
+
+    private static readonly IPEndPoint V4 = new(IPAddress.Any, 0);
+    private static readonly IPEndPoint V6 = new(IPAddress.IPv6Any, 0);
+    private static readonly UnixDomainSocketEndPoint Unix = new("/");
+
+    /// <summary>Runs a <c>getsockname</c>-shaped call and decodes the address it fills in.</summary>
+    internal static EndPoint Read(AddressFamily family, AddressCall call, string name, LoopSocket socket)
+    {
+        byte* addr = stackalloc byte[LibC.SockAddrStorageSize];
+        int len = LibC.SockAddrStorageSize;
+        if (call(addr, &len) == -1)
+        {
+            throw ErrnoException.FromLastError(name, socket.Describe());
+        }
+        return Decode(family, new ReadOnlySpan<byte>(addr, len));
+    }
+
+    /// <summary>An endpoint from the <paramref name="native"/> address bytes of a socket of <paramref name="family"/>.</summary>
+    internal static EndPoint Decode(AddressFamily family, ReadOnlySpan<byte> native)
+    {
+        var address = new SocketAddress(family, Math.Max(native.Length, 2));
+        native.CopyTo(address.Buffer.Span);
+        address.Size = native.Length;
+        EndPoint template = family switch
+        {
+            AddressFamily.InterNetwork => V4,
+            AddressFamily.InterNetworkV6 => V6,
+            _ => Unix,
+        };
+        return template.Create(address);
+    }
+}
