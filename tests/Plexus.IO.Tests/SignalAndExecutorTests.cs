@@ -28,7 +28,7 @@ public sealed class SignalAndExecutorTests
                 runs++;
                 handled.TrySetResult();
             });
-            LibC.Check(LibC.kill(LibC.getpid(), SIGWINCH), "kill(SIGWINCH)");
+            Assert.True(ProcessIds.Signal(Environment.ProcessId, SIGWINCH), "kill(SIGWINCH) failed");
             await handled.Task;
             Assert.True(loop.RemoveSignalHandler(PosixSignal.SIGWINCH));
             Assert.False(loop.RemoveSignalHandler(PosixSignal.SIGWINCH));
