@@ -1422,7 +1422,7 @@ public sealed class ProcessPool : IDisposable, IAsyncDisposable
         {
             Child = child;
             Connection = connection;
-            Pid = child.Pid ?? 0;
+            Pid = child.Pid;
             Reader = new Thread(() => pool.ReadResults(this)) { IsBackground = true, Name = $"plexus-pool-{child.Name}" };
         }
 

@@ -15,7 +15,8 @@ namespace Plexus.Processes.Hosting;
 /// </summary>
 internal sealed class ControlChannel : IDisposable
 {
-    private const int MaxFrame = 256 << 20;
+    /// <summary>The largest frame either side accepts (a launch carries its arguments in one frame).</summary>
+    public const int MaxFrame = 256 << 20;
     private readonly SafeHandle _handle;
     private readonly object _sendLock = new();
 
@@ -41,10 +42,21 @@ internal sealed class ControlChannel : IDisposable
         message.Write(ref writer);
         byte[] frame = buffer.WrittenSpan.ToArray();
         BinaryPrimitives.WriteInt32LittleEndian(frame, frame.Length - 4);
+        if (frame.Length - 4 > MaxFrame)
+        {
+            // ChildProcess.Start refuses such arguments first; this guards the invariant the receiver checks.
+            throw new InvalidOperationException($"a control frame of {frame.Length - 4} bytes is over the {MaxFrame}-byte limit");
+        }
         lock (_sendLock)
         {
-            int[] fds = handles is null ? [] : [.. handles.Fds];
-            Descriptors.SendWithDescriptors(Fd, frame, fds);
+            if (handles is null)
+            {
+                Descriptors.SendWithDescriptors(Fd, frame, []);
+            }
+            else
+            {
+                handles.Send(Fd, frame);
+            }
         }
     }
 
