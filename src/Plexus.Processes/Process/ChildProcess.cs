@@ -350,8 +350,9 @@ public sealed class ChildProcess : IDisposable
                 _report = ReportMessage.Read(frame);
             }
         }
-        catch (Exception e) when (e is IOException or MessagePackSerializationException or InvalidDataException)
+        catch (Exception e) when (e is IOException or MessagePackSerializationException or InvalidDataException or ObjectDisposedException)
         {
+            // No report: Finish falls back to the exit status.
         }
         finally
         {

@@ -49,19 +49,51 @@ internal sealed class ControlChannel : IDisposable
         }
         lock (_sendLock)
         {
-            if (handles is null)
+            bool added = false;
+            try
             {
-                Descriptors.SendWithDescriptors(Fd, frame, []);
+                _handle.DangerousAddRef(ref added);
+                if (handles is null)
+                {
+                    Descriptors.SendWithDescriptors(Fd, frame, []);
+                }
+                else
+                {
+                    handles.Send(Fd, frame);
+                }
             }
-            else
+            finally
             {
-                handles.Send(Fd, frame);
+                if (added)
+                {
+                    _handle.DangerousRelease();
+                }
             }
         }
     }
 
     /// <summary>Receives one frame (and its descriptors); <c>null</c> at EOF.</summary>
+    /// <exception cref="ObjectDisposedException">The channel was disposed before the receive began.</exception>
     public byte[]? Receive(List<int> fds)
+    {
+        // The reference keeps a Dispose on another thread (the parent giving up on a report) from closing the
+        // descriptor under this receive, whose number could by then belong to another file.
+        bool added = false;
+        try
+        {
+            _handle.DangerousAddRef(ref added);
+            return ReceiveFrame(fds);
+        }
+        finally
+        {
+            if (added)
+            {
+                _handle.DangerousRelease();
+            }
+        }
+    }
+
+    private byte[]? ReceiveFrame(List<int> fds)
     {
         Span<byte> header = stackalloc byte[4];
         if (!Fill(header, fds, eofAllowed: true))
