@@ -22,9 +22,8 @@ public class ChildProcessTests
     {
         using ChildProcess child = ChildProcess.Create(Nothing);
         child.Name = "worker-7";
-        Assert.Null(child.Pid);
+        Assert.Throws<InvalidOperationException>(() => child.Pid);
         child.Start();
-        Assert.NotNull(child.Pid);
         Assert.NotEqual(Environment.ProcessId, child.Pid);
         Assert.True(child.Join(Long));
         Assert.False(child.IsAlive);
@@ -109,7 +108,7 @@ public class ChildProcessTests
         using ChildProcess child = ChildProcess.Create(Sleep, 60_000).Start();
         var joined = Task.Run(() => child.Join(Long));
         Thread.Sleep(200);
-        ProcessIds.Signal(child.Pid!.Value, ProcessIds.SigKill);
+        ProcessIds.Signal(child.Pid, ProcessIds.SigKill);
         Assert.True(await joined.WaitAsync(Long));
         Assert.Equal(-9, child.ExitCode);
     }

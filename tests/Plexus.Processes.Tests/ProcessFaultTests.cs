@@ -16,6 +16,19 @@ public class ProcessFaultTests
     }
 
     [Fact]
+    public void Pid_before_start_throws_and_after_dispose_stays()
+    {
+        var child = ChildProcess.Create(ChildProcessTests.Nothing);
+        AssertNotStarted(child);
+        child.Start();
+        int pid = child.Pid;
+        Assert.NotEqual(Environment.ProcessId, pid);
+        child.Dispose();
+        Assert.Equal(pid, child.Pid);
+        Assert.Throws<ObjectDisposedException>(() => child.Join(Long));
+    }
+
+    [Fact]
     public void Join_before_start_throws_InvalidOperationException()
     {
         using ChildProcess child = ChildProcess.Create(ChildProcessTests.Nothing);
@@ -59,7 +72,7 @@ public class ProcessFaultTests
         using ChildProcess child = ChildProcess.Create(TakesQueue, queue);
         ArgumentException e = Assert.ThrowsAny<ArgumentException>(() => child.Start());
         AssertNamesArgument(e, "queue", "BlockingCollection");
-        Assert.Null(child.Pid);
+        AssertNotStarted(child);
     }
 
     [Fact]
@@ -69,7 +82,7 @@ public class ProcessFaultTests
         using ChildProcess child = ChildProcess.Create(TakesThread, thread);
         ArgumentException e = Assert.ThrowsAny<ArgumentException>(() => child.Start());
         AssertNamesArgument(e, "worker", "Thread");
-        Assert.Null(child.Pid);
+        AssertNotStarted(child);
     }
 
     [Fact]
@@ -80,7 +93,13 @@ public class ProcessFaultTests
         using ChildProcess child = ChildProcess.Create(TakesAction, callback);
         ArgumentException e = Assert.ThrowsAny<ArgumentException>(() => child.Start());
         AssertNamesArgument(e, "callback", "Action");
-        Assert.Null(child.Pid);
+        AssertNotStarted(child);
+    }
+
+    private static void AssertNotStarted(ChildProcess child)
+    {
+        InvalidOperationException e = Assert.Throws<InvalidOperationException>(() => child.Pid);
+        Assert.Contains("not been started", e.Message, StringComparison.Ordinal);
     }
 
     private static void AssertNamesArgument(ArgumentException e, string argument, string typeName)

@@ -33,7 +33,7 @@ public class ProcessLifetimeTests
             using (mine)
             using (ChildProcess child = ChildProcess.Create(Echo, theirs).Start())
             {
-                pids.Add(child.Pid!.Value);
+                pids.Add(child.Pid);
                 mine.Send(i);
                 Assert.Equal(i, mine.Receive<int>());
                 Assert.True(child.Join(Long));
@@ -41,7 +41,7 @@ public class ProcessLifetimeTests
         }
         // A sleeping child disposed while alive must be killed and reaped too.
         using (ChildProcess sleeper = ChildProcess.Create(ChildProcessTests.Sleep, 60_000).Start())
-            pids.Add(sleeper.Pid!.Value);
+            pids.Add(sleeper.Pid);
 
         foreach (int pid in pids)
             Assert.False(ExistsOrZombie(pid), $"child {pid} is still in the process table");

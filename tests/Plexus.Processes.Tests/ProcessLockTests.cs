@@ -13,7 +13,7 @@ public class ProcessLockTests
         using ChildProcess owner = ChildProcess.Create(HoldForever, l, held).Start();
         Assert.True(held.Wait(TimeSpan.FromSeconds(30)));
         Assert.False(l.TryAcquire(TimeSpan.FromMilliseconds(50)));
-        int pid = owner.Pid!.Value;
+        int pid = owner.Pid;
         owner.Kill();
         var clock = Stopwatch.StartNew();
         AbandonedProcessLockException e = Assert.Throws<AbandonedProcessLockException>(() => l.TryAcquire(TimeSpan.FromSeconds(10)));

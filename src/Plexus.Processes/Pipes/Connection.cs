@@ -14,8 +14,12 @@ namespace Plexus.Processes;
 /// A frame is a 4-byte little-endian length and a payload of at most <see cref="MaxFrameSize"/>
 /// bytes; a larger announced frame is refused before anything is allocated. A closed peer is an
 /// <see cref="EndOfStreamException"/>, never a hang. Passing a connection to a child process as a
-/// start argument moves it: the child gets a connected end and this process's copy is closed, so
-/// that the child's death reaches the other end as EOF. One thread may send while another receives.
+/// start argument moves it: the child gets a connected end and this process's copy is closed when
+/// <see cref="ChildProcess.Start"/> returns, so that the child's death reaches the other end as EOF
+/// (closing it again, Python's <c>p.start(); child_conn.close()</c>, is safe and does nothing).
+/// One thread may send while another receives. Every call holds a reference on the descriptor, so a
+/// <see cref="Dispose"/> on another thread never makes a call touch a closed or reused descriptor: calls
+/// after it throw <see cref="ObjectDisposedException"/>, and one already running finishes first.
 /// </remarks>
 public sealed class Connection : IProcessShareable<Connection>, IDisposable
 {
@@ -64,6 +68,7 @@ public sealed class Connection : IProcessShareable<Connection>, IDisposable
         lock (_sendLock)
         {
             EnsureWritable();
+            using DescriptorUse use = Use();
             _sendBuffer.ResetWrittenCount();
             _sendBuffer.Advance(HeaderSize);
             try
@@ -87,6 +92,7 @@ public sealed class Connection : IProcessShareable<Connection>, IDisposable
         lock (_sendLock)
         {
             EnsureWritable();
+            using DescriptorUse use = Use();
             if (bytes.Length >= 16 * 1024)
             {
                 // Large payloads go out beside the header (one sendmsg with two vectors), not copied.
@@ -108,6 +114,7 @@ public sealed class Connection : IProcessShareable<Connection>, IDisposable
     {
         lock (_receiveLock)
         {
+            using DescriptorUse use = Use();
             ReadOnlyMemory<byte> payload = ReceiveFrame(Timeout.InfiniteTimeSpan)!.Value;
             return PlexusSerializer.Deserialize<T>(payload);
         }
@@ -118,6 +125,7 @@ public sealed class Connection : IProcessShareable<Connection>, IDisposable
     {
         lock (_receiveLock)
         {
+            using DescriptorUse use = Use();
             var reader = new MessagePack.MessagePackReader(ReceiveFrame(Timeout.InfiniteTimeSpan)!.Value);
             return formatter.Deserialize(ref reader, PlexusSerializer.Options);
         }
@@ -132,14 +140,29 @@ public sealed class Connection : IProcessShareable<Connection>, IDisposable
     /// </summary>
     public async ValueTask<T> ReceiveAsync<T>(CancellationToken cancellationToken = default)
     {
-        EnsureReadable();
-        if (_end - _start < HeaderSize)
-        {
-            // A zero-byte receive through .NET's socket engine waits for data without consuming any.
-            _waiter ??= new System.Net.Sockets.Socket(new System.Net.Sockets.SafeSocketHandle(Fd, ownsHandle: false));
-            await _waiter.ReceiveAsync(Memory<byte>.Empty, System.Net.Sockets.SocketFlags.None, cancellationToken).ConfigureAwait(false);
-        }
+        await WaitReadableAsync(cancellationToken).ConfigureAwait(false);
         return Receive<T>();
+    }
+
+    /// <summary>Receives one frame's bytes without holding a thread while nothing has arrived.</summary>
+    public async ValueTask<byte[]> ReceiveBytesAsync(CancellationToken cancellationToken = default)
+    {
+        await WaitReadableAsync(cancellationToken).ConfigureAwait(false);
+        return ReceiveBytes();
+    }
+
+    private async ValueTask WaitReadableAsync(CancellationToken cancellationToken)
+    {
+        EnsureReadable();
+        if (_end - _start >= HeaderSize)
+        {
+            return;
+        }
+        // The reference lasts across the wait: a Dispose meanwhile wakes it (through _waiter) before the descriptor closes.
+        using DescriptorUse use = Use();
+        // A zero-byte receive through .NET's socket engine waits for data without consuming any.
+        _waiter ??= new System.Net.Sockets.Socket(new System.Net.Sockets.SafeSocketHandle(Fd, ownsHandle: false));
+        await _waiter.ReceiveAsync(Memory<byte>.Empty, System.Net.Sockets.SocketFlags.None, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>Receives one <c>object</c>-typed value asynchronously.</summary>
@@ -151,6 +174,7 @@ public sealed class Connection : IProcessShareable<Connection>, IDisposable
     {
         lock (_receiveLock)
         {
+            using DescriptorUse use = Use();
             if (ReceiveFrame(timeout) is not { } payload)
             {
                 value = default!;
@@ -164,12 +188,26 @@ public sealed class Connection : IProcessShareable<Connection>, IDisposable
     /// <summary>Receives one frame's bytes (Python's <c>recv_bytes</c>).</summary>
     public byte[] ReceiveBytes()
     {
+        TryReceiveBytes(Timeout.InfiniteTimeSpan, out byte[] frame);
+        return frame;
+    }
+
+    /// <summary>Receives one frame's bytes within <paramref name="timeout"/>.</summary>
+    /// <returns><c>false</c> when nothing arrived in time (<paramref name="bytes"/> is then empty).</returns>
+    public bool TryReceiveBytes(TimeSpan timeout, out byte[] bytes)
+    {
         lock (_receiveLock)
         {
-            int length = ReceiveHeader(Timeout.InfiniteTimeSpan);
-            byte[] frame = new byte[length];
-            ReceivePayload(frame);
-            return frame;
+            using DescriptorUse use = Use();
+            int length = ReceiveHeader(timeout);
+            if (length < 0)
+            {
+                bytes = [];
+                return false;
+            }
+            bytes = new byte[length];
+            ReceivePayload(bytes);
+            return true;
         }
     }
 
@@ -179,6 +217,7 @@ public sealed class Connection : IProcessShareable<Connection>, IDisposable
     {
         lock (_receiveLock)
         {
+            using DescriptorUse use = Use();
             int length = ReceiveHeader(Timeout.InfiniteTimeSpan);
             if (length > destination.Length)
             {
@@ -199,18 +238,56 @@ public sealed class Connection : IProcessShareable<Connection>, IDisposable
         {
             return true;
         }
+        using DescriptorUse use = Use();
         return Descriptors.WaitReadable(Fd, ToMilliseconds(timeout));
     }
 
-    /// <summary>Closes this end; the peer's next receive sees EOF.</summary>
+    /// <summary>Whether a frame (or EOF) can be read before <paramref name="cancellationToken"/> is cancelled.</summary>
+    /// <exception cref="OperationCanceledException">The token was cancelled first.</exception>
+    public bool Poll(CancellationToken cancellationToken)
+    {
+        // Short polls keep cancellation prompt without a wake-up descriptor per connection.
+        while (!Poll(TimeSpan.FromMilliseconds(50)))
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+        }
+        return true;
+    }
+
+    /// <summary>
+    /// Closes this end; the peer's next receive sees EOF. Safe to call more than once, and right after
+    /// passing this end to <see cref="ChildProcess.Start"/> (Python's <c>p.start(); child_conn.close()</c>):
+    /// the start already moved the end to the child, so this closes nothing the child needs.
+    /// </summary>
     public void Close() => Dispose();
 
-    /// <inheritdoc />
+    /// <inheritdoc cref="Close"/>
     public void Dispose()
     {
         IsClosed = true;
         _waiter?.Dispose();
         _fd.Dispose();
+    }
+
+    /// <summary>Holds a reference on the descriptor until disposed, so a concurrent Dispose defers the close.</summary>
+    private DescriptorUse Use()
+    {
+        bool added = false;
+        try
+        {
+            _fd.DangerousAddRef(ref added);
+        }
+        catch (ObjectDisposedException)
+        {
+            EnsureOpen(); // throws with the reason (moved, broken or closed)
+            throw;
+        }
+        return new DescriptorUse(_fd);
+    }
+
+    private readonly struct DescriptorUse(SafeFd fd) : IDisposable
+    {
+        public void Dispose() => fd.DangerousRelease();
     }
 
     private void SendFrame()
@@ -376,11 +453,15 @@ public sealed class Connection : IProcessShareable<Connection>, IDisposable
             throw new InvalidOperationException("this connection has received data that was not read yet; read it before handing the end to another process");
         }
         writer.WriteArrayHeader(4);
-        writer.Write(handles.Add(Fd));
+        writer.Write(handles.Add(_fd));
         writer.Write(Readable);
         writer.Write(Writable);
         writer.Write(MaxFrameSize);
-        handles.AfterSend(() => { _movedTo ??= "a child process"; _fd.Dispose(); });
+        handles.OnCommit(() =>
+        {
+            _movedTo ??= "a child process";
+            Dispose();
+        });
     }
 
     static Connection IProcessShareable<Connection>.ReadShared(ref MessagePackReader reader, HandleTable handles)

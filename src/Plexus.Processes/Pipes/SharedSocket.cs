@@ -11,8 +11,9 @@ namespace Plexus.Processes;
 /// <c>SCM_RIGHTS</c>).
 /// </summary>
 /// <remarks>
-/// The move closes this process's copy once the child has the descriptor, so the connection's life
-/// belongs to the child alone (the peer sees EOF when the child closes or dies).
+/// The move closes this process's copy when <see cref="ChildProcess.Start"/> returns (the launch holds
+/// its own reference until the child has it), so the connection's life belongs to the child alone
+/// (the peer sees EOF when the child closes or dies).
 /// </remarks>
 public sealed class SharedSocket : IProcessShareable<SharedSocket>, IDisposable
 {
@@ -55,8 +56,8 @@ public sealed class SharedSocket : IProcessShareable<SharedSocket>, IDisposable
         Socket socket = _socket ?? throw new InvalidOperationException(
             _movedTo is null ? "this socket was already taken; wrap the socket again to send it" : $"this socket was already handed to {_movedTo}");
         writer.WriteArrayHeader(1);
-        writer.Write(handles.Add((int)socket.Handle));
-        handles.AfterSend(() =>
+        writer.Write(handles.Add(socket.SafeHandle));
+        handles.OnCommit(() =>
         {
             _movedTo ??= "a child process";
             _socket?.Dispose();

@@ -57,7 +57,7 @@ internal sealed class PoolWorkerHandle
     {
         Child = child;
         Connection = connection;
-        Pid = child.Pid ?? 0;
+        Pid = child.Pid;
         Reader = new Thread(() =>
         {
             try

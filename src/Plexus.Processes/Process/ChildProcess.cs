@@ -34,12 +34,19 @@ public sealed class ChildProcess : IDisposable
     private HostSpawner.Host? _host;
     private HandleTable? _handles;
     private ReportMessage? _report;
+    private int? _pid;
     private int? _exitCode;
     private bool _disposed;
 
     private ChildProcess(Delegate target, object?[] args)
+        : this(Target.From(target, out ParameterInfo[] parameters), parameters, args)
     {
-        _target = Target.From(target, out _parameters);
+    }
+
+    private ChildProcess(Target target, ParameterInfo[] parameters, object?[] args)
+    {
+        _target = target;
+        _parameters = parameters;
         if (args.Length != _parameters.Length)
         {
             throw new ArgumentException($"{_target.DisplayName} takes {_parameters.Length} arguments but {args.Length} were given", nameof(args));
@@ -73,6 +80,9 @@ public sealed class ChildProcess : IDisposable
     /// <summary>A child that will run any static <paramref name="target"/>; arguments are checked against its parameters.</summary>
     public static ChildProcess Create(Delegate target, params object?[] args) => new(target, args ?? [null]);
 
+    /// <summary>A child that will run <paramref name="target"/> as described (tests use it to describe a method the child cannot find).</summary>
+    internal static ChildProcess Create(Target target, ParameterInfo[] parameters, params object?[] args) => new(target, parameters, args);
+
     /// <summary>
     /// Keeps <paramref name="count"/> child hosts started and idle, so that <see cref="Start"/> hands
     /// its target to one at once instead of waiting for a runtime to start (0 turns it off).
@@ -88,8 +98,9 @@ public sealed class ChildProcess : IDisposable
     /// </summary>
     public bool IsDaemon { get; set; }
 
-    /// <summary>The child's process id, once started.</summary>
-    public int? Pid => _host?.Process.Id;
+    /// <summary>The child's process id.</summary>
+    /// <exception cref="InvalidOperationException">The child is not started yet (it has an id only from <see cref="Start"/> on).</exception>
+    public int Pid => _pid ?? throw NotStarted();
 
     /// <summary>Whether the child has started and not yet exited.</summary>
     public bool IsAlive => _host is { } host && !host.Process.HasExited;
@@ -101,12 +112,26 @@ public sealed class ChildProcess : IDisposable
     /// </summary>
     public int? ExitCode => _exitCode;
 
-    /// <summary>The exception the target threw in the child, once joined; <c>null</c> when it threw none.</summary>
+    /// <summary>
+    /// Why the child failed, once joined: the exception its target threw, or what kept the target from
+    /// running (<see cref="ChildProcessException.BeforeTarget"/>: the launch could not be read, the target
+    /// not found, an argument not rebuilt); <c>null</c> when the target returned or the child was signalled.
+    /// </summary>
     public ChildProcessException? Error { get; private set; }
 
-    /// <summary>Starts the child. Arguments are serialized here; one that cannot cross throws now, naming it.</summary>
+    /// <summary>
+    /// Starts the child. Arguments are serialized here; one that cannot cross (or is too large) throws
+    /// now, naming it.
+    /// </summary>
+    /// <remarks>
+    /// Process-shared arguments (pipe ends, sockets, queues, locks, shared values) are captured when this
+    /// returns: the launch holds its own reference to each descriptor until the child has it. So this
+    /// process may close or dispose its copies right away, as in Python's <c>p.start(); child_conn.close()</c>;
+    /// a <see cref="Connection"/> or <see cref="SharedSocket"/> argument is moved, and already closed here
+    /// when this returns, while a queue or lock stays usable here until disposed.
+    /// </remarks>
     /// <returns>This object, for chaining.</returns>
-    /// <exception cref="ArgumentException">An argument cannot be sent to another process.</exception>
+    /// <exception cref="ArgumentException">An argument cannot be sent to another process, or the arguments are too large.</exception>
     public ChildProcess Start()
     {
         lock (_gate)
@@ -116,27 +141,31 @@ public sealed class ChildProcess : IDisposable
             {
                 throw new InvalidOperationException($"{Name} was already started; a process object can be started only once (create another)");
             }
-            LaunchMessage launch = BuildLaunch(out _handles);
-            HostSpawner.Started(_target);
-            Running[this] = 0;
+            var handles = new HandleTable();
             try
             {
+                LaunchMessage launch = BuildLaunch(handles);
+                _handles = handles;
+                HostSpawner.Started(_target);
+                Running[this] = 0;
                 if (HostSpawner.TakeIdle() is { } idle)
                 {
                     _host = idle;
-                    Attach(idle, launch);
+                    Attach(idle, launch, handles);
                 }
                 else
                 {
-                    _host = HostSpawner.Spawn(host => Attach(host, launch));
+                    _host = HostSpawner.Spawn(host => Attach(host, launch, handles));
                 }
+                _pid = _host.Process.Id;
             }
             catch
             {
                 Running.TryRemove(this, out _);
-                _handles.Sent();
+                handles.Dispose();
                 throw;
             }
+            handles.Commit();
         }
         return this;
     }
@@ -144,6 +173,7 @@ public sealed class ChildProcess : IDisposable
     /// <summary>Waits for the child to exit (Python's <c>join</c>).</summary>
     /// <param name="timeout">How long to wait; <c>null</c> waits without limit.</param>
     /// <returns><c>true</c> when the child has exited; <c>false</c> when the timeout passed first.</returns>
+    /// <exception cref="ObjectDisposedException">This object was disposed.</exception>
     public bool Join(TimeSpan? timeout = null)
     {
         HostSpawner.Host host = StartedHost();
@@ -156,6 +186,7 @@ public sealed class ChildProcess : IDisposable
     }
 
     /// <summary>Waits for the child to exit without blocking a thread.</summary>
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled first.</exception>
     public async Task JoinAsync(CancellationToken cancellationToken = default)
     {
         HostSpawner.Host host = StartedHost();
@@ -194,7 +225,7 @@ public sealed class ChildProcess : IDisposable
     }
 
     /// <inheritdoc />
-    public override string ToString() => $"<{Name} pid={Pid?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "-"} " +
+    public override string ToString() => $"<{Name} pid={_pid?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "-"} " +
         (_host is null ? "initial" : IsAlive ? "started" : $"stopped exitcode={ExitCode}") + (IsDaemon ? " daemon>" : ">");
 
     /// <summary>At a normal exit of this process: daemons are terminated, other children are waited for.</summary>
@@ -216,11 +247,20 @@ public sealed class ChildProcess : IDisposable
         }
     }
 
-    private LaunchMessage BuildLaunch(out HandleTable handles)
+    private LaunchMessage BuildLaunch(HandleTable handles)
     {
-        handles = new HandleTable();
         MessagePackSerializerOptions options = PlexusSerializerOptions.Create(handles);
         byte[][] arguments = new byte[_args.Length][];
+        var launch = new LaunchMessage
+        {
+            AssemblyName = _target.AssemblyName,
+            ModuleVersionId = _target.ModuleVersionId,
+            MetadataToken = _target.MetadataToken,
+            DisplayName = _target.DisplayName,
+            ProcessName = Name,
+            Arguments = arguments,
+        };
+        long room = ControlChannel.MaxFrame - launch.SizeWithoutArguments;
         for (int i = 0; i < _args.Length; i++)
         {
             ParameterInfo parameter = _parameters[i];
@@ -233,10 +273,18 @@ public sealed class ChildProcess : IDisposable
             {
                 throw Unserializable(parameter, value.GetType(), why, null);
             }
-            var buffer = new ArrayBufferWriter<byte>();
+            var buffer = new LaunchBuffer((int)Math.Max(room, 0));
             try
             {
                 PlexusSerializer.Serialize(parameter.ParameterType, buffer, value, options);
+            }
+            catch (Exception e) when (Find<LaunchTooLargeException>(e) is { } large)
+            {
+                throw new ArgumentException(
+                    $"argument '{parameter.Name}' of {_target.DisplayName} takes at least {large.AtLeast} bytes, and with the rest of the start " +
+                    $"that is over the {ControlChannel.MaxFrame}-byte (256 MiB) limit of what a child's start carries; pass large data " +
+                    "in shared memory instead (a ProcessArray<T>), or send it over a Connection in parts after the start",
+                    parameter.Name, e);
             }
             catch (MessagePackSerializationException e)
             {
@@ -245,37 +293,49 @@ public sealed class ChildProcess : IDisposable
                 throw Unserializable(parameter, value?.GetType() ?? parameter.ParameterType, reason, e);
             }
             arguments[i] = buffer.WrittenSpan.ToArray();
+            room -= LaunchMessage.ArgumentSize(arguments[i]);
         }
-        return new LaunchMessage
+        if (handles.Fds.Count > Descriptors.MaxPerMessage)
         {
-            AssemblyName = _target.AssemblyName,
-            ModuleVersionId = _target.ModuleVersionId,
-            MetadataToken = _target.MetadataToken,
-            DisplayName = _target.DisplayName,
-            ProcessName = Name,
-            Arguments = arguments,
-        };
+            throw new ArgumentException(
+                $"the arguments of {_target.DisplayName} hold {handles.Fds.Count} descriptors (pipe ends, sockets, queues, locks, shared " +
+                $"values), more than the {Descriptors.MaxPerMessage} a child's start can carry; pass fewer process-shared objects " +
+                "(e.g. one queue of work instead of many pipes)");
+        }
+        return launch;
+    }
+
+    private static T? Find<T>(Exception? e) where T : Exception
+    {
+        for (; e is not null; e = e.InnerException)
+        {
+            if (e is T found)
+            {
+                return found;
+            }
+        }
+        return null;
     }
 
     private ArgumentException Unserializable(ParameterInfo parameter, Type type, string reason, Exception? inner) => new(
         $"argument '{parameter.Name}' of {_target.DisplayName} ({type}) cannot be sent to child process {Name}: {reason}",
         parameter.Name, inner);
 
-    /// <summary>Sends the launch to a connected host and starts reading its report.</summary>
-    private void Attach(HostSpawner.Host host, LaunchMessage launch)
+    /// <summary>Sends the launch to a connected host, releases the descriptors it carried and starts reading its report.</summary>
+    private void Attach(HostSpawner.Host host, LaunchMessage launch, HandleTable handles)
     {
         ControlChannel channel = host.Channel!;
         try
         {
-            channel.Send(launch, _handles);
+            channel.Send(launch, handles);
         }
-        catch (IOException)
+        catch (Exception e) when (e is IOException or ObjectDisposedException)
         {
-            // The host died before it could take the work; Join reports the exit.
+            // The host died before it could take the work (or Join gave up on it); Join reports the exit.
         }
         finally
         {
-            _handles!.Sent();
+            handles.Dispose();
         }
         var reader = new Thread(() => ReadReport(channel)) { IsBackground = true, Name = $"plexus-report-{Name}" };
         reader.UnsafeStart();
@@ -290,8 +350,9 @@ public sealed class ChildProcess : IDisposable
                 _report = ReportMessage.Read(frame);
             }
         }
-        catch (Exception e) when (e is IOException or MessagePackSerializationException or InvalidDataException)
+        catch (Exception e) when (e is IOException or MessagePackSerializationException or InvalidDataException or ObjectDisposedException)
         {
+            // No report: Finish falls back to the exit status.
         }
         finally
         {
@@ -307,11 +368,12 @@ public sealed class ChildProcess : IDisposable
             {
                 return;
             }
-            if (host.Channel is null)
+            bool connected = host.Channel is not null;
+            if (!connected)
             {
-                // It exited before connecting: the work never left, and moved descriptors must close.
+                // It exited before connecting: the work never left, and the descriptors it carried must close.
                 HostSpawner.Abandon(host);
-                _handles?.Sent();
+                _handles?.Dispose();
                 _reportDone.TrySetResult();
             }
             _reportDone.Task.Wait(TimeSpan.FromSeconds(5));
@@ -321,7 +383,15 @@ public sealed class ChildProcess : IDisposable
             _exitCode = report?.ExitCode ?? (raw > 128 && raw < 128 + 65 ? -(raw - 128) : raw);
             if (report?.ErrorType is { } type)
             {
-                Error = new ChildProcessException(type, report.ErrorMessage ?? "", report.ErrorStack ?? "", host.Process.Id, Name);
+                Error = new ChildProcessException(type, report.ErrorMessage ?? "", report.ErrorStack ?? "", Pid, Name, report.BeforeTarget);
+            }
+            else if (!connected && _exitCode > 0)
+            {
+                // Nothing could report (the host failed before it reached this process): say so rather than stay silent.
+                Error = new ChildProcessException(
+                    "Plexus.Processes.ChildStartFailure",
+                    $"the child process exited with code {_exitCode} before it connected to its parent, so its target never ran; its standard error says why",
+                    "", Pid, Name, beforeTarget: true);
             }
             Running.TryRemove(this, out _);
         }
@@ -336,8 +406,14 @@ public sealed class ChildProcess : IDisposable
         }
     }
 
-    private HostSpawner.Host StartedHost() =>
-        _host ?? throw new InvalidOperationException($"{Name} has not been started; call Start() first");
+    private HostSpawner.Host StartedHost()
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        return _host ?? throw NotStarted();
+    }
+
+    private InvalidOperationException NotStarted() =>
+        new($"{Name} has not been started; call Start() first (a child has a process id and can be joined only from then on)");
 
     private static bool Wait(HostSpawner.Host host)
     {

@@ -1,8 +1,6 @@
-using System.Buffers;
-using System.Collections.Concurrent;
+using System.Runtime.InteropServices;
 using MessagePack;
-using MessagePack.Formatters;
-using MessagePack.Resolvers;
+using Plexus.Native;
 
 namespace Plexus.Processes.Serialization;
 
@@ -10,32 +8,80 @@ namespace Plexus.Processes.Serialization;
 /// Descriptors that travel beside one payload (over <c>SCM_RIGHTS</c>): a shareable object writes
 /// the index of its descriptor, and the receiver takes the descriptor at that index.
 /// </summary>
-internal sealed class HandleTable
+/// <remarks>
+/// On the sending side the table owns a duplicate of every descriptor it was given, from the moment
+/// the object is written until <see cref="Dispose"/> (after the send). The payload may leave long after
+/// it was built (a child host connects later), and by then the object's own descriptor may be closed
+/// and its number reused by an unrelated file; the duplicate keeps the right kernel object either way.
+/// </remarks>
+internal sealed class HandleTable : IDisposable
 {
     private readonly List<int> _fds = [];
-    private readonly List<Action> _afterSend = [];
+    private readonly List<SafeFd> _owned = [];
+    private readonly List<Action> _onCommit = [];
+    private readonly object _gate = new();
+    private bool _disposed;
 
     public HandleTable() { }
 
     public HandleTable(IEnumerable<int> received) => _fds.AddRange(received);
 
+    /// <summary>The descriptors that travel with the payload, by index.</summary>
     public IReadOnlyList<int> Fds => _fds;
 
-    /// <summary>Adds a descriptor to send and returns its index.</summary>
-    public int Add(int fd)
+    /// <summary>
+    /// Adds a duplicate of <paramref name="handle"/>'s descriptor, owned by this table, and returns its index.
+    /// </summary>
+    /// <exception cref="ObjectDisposedException"><paramref name="handle"/> is closed (the object was disposed).</exception>
+    public int Add(SafeHandle handle)
     {
-        _fds.Add(fd);
-        return _fds.Count - 1;
+        bool added = false;
+        try
+        {
+            // The reference keeps the number from being closed and reused between reading it and duplicating it.
+            handle.DangerousAddRef(ref added);
+            var copy = new SafeFd(Descriptors.Duplicate((int)handle.DangerousGetHandle()));
+            lock (_gate)
+            {
+                ObjectDisposedException.ThrowIf(_disposed, this);
+                _owned.Add(copy);
+                _fds.Add(copy.Fd);
+                return _fds.Count - 1;
+            }
+        }
+        finally
+        {
+            if (added)
+            {
+                handle.DangerousRelease();
+            }
+        }
     }
 
-    /// <summary>Runs once the payload is sent (e.g. a moved pipe end closes its copy here).</summary>
-    public void AfterSend(Action action) => _afterSend.Add(action);
+    /// <summary>
+    /// Runs <paramref name="action"/> when the payload is committed to its receiver (a child's start
+    /// succeeded): a moved object closes its own copy there, since this table holds the one that travels.
+    /// </summary>
+    public void OnCommit(Action action) => _onCommit.Add(action);
 
-    public void Sent()
+    /// <summary>Runs the <see cref="OnCommit"/> actions (once the payload will be sent).</summary>
+    public void Commit()
     {
-        foreach (Action action in _afterSend)
+        foreach (Action action in _onCommit)
         {
             action();
+        }
+        _onCommit.Clear();
+    }
+
+    /// <summary>Sends with the descriptors; none is closed meanwhile (<see cref="Dispose"/> waits for it).</summary>
+    /// <exception cref="ObjectDisposedException">The table was disposed (the payload was abandoned).</exception>
+    public void Send(int socket, ReadOnlySpan<byte> frame)
+    {
+        lock (_gate)
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            Descriptors.SendWithDescriptors(socket, frame, CollectionsMarshal.AsSpan(_fds));
         }
     }
 
@@ -58,9 +104,27 @@ internal sealed class HandleTable
         {
             if (_fds[i] >= 0)
             {
-                Native.Descriptors.Close(_fds[i]);
+                Descriptors.Close(_fds[i]);
                 _fds[i] = -1;
             }
+        }
+    }
+
+    /// <summary>Closes the duplicates this table owns (the payload was sent, or will never be).</summary>
+    public void Dispose()
+    {
+        lock (_gate)
+        {
+            if (_disposed)
+            {
+                return;
+            }
+            _disposed = true;
+            foreach (SafeFd fd in _owned)
+            {
+                fd.Dispose();
+            }
+            _owned.Clear();
         }
     }
 }

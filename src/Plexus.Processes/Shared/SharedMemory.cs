@@ -12,18 +12,18 @@ namespace Plexus.Processes.Sync;
 internal sealed unsafe class SharedMemory : IDisposable
 {
     private const int PageSize = 4096;
-    private int _fd;
+    private readonly SafeFd _fd;
     private byte* _pointer;
 
     private SharedMemory(int fd, int size)
     {
-        _fd = fd;
+        _fd = new SafeFd(fd);
         Size = size;
         void* p = LibC.mmap(null, (nuint)size, LibC.PROT_READ | LibC.PROT_WRITE, LibC.MAP_SHARED, fd, 0);
         if (p == (void*)-1)
         {
             ErrnoException error = ErrnoException.FromLastError("mmap", $"shared memory of {size} bytes");
-            LibC.close(fd);
+            _fd.Dispose();
             throw error;
         }
         _pointer = (byte*)p;
@@ -86,7 +86,6 @@ internal sealed unsafe class SharedMemory : IDisposable
         }
         _pointer = null;
         LibC.munmap(p, (nuint)Size);
-        LibC.close(_fd);
-        _fd = -1;
+        _fd.Dispose();
     }
 }

@@ -32,10 +32,11 @@ internal static class ChildHost
         Environment.Exit(Run(path, token, hint));
     }
 
+    /// <summary>The exit code of a child whose target never ran (<c>EX_SOFTWARE</c>).</summary>
+    internal const int StartFailureExitCode = 70;
+
     private static int Run(string path, string token, string? hint)
     {
-        LaunchMessage launch;
-        List<int> fds = [];
         try
         {
             // A prestarted host rehearses the launch while it waits for work, so its start costs only the
@@ -47,6 +48,19 @@ internal static class ChildHost
             }
             _channel = new ControlChannel(Descriptors.ConnectUnix(path));
             _channel.Send(new HelloMessage { Token = token, Pid = Environment.ProcessId });
+        }
+        catch (Exception e)
+        {
+            // No channel, so nothing to report on: the parent sees a child that exited before connecting.
+            Console.Error.WriteLine($"plexus: child {Environment.ProcessId} could not reach its parent: {e}");
+            return StartFailureExitCode;
+        }
+
+        // From here every failure before the target runs is reported to the parent (as ChildProcess.Error), not only printed.
+        LaunchMessage launch;
+        List<int> fds = [];
+        try
+        {
             byte[]? frame = _channel.Receive(fds);
             if (frame is null)
             {
@@ -54,15 +68,10 @@ internal static class ChildHost
             }
             launch = LaunchMessage.Read(frame);
         }
-        catch (IOException e)
-        {
-            Console.Error.WriteLine($"plexus: child {Environment.ProcessId} lost its parent before starting: {e.Message}");
-            return 70;
-        }
         catch (Exception e)
         {
-            Console.Error.WriteLine($"plexus: child {Environment.ProcessId} could not start: {e}");
-            return 70;
+            new HandleTable(fds).CloseUntaken();
+            return StartFailed(e, "its launch could not be read");
         }
 
         ProcessInfo.IsChild = true;
@@ -72,10 +81,23 @@ internal static class ChildHost
         AppDomain.CurrentDomain.ProcessExit += (_, _) => Report(new ReportMessage { ExitCode = Environment.ExitCode });
 
         var handles = new HandleTable(fds);
+        MethodInfo method;
+        object? instance;
+        object?[] args;
         try
         {
-            (MethodInfo method, object? instance, object?[] args) = Prepare(launch, handles);
+            (method, instance, args) = Prepare(launch, handles);
+        }
+        catch (Exception e)
+        {
+            return StartFailed(e, $"{launch.DisplayName} could not be prepared");
+        }
+        finally
+        {
             handles.CloseUntaken();
+        }
+        try
+        {
             object? result = method.Invoke(instance, args);
             if (result is Task task)
             {
@@ -101,10 +123,31 @@ internal static class ChildHost
         }
         finally
         {
-            handles.CloseUntaken();
             Console.Out.Flush();
             Console.Error.Flush();
         }
+    }
+
+    /// <summary>Tells the parent (and this child's standard error) why the target never ran.</summary>
+    private static int StartFailed(Exception e, string what)
+    {
+        Exception innermost = e;
+        while (innermost.InnerException is { } inner)
+        {
+            innermost = inner;
+        }
+        string message = innermost == e ? e.Message : $"{e.Message} ({innermost.GetType().Name}: {innermost.Message})";
+        Console.Error.WriteLine($"plexus: child {Environment.ProcessId} did not run its target: {what}: {e}");
+        Console.Error.Flush();
+        Report(new ReportMessage
+        {
+            ExitCode = StartFailureExitCode,
+            ErrorType = e.GetType().FullName,
+            ErrorMessage = $"{what}: {message}",
+            ErrorStack = e.ToString(),
+            BeforeTarget = true,
+        });
+        return StartFailureExitCode;
     }
 
     private static (MethodInfo Method, object? Instance, object?[] Args) Prepare(LaunchMessage launch, HandleTable handles)
@@ -125,10 +168,17 @@ internal static class ChildHost
         for (int i = 0; i < args.Length; i++)
         {
             Type type = parameters[i].ParameterType;
-            if (!LaunchArguments.TryRead(type, launch.Arguments[i], handles, out args[i]))
+            try
             {
-                options ??= PlexusSerializerOptions.Create(handles);
-                args[i] = PlexusSerializer.Deserialize(type, launch.Arguments[i], options);
+                if (!LaunchArguments.TryRead(type, launch.Arguments[i], handles, out args[i]))
+                {
+                    options ??= PlexusSerializerOptions.Create(handles);
+                    args[i] = PlexusSerializer.Deserialize(type, launch.Arguments[i], options);
+                }
+            }
+            catch (Exception e) when (e is not OutOfMemoryException)
+            {
+                throw new InvalidDataException($"argument '{parameters[i].Name}' ({type}) could not be rebuilt in the child", e);
             }
         }
         return (method, instance, args);
@@ -170,7 +220,8 @@ internal static class ChildHost
             var received = new HandleTable(sent.Fds.Select(Descriptors.Duplicate));
             (MethodInfo method, object? instance, object?[] args) = Prepare(LaunchMessage.Read(bytes.WrittenSpan), received);
             received.CloseUntaken();
-            sent.Sent();
+            sent.Commit();
+            sent.Dispose();
             method.Invoke(instance, args);
             using (a)
             using (b)

@@ -15,7 +15,8 @@ namespace Plexus.Processes.Hosting;
 /// </summary>
 internal sealed class ControlChannel : IDisposable
 {
-    private const int MaxFrame = 256 << 20;
+    /// <summary>The largest frame either side accepts (a launch carries its arguments in one frame).</summary>
+    public const int MaxFrame = 256 << 20;
     private readonly SafeHandle _handle;
     private readonly object _sendLock = new();
 
@@ -41,15 +42,58 @@ internal sealed class ControlChannel : IDisposable
         message.Write(ref writer);
         byte[] frame = buffer.WrittenSpan.ToArray();
         BinaryPrimitives.WriteInt32LittleEndian(frame, frame.Length - 4);
+        if (frame.Length - 4 > MaxFrame)
+        {
+            // ChildProcess.Start refuses such arguments first; this guards the invariant the receiver checks.
+            throw new InvalidOperationException($"a control frame of {frame.Length - 4} bytes is over the {MaxFrame}-byte limit");
+        }
         lock (_sendLock)
         {
-            int[] fds = handles is null ? [] : [.. handles.Fds];
-            Descriptors.SendWithDescriptors(Fd, frame, fds);
+            bool added = false;
+            try
+            {
+                _handle.DangerousAddRef(ref added);
+                if (handles is null)
+                {
+                    Descriptors.SendWithDescriptors(Fd, frame, []);
+                }
+                else
+                {
+                    handles.Send(Fd, frame);
+                }
+            }
+            finally
+            {
+                if (added)
+                {
+                    _handle.DangerousRelease();
+                }
+            }
         }
     }
 
     /// <summary>Receives one frame (and its descriptors); <c>null</c> at EOF.</summary>
+    /// <exception cref="ObjectDisposedException">The channel was disposed before the receive began.</exception>
     public byte[]? Receive(List<int> fds)
+    {
+        // The reference keeps a Dispose on another thread (the parent giving up on a report) from closing the
+        // descriptor under this receive, whose number could by then belong to another file.
+        bool added = false;
+        try
+        {
+            _handle.DangerousAddRef(ref added);
+            return ReceiveFrame(fds);
+        }
+        finally
+        {
+            if (added)
+            {
+                _handle.DangerousRelease();
+            }
+        }
+    }
+
+    private byte[]? ReceiveFrame(List<int> fds)
     {
         Span<byte> header = stackalloc byte[4];
         if (!Fill(header, fds, eofAllowed: true))

@@ -34,6 +34,15 @@ internal sealed class LaunchMessage : IControlMessage
         }
     }
 
+    /// <summary>The frame's bytes apart from the arguments (each adds <see cref="ArgumentSize"/>).</summary>
+    public int SizeWithoutArguments =>
+        StringSize(AssemblyName) + 4 + 16 + 4 + StringSize(DisplayName) + StringSize(ProcessName) + 4;
+
+    /// <summary>What one argument of <paramref name="bytes"/> adds to the frame.</summary>
+    public static int ArgumentSize(byte[] bytes) => 4 + bytes.Length;
+
+    private static int StringSize(string value) => 4 + Encoding.UTF8.GetByteCount(value);
+
     public static LaunchMessage Read(ReadOnlySpan<byte> bytes)
     {
         var reader = new ControlReader(bytes);

@@ -16,12 +16,16 @@ internal sealed class ReportMessage : IControlMessage
     public string? ErrorMessage { get; set; }
     public string? ErrorStack { get; set; }
 
+    /// <summary>Whether the error kept the target from running (the launch, the target or an argument failed).</summary>
+    public bool BeforeTarget { get; set; }
+
     public void Write(ref ControlWriter writer)
     {
         writer.Int(ExitCode);
         writer.String(ErrorType);
         writer.String(ErrorMessage);
         writer.String(ErrorStack);
+        writer.Int(BeforeTarget ? 1 : 0);
     }
 
     public static ReportMessage Read(ReadOnlySpan<byte> bytes)
@@ -33,6 +37,7 @@ internal sealed class ReportMessage : IControlMessage
             ErrorType = reader.String(),
             ErrorMessage = reader.String(),
             ErrorStack = reader.String(),
+            BeforeTarget = reader.Int() != 0,
         };
     }
 }
