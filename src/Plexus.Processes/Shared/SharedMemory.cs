@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using MessagePack;
 using Plexus.Native;
 using Plexus.Processes.Serialization;
@@ -9,16 +10,22 @@ namespace Plexus.Processes.Sync;
 /// name in any filesystem, so only processes that are handed its descriptor (a child gets it over
 /// <c>SCM_RIGHTS</c>) can map it; the kernel frees it when the last descriptor and mapping are gone.
 /// </summary>
+/// <remarks>
+/// Every operation on a shared object runs between <see cref="Enter"/> and <see cref="Exit"/>, which
+/// count a reference on the mapping: <see cref="Dispose"/> makes later operations throw
+/// <see cref="ObjectDisposedException"/>, wakes this process's sleepers on the object (through
+/// <see cref="WhenDisposed"/>), and the mapping goes away when the last running operation leaves.
+/// </remarks>
 internal sealed unsafe class SharedMemory : IDisposable
 {
     private const int PageSize = 4096;
-    private int _fd;
-    private byte* _pointer;
+    private readonly MappingHandle _mapping;
+    private readonly byte* _pointer;
+    private int _disposed;
+    private CancellationTokenSource? _disposing;
 
     private SharedMemory(int fd, int size)
     {
-        _fd = fd;
-        Size = size;
         void* p = LibC.mmap(null, (nuint)size, LibC.PROT_READ | LibC.PROT_WRITE, LibC.MAP_SHARED, fd, 0);
         if (p == (void*)-1)
         {
@@ -27,15 +34,76 @@ internal sealed unsafe class SharedMemory : IDisposable
             throw error;
         }
         _pointer = (byte*)p;
+        _mapping = new MappingHandle(_pointer, size, fd);
     }
 
     /// <summary>Bytes mapped (a whole number of pages).</summary>
-    public int Size { get; }
+    public int Size => _mapping.Size;
 
-    /// <summary>The start of the mapping; valid until <see cref="Dispose"/>.</summary>
-    public byte* Pointer => _pointer != null ? _pointer : throw new ObjectDisposedException(nameof(SharedMemory), "this shared object was disposed in this process");
+    /// <summary>
+    /// The start of the mapping, for a caller that holds a reference (<see cref="Enter"/>) or hands out
+    /// memory documented as valid until <see cref="Dispose"/> (a span, a <c>ref</c>).
+    /// </summary>
+    public byte* Pointer
+    {
+        get
+        {
+            ThrowIfDisposed();
+            return _pointer;
+        }
+    }
 
-    public bool IsDisposed => _pointer == null;
+    public bool IsDisposed => Volatile.Read(ref _disposed) != 0;
+
+    /// <summary>Cancelled when this object is disposed in this process (sleepers register on it to wake).</summary>
+    public CancellationToken WhenDisposed
+    {
+        get
+        {
+            CancellationTokenSource? cts = Volatile.Read(ref _disposing);
+            if (cts is null)
+            {
+                var created = new CancellationTokenSource();
+                cts = Interlocked.CompareExchange(ref _disposing, created, null) ?? created;
+                if (cts != created)
+                {
+                    created.Dispose();
+                }
+            }
+            return cts.Token;
+        }
+    }
+
+    /// <summary>Takes a reference on the mapping for one operation and returns its start.</summary>
+    /// <exception cref="ObjectDisposedException">The object was disposed in this process.</exception>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public byte* Enter()
+    {
+        bool added = false;
+        _mapping.DangerousAddRef(ref added);
+        if (Volatile.Read(ref _disposed) != 0)
+        {
+            _mapping.DangerousRelease();
+            throw Disposed();
+        }
+        return _pointer;
+    }
+
+    /// <summary>Releases the reference <see cref="Enter"/> took.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public void Exit() => _mapping.DangerousRelease();
+
+    /// <summary>Throws <see cref="ObjectDisposedException"/> once <see cref="Dispose"/> was called.</summary>
+    public void ThrowIfDisposed()
+    {
+        if (Volatile.Read(ref _disposed) != 0)
+        {
+            throw Disposed();
+        }
+    }
+
+    private static ObjectDisposedException Disposed()
+        => new(nameof(SharedMemory), "this process-shared object was disposed in this process (other processes keep theirs); create or receive a new one");
 
     /// <summary>Creates zero-filled shared memory of at least <paramref name="size"/> bytes.</summary>
     public static SharedMemory Create(string name, long size)
@@ -60,7 +128,7 @@ internal sealed unsafe class SharedMemory : IDisposable
     {
         ObjectDisposedException.ThrowIf(IsDisposed, this);
         writer.WriteArrayHeader(2);
-        writer.Write(handles.Add(_fd));
+        writer.Write(handles.Add(_mapping.Fd));
         writer.Write(Size);
     }
 
@@ -76,17 +144,20 @@ internal sealed unsafe class SharedMemory : IDisposable
         return new SharedMemory(fd, size);
     }
 
-    /// <summary>Unmaps and closes. Other processes keep their own mappings.</summary>
+    /// <summary>
+    /// Detaches this process: later operations throw <see cref="ObjectDisposedException"/>, sleepers in
+    /// this process wake and throw it, and the mapping is unmapped once no operation uses it. Other
+    /// processes keep their own mappings.
+    /// </summary>
     public void Dispose()
     {
-        byte* p = _pointer;
-        if (p == null)
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
         {
             return;
         }
-        _pointer = null;
-        LibC.munmap(p, (nuint)Size);
-        LibC.close(_fd);
-        _fd = -1;
+        CancellationTokenSource? disposing = Volatile.Read(ref _disposing);
+        disposing?.Cancel();
+        disposing?.Dispose();
+        _mapping.Dispose();
     }
 }

@@ -17,41 +17,50 @@ namespace Plexus.Processes;
 /// atomic compare-and-swap; waiters spin briefly and then sleep on a futex. Ownership is per thread,
 /// so do not hold it across an <c>await</c> that may resume on another thread.
 /// </remarks>
-public sealed unsafe class ProcessLock : IProcessShareable<ProcessLock>, IProcessLockCore, IDisposable
+public sealed unsafe class ProcessLock : ProcessLockBase, IProcessShareable<ProcessLock>, IProcessLockCore
 {
-    private readonly SharedMemory _memory;
-
     /// <summary>Creates a free lock.</summary>
     public ProcessLock() : this(SharedMemory.Create("lock", sizeof(LockState))) { }
 
-    private ProcessLock(SharedMemory memory) => _memory = memory;
-
-    private LockState* State => (LockState*)_memory.Pointer;
+    private ProcessLock(SharedMemory memory) : base(memory) { }
 
     /// <summary>Whether some thread of some process holds the lock now (a snapshot).</summary>
-    public bool IsLocked => LockWord.OwnerPid(State) != 0;
-
-    /// <summary>Whether the calling thread holds the lock.</summary>
-    public bool IsOwnedByCurrentThread => LockWord.IsOwnedByCurrentThread(State);
-
-    /// <summary>Blocks until the lock is taken (Python's <c>acquire()</c>); dispose the result to release.</summary>
-    /// <exception cref="AbandonedProcessLockException">The previous owner died holding it; the caller owns it now.</exception>
-    public ProcessLockScope Acquire()
+    public bool IsLocked
     {
-        TryAcquire(Timeout.InfiniteTimeSpan);
-        return new ProcessLockScope(this);
+        get
+        {
+            LockState* state = (LockState*)_memory.Enter();
+            try
+            {
+                return LockWord.OwnerPid(state) != 0;
+            }
+            finally
+            {
+                _memory.Exit();
+            }
+        }
     }
 
-    /// <summary>Takes the lock if it is free now (Python's <c>acquire(False)</c>).</summary>
-    public bool TryAcquire() => TryAcquire(TimeSpan.Zero);
-
-    /// <summary>Takes the lock within <paramref name="timeout"/> (Python's <c>acquire(timeout=...)</c>).</summary>
-    /// <returns><c>false</c> when the timeout passed first.</returns>
-    /// <exception cref="AbandonedProcessLockException">The previous owner died holding it; the caller owns it now.</exception>
-    public bool TryAcquire(TimeSpan timeout)
+    /// <summary>Whether the calling thread holds the lock.</summary>
+    public bool IsOwnedByCurrentThread
     {
-        Deadline deadline = Deadline.From(timeout);
-        LockState* state = State;
+        get
+        {
+            LockState* state = (LockState*)_memory.Enter();
+            try
+            {
+                return LockWord.IsOwnedByCurrentThread(state);
+            }
+            finally
+            {
+                _memory.Exit();
+            }
+        }
+    }
+
+    private protected override bool TryAcquireCore(byte* memory, Deadline deadline)
+    {
+        LockState* state = (LockState*)memory;
         if (LockWord.TryEnterNow(state))
         {
             state->OwnerTid = LockWord.Tid;
@@ -61,26 +70,35 @@ public sealed unsafe class ProcessLock : IProcessShareable<ProcessLock>, IProces
         {
             throw new LockRecursionException("this thread already holds the ProcessLock; a second acquire would deadlock. Use ProcessRLock for a lock the same thread can take again");
         }
-        if (!LockWord.Enter(state, deadline, out int abandonedBy))
+        if (!LockWord.Enter(state, deadline, _memory, out int abandonedBy))
         {
             return false;
         }
         state->OwnerTid = LockWord.Tid;
-        return abandonedBy == 0 ? true : throw new AbandonedProcessLockException("ProcessLock", abandonedBy);
+        return abandonedBy == 0 ? true : throw new AbandonedProcessLockException("ProcessLock", abandonedBy, new ProcessLockScope(this));
     }
 
     /// <summary>Releases the lock (Python's <c>release()</c>).</summary>
     /// <exception cref="SynchronizationLockException">The calling thread does not hold the lock.</exception>
     public void Release()
     {
-        LockState* state = State;
-        if (!LockWord.IsOwnedByCurrentThread(state))
+        LockState* state = (LockState*)_memory.Enter();
+        try
         {
-            throw NotOwner("ProcessLock", LockWord.OwnerPid(state));
+            if (!LockWord.IsOwnedByCurrentThread(state))
+            {
+                throw NotOwner("ProcessLock", LockWord.OwnerPid(state));
+            }
+            state->OwnerTid = 0;
+            LockWord.Exit(state);
         }
-        state->OwnerTid = 0;
-        LockWord.Exit(state);
+        finally
+        {
+            _memory.Exit();
+        }
     }
+
+    private protected override void ReleaseOne() => Release();
 
     internal static SynchronizationLockException NotOwner(string what, int owner) => new(owner == 0
         ? $"cannot release the {what}: it is not held. Release only after a successful Acquire/TryAcquire"
@@ -95,9 +113,6 @@ public sealed unsafe class ProcessLock : IProcessShareable<ProcessLock>, IProces
     }
 
     void IProcessLockCore.ReacquireAfterWait(int saved) => TryAcquire(Timeout.InfiniteTimeSpan);
-
-    /// <summary>Unmaps the lock in this process (other processes keep it). Do not dispose while held.</summary>
-    public void Dispose() => _memory.Dispose();
 
     void IProcessShareable.WriteShared(ref MessagePackWriter writer, HandleTable handles) => _memory.WriteShared(ref writer, handles);
 

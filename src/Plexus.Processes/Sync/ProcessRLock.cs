@@ -10,102 +10,113 @@ namespace Plexus.Processes;
 /// (non-owner release → <see cref="SynchronizationLockException"/>; a dead owner →
 /// <see cref="AbandonedProcessLockException"/> to the next acquirer).
 /// </summary>
-public sealed unsafe class ProcessRLock : IProcessShareable<ProcessRLock>, IProcessLockCore, IDisposable
+public sealed unsafe class ProcessRLock : ProcessLockBase, IProcessShareable<ProcessRLock>, IProcessLockCore
 {
-    private readonly SharedMemory _memory;
-
     /// <summary>Creates a free lock.</summary>
     public ProcessRLock() : this(SharedMemory.Create("rlock", sizeof(LockState))) { }
 
-    private ProcessRLock(SharedMemory memory) => _memory = memory;
-
-    private LockState* State => (LockState*)_memory.Pointer;
+    private ProcessRLock(SharedMemory memory) : base(memory) { }
 
     /// <summary>Whether the calling thread holds the lock.</summary>
-    public bool IsOwnedByCurrentThread => LockWord.IsOwnedByCurrentThread(State);
+    public bool IsOwnedByCurrentThread => RecursionCount > 0;
 
     /// <summary>How many times the calling thread holds it (0 when it does not).</summary>
-    public int RecursionCount => IsOwnedByCurrentThread ? State->Count : 0;
-
-    /// <summary>Blocks until the lock is taken (Python's <c>acquire()</c>); dispose the result to release once.</summary>
-    /// <exception cref="AbandonedProcessLockException">The previous owner died holding it; the caller owns it now (depth 1).</exception>
-    public ProcessLockScope Acquire()
+    public int RecursionCount
     {
-        TryAcquire(Timeout.InfiniteTimeSpan);
-        return new ProcessLockScope(this);
+        get
+        {
+            LockState* state = (LockState*)_memory.Enter();
+            try
+            {
+                return LockWord.IsOwnedByCurrentThread(state) ? state->Count : 0;
+            }
+            finally
+            {
+                _memory.Exit();
+            }
+        }
     }
 
-    /// <summary>Takes the lock if it is free now or already held by this thread.</summary>
-    public bool TryAcquire() => TryAcquire(TimeSpan.Zero);
-
-    /// <summary>Takes the lock within <paramref name="timeout"/>.</summary>
-    /// <returns><c>false</c> when the timeout passed first.</returns>
-    /// <exception cref="AbandonedProcessLockException">The previous owner died holding it; the caller owns it now (depth 1).</exception>
-    public bool TryAcquire(TimeSpan timeout)
+    /// <remarks>A thread that holds the lock takes it again at once; a dead owner's lock comes with depth 1.</remarks>
+    private protected override bool TryAcquireCore(byte* memory, Deadline deadline)
     {
-        Deadline deadline = Deadline.From(timeout);
-        LockState* state = State;
+        LockState* state = (LockState*)memory;
         if (LockWord.IsOwnedByCurrentThread(state))
         {
             state->Count++;
             return true;
         }
-        if (!LockWord.Enter(state, deadline, out int abandonedBy))
+        if (!LockWord.Enter(state, deadline, _memory, out int abandonedBy))
         {
             return false;
         }
         state->OwnerTid = LockWord.Tid;
         state->Count = 1;
-        return abandonedBy == 0 ? true : throw new AbandonedProcessLockException("ProcessRLock", abandonedBy);
+        return abandonedBy == 0 ? true : throw new AbandonedProcessLockException("ProcessRLock", abandonedBy, new ProcessLockScope(this));
     }
 
     /// <summary>Releases one level (Python's <c>release()</c>); the last one frees the lock.</summary>
     /// <exception cref="SynchronizationLockException">The calling thread does not hold the lock.</exception>
     public void Release()
     {
-        LockState* state = State;
-        if (!LockWord.IsOwnedByCurrentThread(state))
+        LockState* state = (LockState*)_memory.Enter();
+        try
         {
-            throw ProcessLock.NotOwner("ProcessRLock", LockWord.OwnerPid(state));
+            if (!LockWord.IsOwnedByCurrentThread(state))
+            {
+                throw ProcessLock.NotOwner("ProcessRLock", LockWord.OwnerPid(state));
+            }
+            if (--state->Count == 0)
+            {
+                state->OwnerTid = 0;
+                LockWord.Exit(state);
+            }
         }
-        if (--state->Count == 0)
+        finally
         {
-            state->OwnerTid = 0;
-            LockWord.Exit(state);
+            _memory.Exit();
         }
     }
 
+    private protected override void ReleaseOne() => Release();
+
     int IProcessLockCore.ReleaseForWait()
     {
-        LockState* state = State;
-        if (!LockWord.IsOwnedByCurrentThread(state))
+        LockState* state = (LockState*)_memory.Enter();
+        try
         {
-            throw ProcessLock.NotOwner("ProcessRLock", LockWord.OwnerPid(state));
+            if (!LockWord.IsOwnedByCurrentThread(state))
+            {
+                throw ProcessLock.NotOwner("ProcessRLock", LockWord.OwnerPid(state));
+            }
+            int depth = state->Count;
+            state->Count = 0;
+            state->OwnerTid = 0;
+            LockWord.Exit(state);
+            return depth;
         }
-        int depth = state->Count;
-        state->Count = 0;
-        state->OwnerTid = 0;
-        LockWord.Exit(state);
-        return depth;
+        finally
+        {
+            _memory.Exit();
+        }
     }
 
     void IProcessLockCore.ReacquireAfterWait(int saved)
     {
+        LockState* state = (LockState*)_memory.Enter();
         try
         {
-            TryAcquire(Timeout.InfiniteTimeSpan);
+            TryAcquireCore((byte*)state, Deadline.Infinite);
         }
         finally
         {
-            if (IsOwnedByCurrentThread)
+            if (LockWord.IsOwnedByCurrentThread(state))
             {
-                State->Count = saved;
+                state->Count = saved;
             }
+            _memory.Exit();
         }
     }
-
-    /// <summary>Unmaps the lock in this process (other processes keep it).</summary>
-    public void Dispose() => _memory.Dispose();
 
     void IProcessShareable.WriteShared(ref MessagePackWriter writer, HandleTable handles) => _memory.WriteShared(ref writer, handles);
 

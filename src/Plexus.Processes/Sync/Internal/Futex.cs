@@ -35,6 +35,39 @@ internal static unsafe class Futex
         };
     }
 
+    /// <summary>Longest single sleep of <see cref="Wait(int*, int, Deadline, SharedMemory)"/>: the bound on a missed dispose or cancel wake.</summary>
+    private const int SliceMs = 100;
+
+    /// <summary>
+    /// Sleeps while <c>*word == expected</c>, until <paramref name="deadline"/>, a wake, the caller's
+    /// token, or the disposal of <paramref name="owner"/> in this process. The caller holds a reference on
+    /// <paramref name="owner"/> (<see cref="SharedMemory.Enter"/>), so the word stays mapped meanwhile.
+    /// </summary>
+    /// <returns><c>false</c> when this sleep timed out (it lasts at most 100 ms; the caller loops on its own condition).</returns>
+    /// <exception cref="OperationCanceledException">The deadline's token fired.</exception>
+    /// <exception cref="ObjectDisposedException">The object was disposed in this process.</exception>
+    public static bool Wait(int* word, int expected, Deadline deadline, SharedMemory owner)
+    {
+        int left = deadline.RemainingMs;
+        if (left == 0)
+        {
+            return false;
+        }
+        CancellationToken token = deadline.Token;
+        // The registrations wake this sleeper at once; a wake that lands between the checks below and the
+        // kernel's sleep is lost, which the slice bounds.
+        using CancellationTokenRegistration onDispose = owner.WhenDisposed.UnsafeRegister(WakeWord, (nint)word);
+        using CancellationTokenRegistration onCancel = token.CanBeCanceled ? token.UnsafeRegister(WakeWord, (nint)word) : default;
+        owner.ThrowIfDisposed();
+        token.ThrowIfCancellationRequested();
+        bool woken = Wait(word, expected, left < 0 ? SliceMs : Math.Min(left, SliceMs));
+        owner.ThrowIfDisposed();
+        token.ThrowIfCancellationRequested();
+        return woken;
+    }
+
+    private static readonly Action<object?> WakeWord = static word => WakeAll((int*)(nint)word!);
+
     /// <summary>Wakes up to <paramref name="count"/> processes sleeping on <paramref name="word"/>.</summary>
     public static void Wake(int* word, int count)
         => LibC.futex(LibC.SYS_futex, word, LibC.FUTEX_WAKE, count, null, 0, 0);
