@@ -89,6 +89,9 @@ internal sealed unsafe class SharedMemory : IDisposable
         return _pointer;
     }
 
+    /// <summary>The start of the mapping, for a caller that holds a reference taken by <see cref="Enter"/> (no check).</summary>
+    public byte* HeldPointer => _pointer;
+
     /// <summary>Releases the reference <see cref="Enter"/> took.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void Exit() => _mapping.DangerousRelease();

@@ -10,7 +10,8 @@ namespace Plexus.Processes;
 /// anywhere else is a <see cref="SynchronizationLockException"/>, and taking it twice from the same
 /// thread is a <see cref="LockRecursionException"/> (use <see cref="ProcessRLock"/> for that). If the
 /// owner process dies holding it, the next acquirer gets it with an
-/// <see cref="AbandonedProcessLockException"/> (within about 100 ms of the death).
+/// <see cref="AbandonedProcessLockException"/> (within about 100 ms of the death) while owning it, and
+/// releases it through the exception's <see cref="AbandonedProcessLockException.Scope"/> (see <see cref="ProcessLockBase"/>).
 /// </summary>
 /// <remarks>
 /// The lock is a 32-bit word in shared memory holding the owner's pid. Taking a free lock is one
@@ -23,6 +24,13 @@ public sealed unsafe class ProcessLock : ProcessLockBase, IProcessShareable<Proc
     public ProcessLock() : this(SharedMemory.Create("lock", sizeof(LockState))) { }
 
     private ProcessLock(SharedMemory memory) : base(memory) { }
+
+    /// <summary>
+    /// The thread of this process that took the lock through this object, or 0. That thread holds one
+    /// reference on the memory until it releases, so a dispose meanwhile leaves the lock word mapped
+    /// for the release (which other processes wait for).
+    /// </summary>
+    private int _ownerTid;
 
     /// <summary>Whether some thread of some process holds the lock now (a snapshot).</summary>
     public bool IsLocked
@@ -58,29 +66,56 @@ public sealed unsafe class ProcessLock : ProcessLockBase, IProcessShareable<Proc
         }
     }
 
-    private protected override bool TryAcquireCore(byte* memory, Deadline deadline)
+    private protected override bool TryAcquireCore(Deadline deadline)
     {
-        LockState* state = (LockState*)memory;
-        if (LockWord.TryEnterNow(state))
+        LockState* state = (LockState*)_memory.Enter();
+        bool owned = false;
+        try
         {
-            state->OwnerTid = LockWord.Tid;
-            return true;
+            int abandonedBy = 0;
+            if (!LockWord.TryEnterNow(state))
+            {
+                if (LockWord.IsOwnedByCurrentThread(state))
+                {
+                    throw new LockRecursionException("this thread already holds the ProcessLock; a second acquire would deadlock. Use ProcessRLock for a lock the same thread can take again");
+                }
+                if (!LockWord.Enter(state, deadline, _memory, out abandonedBy))
+                {
+                    return false;
+                }
+            }
+            owned = true;
+            state->OwnerTid = _ownerTid = LockWord.Tid;
+            return abandonedBy == 0 ? true : throw new AbandonedProcessLockException("ProcessLock", abandonedBy, new ProcessLockScope(this));
         }
-        if (LockWord.IsOwnedByCurrentThread(state))
+        finally
         {
-            throw new LockRecursionException("this thread already holds the ProcessLock; a second acquire would deadlock. Use ProcessRLock for a lock the same thread can take again");
+            if (!owned)
+            {
+                _memory.Exit();
+            }
         }
-        if (!LockWord.Enter(state, deadline, _memory, out int abandonedBy))
-        {
-            return false;
-        }
-        state->OwnerTid = LockWord.Tid;
-        return abandonedBy == 0 ? true : throw new AbandonedProcessLockException("ProcessLock", abandonedBy, new ProcessLockScope(this));
     }
 
     /// <summary>Releases the lock (Python's <c>release()</c>).</summary>
     /// <exception cref="SynchronizationLockException">The calling thread does not hold the lock.</exception>
     public void Release()
+    {
+        if (_ownerTid != LockWord.Tid)
+        {
+            ReleaseNotTakenHere();
+            return;
+        }
+        // The owning thread holds the reference its acquire took, so the memory is mapped.
+        LockState* state = (LockState*)_memory.HeldPointer;
+        _ownerTid = 0;
+        state->OwnerTid = 0;
+        LockWord.Exit(state);
+        _memory.Exit();
+    }
+
+    /// <summary>A release by a thread that did not acquire through this object: an error, unless another object of this process mapping the same lock took it on this thread.</summary>
+    private void ReleaseNotTakenHere()
     {
         LockState* state = (LockState*)_memory.Enter();
         try

@@ -58,20 +58,11 @@ public abstract unsafe class ProcessLockBase : IReleasable, IDisposable
     /// <exception cref="ObjectDisposedException">Disposed in this process (also while waiting).</exception>
     public bool TryAcquire(TimeSpan timeout, CancellationToken cancellationToken)
     {
-        Deadline deadline = Deadline.From(timeout, cancellationToken);
-        byte* memory = _memory.Enter();
-        try
-        {
-            return TryAcquireCore(memory, deadline);
-        }
-        finally
-        {
-            _memory.Exit();
-        }
+        return TryAcquireCore(Deadline.From(timeout, cancellationToken));
     }
 
-    /// <summary>Takes the lock or a slot; the caller holds a reference on the memory.</summary>
-    private protected abstract bool TryAcquireCore(byte* memory, Deadline deadline);
+    /// <summary>Takes the lock or a slot, holding a reference on the memory while it touches it (a lock keeps it while owned).</summary>
+    private protected abstract bool TryAcquireCore(Deadline deadline);
 
     /// <summary>Releases what one acquire took (for <see cref="ProcessLockScope"/>).</summary>
     private protected abstract void ReleaseOne();

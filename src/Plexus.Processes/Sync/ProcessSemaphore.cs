@@ -50,9 +50,21 @@ public unsafe class ProcessSemaphore : ProcessLockBase, IProcessShareable<Proces
         }
     }
 
-    private protected override bool TryAcquireCore(byte* memory, Deadline deadline)
+    private protected override bool TryAcquireCore(Deadline deadline)
     {
-        State* s = (State*)memory;
+        State* s = (State*)_memory.Enter();
+        try
+        {
+            return TryAcquire(s, deadline);
+        }
+        finally
+        {
+            _memory.Exit();
+        }
+    }
+
+    private bool TryAcquire(State* s, Deadline deadline)
+    {
         int spins = 0;
         while (true)
         {
