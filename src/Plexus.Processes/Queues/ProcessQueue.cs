@@ -332,6 +332,7 @@ public unsafe class ProcessQueue<T> : IProcessShareable<ProcessQueue<T>>, IDispo
         return true;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private bool GetCore(Deadline deadline, out T item)
     {
         QueueHeader* h = (QueueHeader*)_memory.Enter();

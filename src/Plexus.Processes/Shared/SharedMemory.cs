@@ -13,8 +13,9 @@ namespace Plexus.Processes.Sync;
 /// <remarks>
 /// Every operation on a shared object runs between <see cref="Enter"/> and <see cref="Exit"/>, which
 /// count a reference on the mapping: <see cref="Dispose"/> makes later operations throw
-/// <see cref="ObjectDisposedException"/>, wakes this process's sleepers on the object (through
-/// <see cref="WhenDisposed"/>), and the mapping goes away when the last running operation leaves.
+/// <see cref="ObjectDisposedException"/>, sleepers of this process on the object see it at the end of
+/// their current futex slice (100 ms at most) and throw it too, and the mapping goes away when the
+/// last running operation leaves.
 /// </remarks>
 internal sealed unsafe class SharedMemory : IDisposable
 {
@@ -22,7 +23,6 @@ internal sealed unsafe class SharedMemory : IDisposable
     private readonly MappingHandle _mapping;
     private readonly byte* _pointer;
     private int _disposed;
-    private CancellationTokenSource? _disposing;
 
     private SharedMemory(int fd, int size)
     {
@@ -54,25 +54,6 @@ internal sealed unsafe class SharedMemory : IDisposable
     }
 
     public bool IsDisposed => Volatile.Read(ref _disposed) != 0;
-
-    /// <summary>Cancelled when this object is disposed in this process (sleepers register on it to wake).</summary>
-    public CancellationToken WhenDisposed
-    {
-        get
-        {
-            CancellationTokenSource? cts = Volatile.Read(ref _disposing);
-            if (cts is null)
-            {
-                var created = new CancellationTokenSource();
-                cts = Interlocked.CompareExchange(ref _disposing, created, null) ?? created;
-                if (cts != created)
-                {
-                    created.Dispose();
-                }
-            }
-            return cts.Token;
-        }
-    }
 
     /// <summary>Takes a reference on the mapping for one operation and returns its start.</summary>
     /// <exception cref="ObjectDisposedException">The object was disposed in this process.</exception>
@@ -149,7 +130,7 @@ internal sealed unsafe class SharedMemory : IDisposable
 
     /// <summary>
     /// Detaches this process: later operations throw <see cref="ObjectDisposedException"/>, sleepers in
-    /// this process wake and throw it, and the mapping is unmapped once no operation uses it. Other
+    /// this process throw it within 100 ms, and the mapping is unmapped once no operation uses it. Other
     /// processes keep their own mappings.
     /// </summary>
     public void Dispose()
@@ -158,9 +139,6 @@ internal sealed unsafe class SharedMemory : IDisposable
         {
             return;
         }
-        CancellationTokenSource? disposing = Volatile.Read(ref _disposing);
-        disposing?.Cancel();
-        disposing?.Dispose();
         _mapping.Dispose();
     }
 }

@@ -35,13 +35,14 @@ internal static unsafe class Futex
         };
     }
 
-    /// <summary>Longest single sleep of <see cref="Wait(int*, int, Deadline, SharedMemory)"/>: the bound on a missed dispose or cancel wake.</summary>
+    /// <summary>Longest single sleep of <see cref="Wait(int*, int, Deadline, SharedMemory)"/>: how late a sleeper may notice a dispose, or a missed cancel wake.</summary>
     private const int SliceMs = 100;
 
     /// <summary>
     /// Sleeps while <c>*word == expected</c>, until <paramref name="deadline"/>, a wake, the caller's
-    /// token, or the disposal of <paramref name="owner"/> in this process. The caller holds a reference on
-    /// <paramref name="owner"/> (<see cref="SharedMemory.Enter"/>), so the word stays mapped meanwhile.
+    /// token, or (within one 100 ms slice) the disposal of <paramref name="owner"/> in this process. The
+    /// caller holds a reference on <paramref name="owner"/> (<see cref="SharedMemory.Enter"/>), so the
+    /// word stays mapped meanwhile.
     /// </summary>
     /// <returns><c>false</c> when this sleep timed out (it lasts at most 100 ms; the caller loops on its own condition).</returns>
     /// <exception cref="OperationCanceledException">The deadline's token fired.</exception>
@@ -54,9 +55,9 @@ internal static unsafe class Futex
             return false;
         }
         CancellationToken token = deadline.Token;
-        // The registrations wake this sleeper at once; a wake that lands between the checks below and the
-        // kernel's sleep is lost, which the slice bounds.
-        using CancellationTokenRegistration onDispose = owner.WhenDisposed.UnsafeRegister(WakeWord, (nint)word);
+        // The registration wakes this sleeper when the token fires; a wake that lands between the check
+        // below and the kernel's sleep is lost, which the slice bounds. A dispose is seen at the end of
+        // the slice: registering every sleep with it would cost the queue's sleep-and-wake path.
         using CancellationTokenRegistration onCancel = token.CanBeCanceled ? token.UnsafeRegister(WakeWord, (nint)word) : default;
         owner.ThrowIfDisposed();
         token.ThrowIfCancellationRequested();
