@@ -181,9 +181,27 @@ public unsafe class ProcessQueue<T> : IProcessShareable<ProcessQueue<T>>, IDispo
     /// <summary>Releases the mapping.</summary>
     protected virtual void Dispose(bool disposing)
     {
-        if (disposing)
+        if (!disposing || _memory.IsDisposed)
+        {
+            return;
+        }
+        // Sleepers of this process wait on the sequence words without a timeout: after the dispose mark,
+        // bump and wake them, so each either fails its futex wait on the changed word or sees the mark
+        // (it reads the word before it checks the mark). Sleepers of other processes wake and sleep again.
+        QueueHeader* h = (QueueHeader*)_memory.Enter();
+        try
         {
             _memory.Dispose();
+            Interlocked.Increment(ref h->NotEmptySequence);
+            Interlocked.Increment(ref h->NotFullSequence);
+            Interlocked.Increment(ref h->AllDoneSequence);
+            Futex.WakeAll(&h->NotEmptySequence);
+            Futex.WakeAll(&h->NotFullSequence);
+            Futex.WakeAll(&h->AllDoneSequence);
+        }
+        finally
+        {
+            _memory.Exit();
         }
     }
 
@@ -302,7 +320,7 @@ public unsafe class ProcessQueue<T> : IProcessShareable<ProcessQueue<T>>, IDispo
                 if (!HasRoom(h, record))
                 {
                     LockWord.Exit(&h->Lock);
-                    Futex.Wait(&h->NotFullSequence, sequence, deadline, _memory);
+                    Futex.Wait(&h->NotFullSequence, sequence, deadline, _memory, changedOnDispose: true);
                     EnterLock(h);
                 }
             }
@@ -457,7 +475,7 @@ public unsafe class ProcessQueue<T> : IProcessShareable<ProcessQueue<T>>, IDispo
         h->NotEmptySleepers++;
         int sequence = h->NotEmptySequence;
         LockWord.Exit(&h->Lock);
-        Futex.Wait(&h->NotEmptySequence, sequence, deadline, _memory);
+        Futex.Wait(&h->NotEmptySequence, sequence, deadline, _memory, changedOnDispose: true);
         return true;
     }
 
@@ -610,7 +628,7 @@ public unsafe class ProcessQueue<T> : IProcessShareable<ProcessQueue<T>>, IDispo
                 {
                     return false;
                 }
-                Futex.Wait(&h->AllDoneSequence, sequence, deadline, _memory);
+                Futex.Wait(&h->AllDoneSequence, sequence, deadline, _memory, changedOnDispose: true);
             }
             finally
             {

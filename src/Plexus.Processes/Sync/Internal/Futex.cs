@@ -35,7 +35,7 @@ internal static unsafe class Futex
         };
     }
 
-    /// <summary>Longest single sleep of <see cref="Wait(int*, int, Deadline, SharedMemory)"/>: how late a sleeper may notice a dispose, or a missed cancel wake.</summary>
+    /// <summary>Longest single sleep of <see cref="Wait(int*, int, Deadline, SharedMemory, bool)"/>: how late a sleeper may notice a dispose, or a missed cancel wake.</summary>
     private const int SliceMs = 100;
 
     /// <summary>
@@ -47,7 +47,15 @@ internal static unsafe class Futex
     /// <returns><c>false</c> when this sleep timed out (it lasts at most 100 ms; the caller loops on its own condition).</returns>
     /// <exception cref="OperationCanceledException">The deadline's token fired.</exception>
     /// <exception cref="ObjectDisposedException">The object was disposed in this process.</exception>
-    public static bool Wait(int* word, int expected, Deadline deadline, SharedMemory owner)
+    /// <param name="word">The futex word.</param>
+    /// <param name="expected">The value to sleep on.</param>
+    /// <param name="deadline">When to give up, and the caller's token.</param>
+    /// <param name="owner">The memory the word lives in.</param>
+    /// <param name="changedOnDispose">
+    /// Whether the owner's dispose changes this word and wakes it (the queue's sequence words): then a
+    /// sleep with no token needs no slices, which spares a timer per sleep on the queue's hot path.
+    /// </param>
+    public static bool Wait(int* word, int expected, Deadline deadline, SharedMemory owner, bool changedOnDispose = false)
     {
         int left = deadline.RemainingMs;
         if (left == 0)
@@ -61,7 +69,7 @@ internal static unsafe class Futex
         using CancellationTokenRegistration onCancel = token.CanBeCanceled ? token.UnsafeRegister(WakeWord, (nint)word) : default;
         owner.ThrowIfDisposed();
         token.ThrowIfCancellationRequested();
-        bool woken = Wait(word, expected, left < 0 ? SliceMs : Math.Min(left, SliceMs));
+        bool woken = Wait(word, expected, changedOnDispose && !token.CanBeCanceled ? left : left < 0 ? SliceMs : Math.Min(left, SliceMs));
         owner.ThrowIfDisposed();
         token.ThrowIfCancellationRequested();
         return woken;
