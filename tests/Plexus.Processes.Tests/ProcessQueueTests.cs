@@ -137,7 +137,7 @@ public class ProcessQueueTests
             producer.Kill();
             Assert.True(producer.Join(TimeSpan.FromSeconds(10)));
         }
-        while (q.TryGet(TimeSpan.FromMilliseconds(300), out int item))
+        while (q.TryGet(out int item, TimeSpan.FromMilliseconds(300)))
         {
             received.Add(item);
         }
@@ -248,10 +248,10 @@ public class ProcessQueueTests
                 // The ring holds exactly what the serializer writes, so every view of the queue reads it.
                 byte[] serialized = Plexus.Processes.Serialization.PlexusSerializer.Serialize<byte[]?>(bytes);
                 byte[] header = new byte[5];
-                int headerLength = ProcessQueue<byte[]>.WriteBinHeader(header, length);
+                int headerLength = Plexus.Processes.Sync.QueueRing.WriteBinHeader(header, length);
                 Assert.Equal(serialized.AsSpan(0, headerLength).ToArray(), header[..headerLength]);
                 Assert.Equal(serialized.Length, headerLength + length);
-                Assert.Equal(headerLength, ProcessQueue<byte[]>.ReadBinHeader(serialized, out int read));
+                Assert.Equal(headerLength, Plexus.Processes.Sync.QueueRing.ReadBinHeader(serialized, out int read));
                 Assert.Equal(length, read);
             }
             q.Put(null);

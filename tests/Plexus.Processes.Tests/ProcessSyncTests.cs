@@ -101,7 +101,7 @@ public class ProcessSyncTests
                 cond.Notify();
             }
             woken.Get(TimeSpan.FromSeconds(30));
-            Assert.False(woken.TryGet(TimeSpan.FromMilliseconds(500), out _));
+            Assert.False(woken.TryGet(out _, TimeSpan.FromMilliseconds(500)));
             using (cond.Acquire())
             {
                 cond.NotifyAll();

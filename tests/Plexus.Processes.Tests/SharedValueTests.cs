@@ -74,14 +74,14 @@ public class SharedValueTests
 
     private static void Square(ProcessArray<double> array, ProcessValue<long> value)
     {
-        using (array.Lock!.Acquire())
+        using (array.Lock.Acquire())
         {
             for (int i = 0; i < array.Length; i++)
             {
                 array[i] *= array[i];
             }
         }
-        using (value.Lock!.Acquire())
+        using (value.Lock.Acquire())
         {
             value.Value *= value.Value;
         }

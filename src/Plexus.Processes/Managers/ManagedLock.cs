@@ -1,5 +1,6 @@
 using Plexus.Processes.Serialization;
 using MessagePack;
+using Plexus.Processes.Sync;
 
 namespace Plexus.Processes;
 
@@ -8,7 +9,7 @@ namespace Plexus.Processes;
 /// connection (one per process); a process that dies holding it releases it. Releasing a lock that
 /// is not held throws <see cref="SynchronizationLockException"/>, as <see cref="Monitor.Exit"/> does.
 /// </summary>
-public sealed class ManagedLock : ManagedProxy, IProcessShareable<ManagedLock>
+public sealed class ManagedLock : ManagedProxy, IProcessShareable<ManagedLock>, IReleasable
 {
     internal ManagedLock(ManagerClient client, int id) : base(client, id, "lock") { }
 
@@ -28,35 +29,9 @@ public sealed class ManagedLock : ManagedProxy, IProcessShareable<ManagedLock>
     public void Release() => Call("release");
 
     /// <summary>Acquires the lock and returns a scope that releases it (Python's <c>with lock:</c>).</summary>
-    public Scope Hold()
+    public ProcessLockScope Hold()
     {
         Acquire();
-        return new Scope(this);
-    }
-
-    /// <summary>Releases the lock when disposed.</summary>
-    public readonly struct Scope : IDisposable, IEquatable<Scope>
-    {
-        private readonly ManagedLock _lock;
-
-        internal Scope(ManagedLock owner) => _lock = owner;
-
-        /// <summary>Releases the lock.</summary>
-        public void Dispose() => _lock?.Release();
-
-        /// <inheritdoc />
-        public bool Equals(Scope other) => ReferenceEquals(_lock, other._lock);
-
-        /// <inheritdoc />
-        public override bool Equals(object? obj) => obj is Scope s && Equals(s);
-
-        /// <inheritdoc />
-        public override int GetHashCode() => _lock?.GetHashCode() ?? 0;
-
-        /// <summary>Equality.</summary>
-        public static bool operator ==(Scope left, Scope right) => left.Equals(right);
-
-        /// <summary>Inequality.</summary>
-        public static bool operator !=(Scope left, Scope right) => !left.Equals(right);
+        return new ProcessLockScope(this);
     }
 }

@@ -28,9 +28,19 @@ public class ProcessJoinableQueue<T> : ProcessQueue<T>, IProcessShareable<Proces
     /// <summary>Waits until every item put has been marked done (Python's <c>join()</c>).</summary>
     public void Join() => JoinCore(Deadline.Infinite);
 
+    /// <summary>Waits until every item put has been marked done or <paramref name="cancellationToken"/> fires.</summary>
+    /// <exception cref="OperationCanceledException">The token fired first.</exception>
+    public void Join(CancellationToken cancellationToken) => JoinCore(Deadline.From(Timeout.InfiniteTimeSpan, cancellationToken));
+
     /// <summary>Waits up to <paramref name="timeout"/> until every item put has been marked done.</summary>
     /// <returns><c>false</c> when items were still unfinished at the timeout.</returns>
     public bool Join(TimeSpan timeout) => JoinCore(Deadline.From(timeout));
+
+    /// <summary>Waits up to <paramref name="timeout"/> until every item put has been marked done, unless <paramref name="cancellationToken"/> fires first.</summary>
+    /// <returns><c>false</c> when items were still unfinished at the timeout.</returns>
+    /// <exception cref="OperationCanceledException">The token fired first.</exception>
+    /// <exception cref="ObjectDisposedException">The queue was closed in this process (also while waiting).</exception>
+    public bool Join(TimeSpan timeout, CancellationToken cancellationToken) => JoinCore(Deadline.From(timeout, cancellationToken));
 
     static ProcessJoinableQueue<T> IProcessShareable<ProcessJoinableQueue<T>>.ReadShared(ref MessagePackReader reader, HandleTable handles)
         => new(SharedMemory.ReadShared(ref reader, handles));

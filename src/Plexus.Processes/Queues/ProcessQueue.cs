@@ -41,10 +41,6 @@ public unsafe class ProcessQueue<T> : IProcessShareable<ProcessQueue<T>>, IDispo
 
     private const int HeaderSize = 384;  // QueueHeader, padded
 
-    private const long SpinTicksBudget = 50;  // microseconds a waiter spins before it sleeps (about what a cross-core wake costs)
-
-    private const long SpinTicksBeforeYield = 5;  // microseconds of pure spinning before it yields between looks
-
     [ThreadStatic]
     private static ArrayBufferWriter<byte>? t_writer;
 
@@ -68,43 +64,51 @@ public unsafe class ProcessQueue<T> : IProcessShareable<ProcessQueue<T>>, IDispo
         }
         int capacity = (capacityBytes + 3) & ~3;
         _memory = SharedMemory.Create("queue", HeaderSize + (long)capacity);
-        H->Capacity = capacity;
-        H->MaxItems = Math.Max(0, maxSize);
+        QueueHeader* h = (QueueHeader*)_memory.Pointer;
+        h->Capacity = capacity;
+        h->MaxItems = Math.Max(0, maxSize);
     }
 
     private protected ProcessQueue(SharedMemory memory) => _memory = memory;
 
-    private QueueHeader* H => (QueueHeader*)_memory.Pointer;
-
-    private byte* Ring => _memory.Pointer + HeaderSize;
-
     /// <summary>The item limit (0: none), Python's <c>maxsize</c>.</summary>
-    public int MaxSize => H->MaxItems;
+    public int MaxSize => Read(&MaxItemsOf);
 
     /// <summary>The ring size in bytes.</summary>
-    public int CapacityBytes => H->Capacity;
+    public int CapacityBytes => Read(&CapacityOf);
 
     /// <summary>Items in the queue now; approximate while others put and get (Python's <c>qsize()</c>).</summary>
-    public int Count => (int)Math.Clamp(Volatile.Read(ref H->Puts) - Volatile.Read(ref H->Takes), 0, int.MaxValue);
+    public int Count => Read(&CountOf);
 
     /// <summary>Whether the queue is empty now (Python's <c>empty()</c>; approximate).</summary>
-    public bool IsEmpty => Volatile.Read(ref H->Tail) == Volatile.Read(ref H->Head);
+    public bool IsEmpty => Read(&EmptyOf) != 0;
 
     /// <summary>Whether the item limit is reached now (Python's <c>full()</c>; approximate).</summary>
-    public bool IsFull => H->MaxItems > 0 && Count >= H->MaxItems;
+    public bool IsFull => Read(&FullOf) != 0;
 
     /// <summary>Whether <see cref="Close"/> was called in this process.</summary>
     public bool IsClosed => _memory.IsDisposed;
 
     /// <summary>Puts <paramref name="item"/>, waiting for room without limit (Python's <c>put(item)</c>).</summary>
-    public void Put(T item) => Put(item, Timeout.InfiniteTimeSpan);
+    public void Put(T item) => Put(item, Timeout.InfiniteTimeSpan, CancellationToken.None);
+
+    /// <summary>Puts <paramref name="item"/>, waiting for room until <paramref name="cancellationToken"/> fires.</summary>
+    /// <exception cref="OperationCanceledException">The token fired first; nothing was put.</exception>
+    public void Put(T item, CancellationToken cancellationToken) => Put(item, Timeout.InfiniteTimeSpan, cancellationToken);
 
     /// <summary>Puts <paramref name="item"/>, waiting for room up to <paramref name="timeout"/>.</summary>
     /// <exception cref="ProcessQueueFullException">No room came free in time.</exception>
     /// <exception cref="NotSerializableException">The item cannot cross to another process.</exception>
-    public void Put(T item, TimeSpan timeout)
+    public void Put(T item, TimeSpan timeout) => Put(item, timeout, CancellationToken.None);
+
+    /// <summary>Puts <paramref name="item"/>, waiting for room up to <paramref name="timeout"/> or until <paramref name="cancellationToken"/> fires.</summary>
+    /// <exception cref="ProcessQueueFullException">No room came free in time.</exception>
+    /// <exception cref="OperationCanceledException">The token fired first; nothing was put.</exception>
+    /// <exception cref="NotSerializableException">The item cannot cross to another process.</exception>
+    /// <exception cref="ObjectDisposedException">The queue was closed in this process (also while waiting).</exception>
+    public void Put(T item, TimeSpan timeout, CancellationToken cancellationToken)
     {
-        if (!PutCore(item, Deadline.From(timeout)))
+        if (!PutCore(item, Deadline.From(timeout, cancellationToken)))
         {
             throw new ProcessQueueFullException(timeout == TimeSpan.Zero
                 ? $"the queue is full ({Count} items, limit {DescribeLimit()}); nothing was put. Use Put with a timeout to wait for room"
@@ -115,17 +119,31 @@ public unsafe class ProcessQueue<T> : IProcessShareable<ProcessQueue<T>>, IDispo
     /// <summary>Puts <paramref name="item"/> if there is room now (Python's <c>put_nowait</c>, without the exception).</summary>
     public bool TryPut(T item) => PutCore(item, Deadline.From(TimeSpan.Zero));
 
-    /// <summary>Puts <paramref name="item"/> if room comes free within <paramref name="timeout"/>.</summary>
+    /// <summary>Puts <paramref name="item"/> if room comes free within <paramref name="timeout"/> (as <c>BlockingCollection.TryAdd</c>).</summary>
     public bool TryPut(T item, TimeSpan timeout) => PutCore(item, Deadline.From(timeout));
 
+    /// <summary>Puts <paramref name="item"/> if room comes free within <paramref name="timeout"/>, unless <paramref name="cancellationToken"/> fires first.</summary>
+    /// <exception cref="OperationCanceledException">The token fired first; nothing was put.</exception>
+    public bool TryPut(T item, TimeSpan timeout, CancellationToken cancellationToken) => PutCore(item, Deadline.From(timeout, cancellationToken));
+
     /// <summary>Takes the oldest item, waiting without limit (Python's <c>get()</c>).</summary>
-    public T Get() => Get(Timeout.InfiniteTimeSpan);
+    public T Get() => Get(Timeout.InfiniteTimeSpan, CancellationToken.None);
+
+    /// <summary>Takes the oldest item, waiting until <paramref name="cancellationToken"/> fires.</summary>
+    /// <exception cref="OperationCanceledException">The token fired first; nothing was taken.</exception>
+    public T Get(CancellationToken cancellationToken) => Get(Timeout.InfiniteTimeSpan, cancellationToken);
 
     /// <summary>Takes the oldest item, waiting up to <paramref name="timeout"/>.</summary>
     /// <exception cref="ProcessQueueEmptyException">No item arrived in time.</exception>
-    public T Get(TimeSpan timeout)
+    public T Get(TimeSpan timeout) => Get(timeout, CancellationToken.None);
+
+    /// <summary>Takes the oldest item, waiting up to <paramref name="timeout"/> or until <paramref name="cancellationToken"/> fires.</summary>
+    /// <exception cref="ProcessQueueEmptyException">No item arrived in time.</exception>
+    /// <exception cref="OperationCanceledException">The token fired first; nothing was taken.</exception>
+    /// <exception cref="ObjectDisposedException">The queue was closed in this process (also while waiting).</exception>
+    public T Get(TimeSpan timeout, CancellationToken cancellationToken)
     {
-        if (!GetCore(Deadline.From(timeout), out T item))
+        if (!GetCore(Deadline.From(timeout, cancellationToken), out T item))
         {
             throw new ProcessQueueEmptyException(timeout == TimeSpan.Zero
                 ? "the queue is empty; use Get with a timeout to wait for an item, or TryGet"
@@ -137,8 +155,12 @@ public unsafe class ProcessQueue<T> : IProcessShareable<ProcessQueue<T>>, IDispo
     /// <summary>Takes the oldest item if there is one now (Python's <c>get_nowait</c>, without the exception).</summary>
     public bool TryGet(out T item) => GetCore(Deadline.From(TimeSpan.Zero), out item);
 
-    /// <summary>Takes the oldest item if one arrives within <paramref name="timeout"/>.</summary>
-    public bool TryGet(TimeSpan timeout, out T item) => GetCore(Deadline.From(timeout), out item);
+    /// <summary>Takes the oldest item if one arrives within <paramref name="timeout"/> (as <c>BlockingCollection.TryTake</c>).</summary>
+    public bool TryGet(out T item, TimeSpan timeout) => GetCore(Deadline.From(timeout), out item);
+
+    /// <summary>Takes the oldest item if one arrives within <paramref name="timeout"/>, unless <paramref name="cancellationToken"/> fires first.</summary>
+    /// <exception cref="OperationCanceledException">The token fired first; nothing was taken.</exception>
+    public bool TryGet(out T item, TimeSpan timeout, CancellationToken cancellationToken) => GetCore(Deadline.From(timeout, cancellationToken), out item);
 
     /// <summary>
     /// Detaches this process from the queue (Python's <c>close()</c>): later calls here throw
@@ -146,7 +168,10 @@ public unsafe class ProcessQueue<T> : IProcessShareable<ProcessQueue<T>>, IDispo
     /// </summary>
     public void Close() => Dispose();
 
-    /// <summary>Unmaps the queue in this process. Do not call while another thread of this process uses it.</summary>
+    /// <summary>
+    /// Unmaps the queue in this process once no call uses it: later calls throw
+    /// <see cref="ObjectDisposedException"/>, and so do calls of other threads waiting in it now.
+    /// </summary>
     public void Dispose()
     {
         Dispose(true);
@@ -156,13 +181,56 @@ public unsafe class ProcessQueue<T> : IProcessShareable<ProcessQueue<T>>, IDispo
     /// <summary>Releases the mapping.</summary>
     protected virtual void Dispose(bool disposing)
     {
-        if (disposing)
+        if (!disposing || _memory.IsDisposed)
+        {
+            return;
+        }
+        // Sleepers of this process wait on the sequence words without a timeout: after the dispose mark,
+        // bump and wake them, so each either fails its futex wait on the changed word or sees the mark
+        // (it reads the word before it checks the mark). Sleepers of other processes wake and sleep again.
+        QueueHeader* h = (QueueHeader*)_memory.Enter();
+        try
         {
             _memory.Dispose();
+            Interlocked.Increment(ref h->NotEmptySequence);
+            Interlocked.Increment(ref h->NotFullSequence);
+            Interlocked.Increment(ref h->AllDoneSequence);
+            Futex.WakeAll(&h->NotEmptySequence);
+            Futex.WakeAll(&h->NotFullSequence);
+            Futex.WakeAll(&h->AllDoneSequence);
+        }
+        finally
+        {
+            _memory.Exit();
         }
     }
 
-    private string DescribeLimit() => H->MaxItems > 0 ? $"{H->MaxItems} items / {H->Capacity} bytes" : $"{H->Capacity} bytes";
+    private string DescribeLimit() => MaxSize > 0 ? $"{MaxSize} items / {CapacityBytes} bytes" : $"{CapacityBytes} bytes";
+
+    private TResult Read<TResult>(delegate*<QueueHeader*, TResult> read)
+    {
+        QueueHeader* h = (QueueHeader*)_memory.Enter();
+        try
+        {
+            return read(h);
+        }
+        finally
+        {
+            _memory.Exit();
+        }
+    }
+
+    private static int MaxItemsOf(QueueHeader* h) => h->MaxItems;
+
+    private static int CapacityOf(QueueHeader* h) => h->Capacity;
+
+    private static int CountOf(QueueHeader* h) => (int)Math.Clamp(Volatile.Read(ref h->Puts) - Volatile.Read(ref h->Takes), 0, int.MaxValue);
+
+    private static int EmptyOf(QueueHeader* h) => Volatile.Read(ref h->Tail) == Volatile.Read(ref h->Head) ? 1 : 0;
+
+    private static int FullOf(QueueHeader* h) => h->MaxItems > 0 && CountOf(h) >= h->MaxItems ? 1 : 0;
+
+    private static byte* RingOf(QueueHeader* h) => (byte*)h + HeaderSize;
 
     // Fully optimized from the first call: a child that starts and at once moves many items would
     // otherwise run the unoptimized first-tier code for its first few hundred milliseconds.
@@ -176,7 +244,7 @@ public unsafe class ProcessQueue<T> : IProcessShareable<ProcessQueue<T>>, IDispo
         ReadOnlySpan<byte> body;
         if (typeof(T) == typeof(byte[]) && item is byte[] raw)
         {
-            prefix = binHeader[..WriteBinHeader(binHeader, raw.Length)];
+            prefix = binHeader[..QueueRing.WriteBinHeader(binHeader, raw.Length)];
             body = raw;
         }
         else
@@ -198,21 +266,35 @@ public unsafe class ProcessQueue<T> : IProcessShareable<ProcessQueue<T>>, IDispo
                 t_writer = null;  // do not keep a huge buffer alive per thread
             }
         }
-        long payloadLength = (long)prefix.Length + body.Length;
-        QueueHeader* h = H;
-        long record = (4L + payloadLength + 3) & ~3L;
-        if (record > h->Capacity)
+        QueueHeader* h = (QueueHeader*)_memory.Enter();
+        try
         {
-            throw new ArgumentException(
-                $"the item serializes to {payloadLength} bytes, more than this queue's ring of {h->Capacity} bytes can hold; " +
-                "create the queue with a larger capacityBytes", nameof(item));
+            long payloadLength = (long)prefix.Length + body.Length;
+            if (((4L + payloadLength + 3) & ~3L) > h->Capacity)
+            {
+                throw new ArgumentException(
+                    $"the item serializes to {payloadLength} bytes, more than this queue's ring of {h->Capacity} bytes can hold; " +
+                    "create the queue with a larger capacityBytes", nameof(item));
+            }
+            return PutRecord(h, prefix, body, deadline);
         }
+        finally
+        {
+            _memory.Exit();
+        }
+    }
 
+    /// <summary>Copies one serialized item into the ring; the caller holds a reference on the memory.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private bool PutRecord(QueueHeader* h, ReadOnlySpan<byte> prefix, ReadOnlySpan<byte> body, Deadline deadline)
+    {
+        long payloadLength = (long)prefix.Length + body.Length;
+        byte* ring = RingOf(h);
+        long record = (4L + payloadLength + 3) & ~3L;
         EnterLock(h);
         while (!HasRoom(h, record))
         {
-            int left = deadline.RemainingMs;
-            if (left == 0)
+            if (deadline.RemainingMs == 0)
             {
                 LockWord.Exit(&h->Lock);
                 return false;
@@ -227,7 +309,7 @@ public unsafe class ProcessQueue<T> : IProcessShareable<ProcessQueue<T>>, IDispo
             bool itemsShort = h->MaxItems > 0 && Volatile.Read(ref h->Puts) - Volatile.Read(ref h->Takes) >= h->MaxItems;
             long want = itemsShort ? 1 : Math.Max(record, h->Capacity / 8);
             LockWord.Exit(&h->Lock);
-            bool moved = SpinUntilReached(&h->Head, head + want);
+            bool moved = IndexSpin.SpinUntilReached(&h->Head, head + want);
             EnterLock(h);
             if (!moved && !HasRoom(h, record))
             {
@@ -238,7 +320,7 @@ public unsafe class ProcessQueue<T> : IProcessShareable<ProcessQueue<T>>, IDispo
                 if (!HasRoom(h, record))
                 {
                     LockWord.Exit(&h->Lock);
-                    Futex.Wait(&h->NotFullSequence, sequence, left);
+                    Futex.Wait(&h->NotFullSequence, sequence, deadline, _memory, changedOnDispose: true);
                     EnterLock(h);
                 }
             }
@@ -246,9 +328,9 @@ public unsafe class ProcessQueue<T> : IProcessShareable<ProcessQueue<T>>, IDispo
         long tail = h->Tail;
         int capacity = h->Capacity;
         int at = (int)(tail % capacity);
-        *(int*)(Ring + at) = (int)payloadLength;
-        CopyIn((at + 4) % capacity, prefix, capacity);
-        CopyIn((at + 4 + prefix.Length) % capacity, body, capacity);
+        *(int*)(ring + at) = (int)payloadLength;
+        QueueRing.CopyIn(ring, (at + 4) % capacity, prefix, capacity);
+        QueueRing.CopyIn(ring, (at + 4 + prefix.Length) % capacity, body, capacity);
         Interlocked.Increment(ref h->Unfinished);
         Volatile.Write(ref h->Tail, tail + record);  // the commit: the item exists from this store on
         Volatile.Write(ref h->Puts, h->Puts + 1);
@@ -271,7 +353,22 @@ public unsafe class ProcessQueue<T> : IProcessShareable<ProcessQueue<T>>, IDispo
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private bool GetCore(Deadline deadline, out T item)
     {
-        QueueHeader* h = H;
+        QueueHeader* h = (QueueHeader*)_memory.Enter();
+        try
+        {
+            return GetRecord(h, deadline, out item);
+        }
+        finally
+        {
+            _memory.Exit();
+        }
+    }
+
+    /// <summary>Takes the oldest record and reads the item; the caller holds a reference on the memory.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private bool GetRecord(QueueHeader* h, Deadline deadline, out T item)
+    {
+        byte* ring = RingOf(h);
         int capacity = h->Capacity;
         byte[]? direct;
         byte[]? buffer;
@@ -297,7 +394,7 @@ public unsafe class ProcessQueue<T> : IProcessShareable<ProcessQueue<T>>, IDispo
                 continue;
             }
             int at = (int)(head % capacity);
-            length = Volatile.Read(ref *(int*)(Ring + at));
+            length = Volatile.Read(ref *(int*)(ring + at));
             long record = (4L + length + 3) & ~3L;
             if (length < 0 || record > tail - head)
             {
@@ -317,18 +414,18 @@ public unsafe class ProcessQueue<T> : IProcessShareable<ProcessQueue<T>>, IDispo
             {
                 // A bin-encoded byte[] is copied straight into the array handed back (one copy, no parse).
                 Span<byte> peek = peekBuffer[..Math.Min(5, length)];
-                CopyOut((at + 4) % capacity, peek, capacity);
-                int headerLength = ReadBinHeader(peek, out int n);
+                QueueRing.CopyOut(ring, (at + 4) % capacity, peek, capacity);
+                int headerLength = QueueRing.ReadBinHeader(peek, out int n);
                 if (headerLength > 0 && headerLength + (long)n == length)
                 {
                     direct = GC.AllocateUninitializedArray<byte>(n);
-                    CopyOut((at + 4 + headerLength) % capacity, direct, capacity);
+                    QueueRing.CopyOut(ring, (at + 4 + headerLength) % capacity, direct, capacity);
                 }
             }
             if (direct is null)
             {
                 buffer = t_readBuffer is { } b && b.Length >= length ? b : new byte[Math.Max(length, 256)];
-                CopyOut((at + 4) % capacity, buffer.AsSpan(0, length), capacity);
+                QueueRing.CopyOut(ring, (at + 4) % capacity, buffer.AsSpan(0, length), capacity);
             }
             if (Interlocked.CompareExchange(ref h->Head, head + record, head) == head)
             {
@@ -355,58 +452,17 @@ public unsafe class ProcessQueue<T> : IProcessShareable<ProcessQueue<T>>, IDispo
         return true;
     }
 
-    /// <summary>Writes the MessagePack header of a bin of <paramref name="length"/> bytes; returns its size.</summary>
-    internal static int WriteBinHeader(Span<byte> header, int length)
-    {
-        if (length <= byte.MaxValue)
-        {
-            header[0] = 0xc4;
-            header[1] = (byte)length;
-            return 2;
-        }
-        if (length <= ushort.MaxValue)
-        {
-            header[0] = 0xc5;
-            BinaryPrimitives.WriteUInt16BigEndian(header[1..], (ushort)length);
-            return 3;
-        }
-        header[0] = 0xc6;
-        BinaryPrimitives.WriteInt32BigEndian(header[1..], length);
-        return 5;
-    }
-
-    /// <summary>Reads a MessagePack bin header: its size (0 when <paramref name="bytes"/> does not start with one) and the bin's length.</summary>
-    internal static int ReadBinHeader(ReadOnlySpan<byte> bytes, out int length)
-    {
-        length = 0;
-        switch (bytes[0])
-        {
-            case 0xc4 when bytes.Length >= 2:
-                length = bytes[1];
-                return 2;
-            case 0xc5 when bytes.Length >= 3:
-                length = BinaryPrimitives.ReadUInt16BigEndian(bytes[1..]);
-                return 3;
-            case 0xc6 when bytes.Length >= 5:
-                length = BinaryPrimitives.ReadInt32BigEndian(bytes[1..]);
-                return length >= 0 ? 5 : 0;
-            default:
-                return 0;
-        }
-    }
-
     /// <summary>
     /// Waits for the write index to move from <paramref name="tail"/>: spins, then registers as a
     /// sleeper under the lock (so the next put sees it) and sleeps. <c>false</c> when the deadline passed.
     /// </summary>
     private bool WaitNotEmpty(QueueHeader* h, long tail, Deadline deadline)
     {
-        int left = deadline.RemainingMs;
-        if (left == 0)
+        if (deadline.RemainingMs == 0)
         {
             return false;
         }
-        if (SpinUntilChanged(&h->Tail, tail))
+        if (IndexSpin.SpinUntilChanged(&h->Tail, tail))
         {
             return true;
         }
@@ -419,7 +475,7 @@ public unsafe class ProcessQueue<T> : IProcessShareable<ProcessQueue<T>>, IDispo
         h->NotEmptySleepers++;
         int sequence = h->NotEmptySequence;
         LockWord.Exit(&h->Lock);
-        Futex.Wait(&h->NotEmptySequence, sequence, left);
+        Futex.Wait(&h->NotEmptySequence, sequence, deadline, _memory, changedOnDispose: true);
         return true;
     }
 
@@ -455,7 +511,7 @@ public unsafe class ProcessQueue<T> : IProcessShareable<ProcessQueue<T>>, IDispo
         damaged = false;
         while (position < tail)
         {
-            int length = *(int*)(Ring + (int)(position % capacity));
+            int length = *(int*)(RingOf(h) + (int)(position % capacity));
             long record = (4L + length + 3) & ~3L;
             if (length < 0 || record > tail - position)
             {
@@ -474,57 +530,9 @@ public unsafe class ProcessQueue<T> : IProcessShareable<ProcessQueue<T>>, IDispo
         return count;
     }
 
-    /// <summary>
-    /// Waits without a futex while <c>*word == value</c>, up to the spin budget; <c>true</c> when it
-    /// changed. It spins for a few microseconds, then yields the core between looks: on a busy machine
-    /// the process it waits for may need this very core to make the change.
-    /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static bool SpinUntilChanged(long* word, long value) => SpinUntilReached(word, value + 1);
-
-    /// <summary>Like <see cref="SpinUntilChanged"/>, for an index (it only grows): waits until it reaches <paramref name="target"/>.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static bool SpinUntilReached(long* word, long target)
-    {
-        long start = Stopwatch.GetTimestamp();
-        long yieldFrom = start + Stopwatch.Frequency * SpinTicksBeforeYield / 1_000_000;
-        long end = start + Stopwatch.Frequency * SpinTicksBudget / 1_000_000;
-        while (Volatile.Read(ref *word) < target)
-        {
-            long now = Stopwatch.GetTimestamp();
-            if (now > end)
-            {
-                return false;
-            }
-            if (now > yieldFrom)
-            {
-                Thread.Yield();
-            }
-            else
-            {
-                Thread.SpinWait(4);
-            }
-        }
-        return true;
-    }
-
-    private void CopyIn(int at, ReadOnlySpan<byte> bytes, int capacity)
-    {
-        int first = Math.Min(bytes.Length, capacity - at);
-        bytes[..first].CopyTo(new Span<byte>(Ring + at, first));
-        bytes[first..].CopyTo(new Span<byte>(Ring, bytes.Length - first));
-    }
-
-    private void CopyOut(int at, Span<byte> bytes, int capacity)
-    {
-        int first = Math.Min(bytes.Length, capacity - at);
-        new ReadOnlySpan<byte>(Ring + at, first).CopyTo(bytes);
-        new ReadOnlySpan<byte>(Ring, bytes.Length - first).CopyTo(bytes[first..]);
-    }
-
     private void EnterLock(QueueHeader* h)
     {
-        LockWord.Enter(&h->Lock, Deadline.Infinite, out int abandonedBy);
+        LockWord.Enter(&h->Lock, Deadline.Infinite, _memory, out int abandonedBy);
         if (abandonedBy != 0)
         {
             Recover(h);
@@ -561,7 +569,19 @@ public unsafe class ProcessQueue<T> : IProcessShareable<ProcessQueue<T>>, IDispo
     /// <summary>Python's <c>JoinableQueue.task_done()</c>; see <see cref="ProcessJoinableQueue{T}"/>.</summary>
     private protected void TaskDoneCore()
     {
-        QueueHeader* h = H;
+        QueueHeader* h = (QueueHeader*)_memory.Enter();
+        try
+        {
+            TaskDone(h);
+        }
+        finally
+        {
+            _memory.Exit();
+        }
+    }
+
+    private static void TaskDone(QueueHeader* h)
+    {
         int left = Interlocked.Decrement(ref h->Unfinished);
         if (left < 0)
         {
@@ -581,7 +601,19 @@ public unsafe class ProcessQueue<T> : IProcessShareable<ProcessQueue<T>>, IDispo
     /// <summary>Python's <c>JoinableQueue.join()</c> with a timeout.</summary>
     private protected bool JoinCore(Deadline deadline)
     {
-        QueueHeader* h = H;
+        QueueHeader* h = (QueueHeader*)_memory.Enter();
+        try
+        {
+            return Join(h, deadline);
+        }
+        finally
+        {
+            _memory.Exit();
+        }
+    }
+
+    private bool Join(QueueHeader* h, Deadline deadline)
+    {
         while (true)
         {
             int sequence = Volatile.Read(ref h->AllDoneSequence);
@@ -592,12 +624,11 @@ public unsafe class ProcessQueue<T> : IProcessShareable<ProcessQueue<T>>, IDispo
                 {
                     return true;
                 }
-                int left = deadline.RemainingMs;
-                if (left == 0)
+                if (deadline.RemainingMs == 0)
                 {
                     return false;
                 }
-                Futex.Wait(&h->AllDoneSequence, sequence, left);
+                Futex.Wait(&h->AllDoneSequence, sequence, deadline, _memory, changedOnDispose: true);
             }
             finally
             {
@@ -607,7 +638,9 @@ public unsafe class ProcessQueue<T> : IProcessShareable<ProcessQueue<T>>, IDispo
     }
 
     /// <summary>Items put and not yet marked done.</summary>
-    private protected int UnfinishedCount => Volatile.Read(ref H->Unfinished);
+    private protected int UnfinishedCount => Read(&UnfinishedOf);
+
+    private static int UnfinishedOf(QueueHeader* h) => Volatile.Read(ref h->Unfinished);
 
     private protected SharedMemory Memory => _memory;
 

@@ -40,14 +40,7 @@ internal sealed class HandleTable : IDisposable
         {
             // The reference keeps the number from being closed and reused between reading it and duplicating it.
             handle.DangerousAddRef(ref added);
-            var copy = new SafeFd(Descriptors.Duplicate((int)handle.DangerousGetHandle()));
-            lock (_gate)
-            {
-                ObjectDisposedException.ThrowIf(_disposed, this);
-                _owned.Add(copy);
-                _fds.Add(copy.Fd);
-                return _fds.Count - 1;
-            }
+            return AddDuplicate((int)handle.DangerousGetHandle());
         }
         finally
         {
@@ -55,6 +48,26 @@ internal sealed class HandleTable : IDisposable
             {
                 handle.DangerousRelease();
             }
+        }
+    }
+
+    /// <summary>
+    /// Adds a duplicate of <paramref name="fd"/>, owned by this table, and returns its index. The caller
+    /// holds whatever keeps <paramref name="fd"/> open meanwhile (a reference on its owner).
+    /// </summary>
+    public int AddDuplicate(int fd)
+    {
+        var copy = new SafeFd(Descriptors.Duplicate(fd));
+        lock (_gate)
+        {
+            if (_disposed)
+            {
+                copy.Dispose();
+                throw new ObjectDisposedException(nameof(HandleTable));
+            }
+            _owned.Add(copy);
+            _fds.Add(copy.Fd);
+            return _fds.Count - 1;
         }
     }
 

@@ -8,10 +8,12 @@ namespace Plexus.Processes.Serialization;
 
 /// <summary>
 /// The one serializer of Plexus: MessagePack with no type names in the payload. A value is read
-/// back as the type the receiver declares (a parameter's, a typed queue's); records and POCOs go
-/// by their public members, <c>object</c>-typed values by the closed set of
+/// back as the type the receiver declares (a parameter's, a typed queue's); a user's records,
+/// classes and structs (public or not) go as all their instance fields, private ones included
+/// (<see cref="FieldsFormatter{T}"/>), <c>object</c>-typed values by the closed set of
 /// <see cref="ObjectFormatter"/>. Types that hold process-local state (threads, locks, streams,
-/// capturing delegates) are refused with an error that says why and what to use instead.
+/// sockets, handles, delegates), or that hold such a field, are refused with an error that names the
+/// field and says what to do instead.
 /// </summary>
 public static class PlexusSerializer
 {
@@ -62,9 +64,18 @@ public static class PlexusSerializer
     }
 
     /// <summary>
-    /// Why <paramref name="type"/> cannot cross to another process, or <c>null</c> when it can.
+    /// Why <paramref name="type"/> cannot cross to another process, or <c>null</c> when it can. For a
+    /// user's class or struct this includes every field it holds, private ones too, and the answer
+    /// names the field path (<c>Job._log: FileStream: ...</c>).
     /// </summary>
     public static string? WhyNotSerializable(Type type)
+    {
+        ArgumentNullException.ThrowIfNull(type);
+        return WhyTypeCannotCross(type) ?? InstanceFields.WhyNot(type);
+    }
+
+    /// <summary>Why a value of exactly <paramref name="type"/> cannot cross, not looking at its fields.</summary>
+    internal static string? WhyTypeCannotCross(Type type)
     {
         if (typeof(IProcessShareable).IsAssignableFrom(type))
         {
@@ -74,26 +85,25 @@ public static class PlexusSerializer
         {
             return "it is a delegate: code cannot travel in a payload. Pass data and let the child's own method act on it";
         }
-        if (type.IsPointer || type.IsByRef || type.IsByRefLike)
+        if (type.IsPointer || type.IsByRef || type.IsByRefLike || type == typeof(IntPtr) || type == typeof(UIntPtr))
         {
             return "it points into this process's memory";
         }
         if (typeof(Thread).IsAssignableFrom(type) || typeof(WaitHandle).IsAssignableFrom(type)
-            || type.Namespace == "System.Threading" && !type.IsValueType
-            || type.Namespace == "System.Threading.Tasks")
+            || type.Namespace is "System.Threading" or "System.Threading.Tasks")
         {
-            return "it is a thread, task or lock that lives in this process only. Use Plexus's process-shared " +
-                   "primitives (ProcessQueue, ProcessLock, ...) to coordinate across processes";
+            return "it is a thread, task, cancellation token or lock that lives in this process only. Use Plexus's " +
+                   "process-shared primitives (ProcessQueue, ProcessLock, ProcessEvent, ...) to coordinate across processes";
         }
         if (typeof(IDisposable).IsAssignableFrom(type) || typeof(IAsyncDisposable).IsAssignableFrom(type))
         {
-            return "it owns process-local resources (it is IDisposable: a handle, a stream, a lock or a thread). " +
+            return "it owns process-local resources (it is IDisposable: a handle, a stream, a socket, a lock or a thread). " +
                    "For a queue between processes use ProcessQueue<T>; otherwise pass the plain data it holds";
         }
         return null;
     }
 
-    /// <summary>The resolver: refusals first, then Plexus's own formatters, then MessagePack's contractless ones.</summary>
+    /// <summary>The resolver: Plexus's own formatters, refusals, MessagePack's collection formatters, then user types by their fields.</summary>
     internal sealed class Resolver : IFormatterResolver
     {
         public static readonly Resolver Instance = new();
@@ -125,12 +135,26 @@ public static class PlexusSerializer
                 {
                     return new RefusingFormatter<T>(why);
                 }
-                // Plexus's own internal messages are not public, so they need the resolver that allows that.
-                return typeof(T).Assembly == typeof(Resolver).Assembly && !typeof(T).IsVisible
-                    ? ContractlessStandardResolverAllowPrivate.Instance.GetFormatter<T>()
-                    : ContractlessStandardResolver.Instance.GetFormatter<T>();
+                try
+                {
+                    // Collections, tuples, enums and attributed types by MessagePack's own resolvers; a user's
+                    // class or struct (public or not) by all its fields; other .NET types by their public members.
+                    return Standard.GetFormatter<T>()
+                        ?? (InstanceFields.TravelsAsFields(typeof(T))
+                            ? new FieldsFormatter<T>()
+                            : ContractlessStandardResolverAllowPrivate.Instance.GetFormatter<T>());
+                }
+                catch (Exception e) when (e is TypeInitializationException or MessagePackSerializationException or InvalidOperationException or NotSupportedException)
+                {
+                    Exception cause = e is TypeInitializationException { InnerException: { } inner } ? inner : e;
+                    return new RefusingFormatter<T>($"Plexus cannot build a serializer for it ({cause.Message}). Send a record or class of plain data instead");
+                }
             }
         }
+
+        private static readonly IFormatterResolver Standard = CompositeResolver.Create(
+            AttributeFormatterResolver.Instance, MessagePack.ImmutableCollection.ImmutableCollectionResolver.Instance,
+            DynamicGenericResolver.Instance, DynamicUnionResolver.Instance);
     }
 
     private sealed class RefusingFormatter<T>(string why) : IMessagePackFormatter<T>

@@ -13,6 +13,7 @@ namespace Plexus.Processes;
 public sealed unsafe class ProcessValue<T> : IProcessShareable<ProcessValue<T>>, IDisposable where T : unmanaged
 {
     private readonly SharedMemory _memory;
+    private readonly ProcessRLock? _lock;
 
     /// <summary>Creates the value.</summary>
     /// <param name="initial">Its first value.</param>
@@ -21,7 +22,7 @@ public sealed unsafe class ProcessValue<T> : IProcessShareable<ProcessValue<T>>,
     {
         _memory = SharedMemory.Create("value", sizeof(T));
         Value = initial;
-        Lock = synchronized ? new ProcessRLock() : null;
+        _lock = synchronized ? new ProcessRLock() : null;
     }
 
     private ProcessValue(SharedMemory memory, ProcessRLock? @lock)
@@ -32,33 +33,60 @@ public sealed unsafe class ProcessValue<T> : IProcessShareable<ProcessValue<T>>,
             throw new MessagePackSerializationException($"the shared memory is smaller than one {typeof(T)}: the two processes disagree on the value's type");
         }
         _memory = memory;
-        Lock = @lock;
+        _lock = @lock;
     }
 
     /// <summary>The value (Python's <c>.value</c>).</summary>
     public T Value
     {
-        get => Unsafe.ReadUnaligned<T>(_memory.Pointer);
-        set => Unsafe.WriteUnaligned(_memory.Pointer, value);
+        get
+        {
+            byte* p = _memory.Enter();
+            try
+            {
+                return Unsafe.ReadUnaligned<T>(p);
+            }
+            finally
+            {
+                _memory.Exit();
+            }
+        }
+        set
+        {
+            byte* p = _memory.Enter();
+            try
+            {
+                Unsafe.WriteUnaligned(p, value);
+            }
+            finally
+            {
+                _memory.Exit();
+            }
+        }
     }
 
-    /// <summary>A reference to the shared value, for <see cref="Interlocked"/> operations or in-place updates.</summary>
+    /// <summary>A reference to the shared value, for <see cref="Interlocked"/> operations or in-place updates (valid until <see cref="Dispose"/>).</summary>
     public ref T Ref => ref Unsafe.AsRef<T>(_memory.Pointer);
 
-    /// <summary>The lock created with the value (Python's <c>get_lock()</c>), or <c>null</c> when created unsynchronized.</summary>
-    public ProcessRLock? Lock { get; }
+    /// <summary>The lock created with the value (Python's <c>get_lock()</c>).</summary>
+    /// <exception cref="InvalidOperationException">The value was created with <c>synchronized: false</c> (see <see cref="IsSynchronized"/>).</exception>
+    public ProcessRLock Lock => _lock ?? throw new InvalidOperationException(
+        "this ProcessValue was created with synchronized: false and has no lock (Python's RawValue); create it with synchronized: true, or guard it with a ProcessLock of your own");
+
+    /// <summary>Whether it was created with a lock (<see cref="Lock"/>).</summary>
+    public bool IsSynchronized => _lock is not null;
 
     /// <summary>Unmaps the value (and its lock) in this process.</summary>
     public void Dispose()
     {
         _memory.Dispose();
-        Lock?.Dispose();
+        _lock?.Dispose();
     }
 
     /// <inheritdoc />
     public override string? ToString() => Value.ToString();
 
-    void IProcessShareable.WriteShared(ref MessagePackWriter writer, HandleTable handles) => LockedMemory.Write(ref writer, handles, _memory, Lock);
+    void IProcessShareable.WriteShared(ref MessagePackWriter writer, HandleTable handles) => LockedMemory.Write(ref writer, handles, _memory, _lock);
 
     static ProcessValue<T> IProcessShareable<ProcessValue<T>>.ReadShared(ref MessagePackReader reader, HandleTable handles)
     {

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using MessagePack;
 using Plexus.Native;
 using Plexus.Processes.Serialization;
@@ -9,33 +10,84 @@ namespace Plexus.Processes.Sync;
 /// name in any filesystem, so only processes that are handed its descriptor (a child gets it over
 /// <c>SCM_RIGHTS</c>) can map it; the kernel frees it when the last descriptor and mapping are gone.
 /// </summary>
+/// <remarks>
+/// Every operation on a shared object runs between <see cref="Enter"/> and <see cref="Exit"/>, which
+/// count a reference on the mapping: <see cref="Dispose"/> makes later operations throw
+/// <see cref="ObjectDisposedException"/>, sleepers of this process on the object see it at the end of
+/// their current futex slice (100 ms at most) and throw it too, and the mapping goes away when the
+/// last running operation leaves.
+/// </remarks>
 internal sealed unsafe class SharedMemory : IDisposable
 {
     private const int PageSize = 4096;
-    private readonly SafeFd _fd;
-    private byte* _pointer;
+    private readonly MappingHandle _mapping;
+    private readonly byte* _pointer;
+    private int _disposed;
 
     private SharedMemory(int fd, int size)
     {
-        _fd = new SafeFd(fd);
-        Size = size;
         void* p = LibC.mmap(null, (nuint)size, LibC.PROT_READ | LibC.PROT_WRITE, LibC.MAP_SHARED, fd, 0);
         if (p == (void*)-1)
         {
             ErrnoException error = ErrnoException.FromLastError("mmap", $"shared memory of {size} bytes");
-            _fd.Dispose();
+            LibC.close(fd);
             throw error;
         }
         _pointer = (byte*)p;
+        _mapping = new MappingHandle(_pointer, size, fd);
     }
 
     /// <summary>Bytes mapped (a whole number of pages).</summary>
-    public int Size { get; }
+    public int Size => _mapping.Size;
 
-    /// <summary>The start of the mapping; valid until <see cref="Dispose"/>.</summary>
-    public byte* Pointer => _pointer != null ? _pointer : throw new ObjectDisposedException(nameof(SharedMemory), "this shared object was disposed in this process");
+    /// <summary>
+    /// The start of the mapping, for a caller that holds a reference (<see cref="Enter"/>) or hands out
+    /// memory documented as valid until <see cref="Dispose"/> (a span, a <c>ref</c>).
+    /// </summary>
+    public byte* Pointer
+    {
+        get
+        {
+            ThrowIfDisposed();
+            return _pointer;
+        }
+    }
 
-    public bool IsDisposed => _pointer == null;
+    public bool IsDisposed => Volatile.Read(ref _disposed) != 0;
+
+    /// <summary>Takes a reference on the mapping for one operation and returns its start.</summary>
+    /// <exception cref="ObjectDisposedException">The object was disposed in this process.</exception>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public byte* Enter()
+    {
+        bool added = false;
+        _mapping.DangerousAddRef(ref added);
+        if (Volatile.Read(ref _disposed) != 0)
+        {
+            _mapping.DangerousRelease();
+            throw Disposed();
+        }
+        return _pointer;
+    }
+
+    /// <summary>The start of the mapping, for a caller that holds a reference taken by <see cref="Enter"/> (no check).</summary>
+    public byte* HeldPointer => _pointer;
+
+    /// <summary>Releases the reference <see cref="Enter"/> took.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public void Exit() => _mapping.DangerousRelease();
+
+    /// <summary>Throws <see cref="ObjectDisposedException"/> once <see cref="Dispose"/> was called.</summary>
+    public void ThrowIfDisposed()
+    {
+        if (Volatile.Read(ref _disposed) != 0)
+        {
+            throw Disposed();
+        }
+    }
+
+    private static ObjectDisposedException Disposed()
+        => new(nameof(SharedMemory), "this process-shared object was disposed in this process (other processes keep theirs); create or receive a new one");
 
     /// <summary>Creates zero-filled shared memory of at least <paramref name="size"/> bytes.</summary>
     public static SharedMemory Create(string name, long size)
@@ -58,10 +110,18 @@ internal sealed unsafe class SharedMemory : IDisposable
     /// <summary>Writes the descriptor index and size (the receiving side maps the same memory).</summary>
     public void WriteShared(ref MessagePackWriter writer, HandleTable handles)
     {
-        ObjectDisposedException.ThrowIf(IsDisposed, this);
-        writer.WriteArrayHeader(2);
-        writer.Write(handles.Add(_fd));
-        writer.Write(Size);
+        // The reference keeps the memfd open until the launch owns its own duplicate.
+        Enter();
+        try
+        {
+            writer.WriteArrayHeader(2);
+            writer.Write(handles.AddDuplicate(_mapping.Fd));
+            writer.Write(Size);
+        }
+        finally
+        {
+            Exit();
+        }
     }
 
     /// <summary>Maps the memory a parent described with <see cref="WriteShared"/>.</summary>
@@ -76,16 +136,17 @@ internal sealed unsafe class SharedMemory : IDisposable
         return new SharedMemory(fd, size);
     }
 
-    /// <summary>Unmaps and closes. Other processes keep their own mappings.</summary>
+    /// <summary>
+    /// Detaches this process: later operations throw <see cref="ObjectDisposedException"/>, sleepers in
+    /// this process throw it within 100 ms, and the mapping is unmapped once no operation uses it. Other
+    /// processes keep their own mappings.
+    /// </summary>
     public void Dispose()
     {
-        byte* p = _pointer;
-        if (p == null)
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
         {
             return;
         }
-        _pointer = null;
-        LibC.munmap(p, (nuint)Size);
-        _fd.Dispose();
+        _mapping.Dispose();
     }
 }

@@ -27,7 +27,7 @@ public sealed unsafe class ProcessCondition : IProcessShareable<ProcessCondition
 
     private readonly SharedMemory _memory;
     private readonly IProcessLockCore _lock;
-    private readonly IDisposable _lockObject;
+    private readonly ProcessLockBase _lockObject;
     private readonly bool _ownsLock;
 
     /// <summary>Creates a condition over a new <see cref="ProcessRLock"/> (Python's default).</summary>
@@ -42,38 +42,62 @@ public sealed unsafe class ProcessCondition : IProcessShareable<ProcessCondition
     private ProcessCondition(object @lock, bool ownsLock, SharedMemory? memory = null)
     {
         _lock = (IProcessLockCore)@lock;
-        _lockObject = (IDisposable)@lock;
+        _lockObject = (ProcessLockBase)@lock;
         _ownsLock = ownsLock;
         _memory = memory ?? SharedMemory.Create("condition", sizeof(State));
     }
 
-    private State* S => (State*)_memory.Pointer;
-
     /// <summary>The lock (a <see cref="ProcessLock"/> or <see cref="ProcessRLock"/>).</summary>
-    public object Lock => _lockObject;
+    public ProcessLockBase Lock => _lockObject;
 
     /// <summary>Takes the underlying lock (Python's <c>with cond:</c>).</summary>
-    public ProcessLockScope Acquire() => _lockObject switch
-    {
-        ProcessLock l => l.Acquire(),
-        ProcessRLock r => r.Acquire(),
-        _ => throw new InvalidOperationException("unknown lock type"),
-    };
+    /// <exception cref="AbandonedProcessLockException">The lock's previous owner died holding it; release it through the exception's <see cref="AbandonedProcessLockException.Scope"/>.</exception>
+    public ProcessLockScope Acquire() => _lockObject.Acquire();
+
+    /// <summary>Takes the underlying lock, giving up when <paramref name="cancellationToken"/> fires.</summary>
+    /// <exception cref="OperationCanceledException">The token fired first.</exception>
+    public ProcessLockScope Acquire(CancellationToken cancellationToken) => _lockObject.Acquire(cancellationToken);
 
     /// <summary>Releases the underlying lock.</summary>
     public void Release() => _lock.Release();
 
     /// <summary>Waits for a notify, without limit (Python's <c>wait()</c>).</summary>
-    public void Wait() => Wait(Timeout.InfiniteTimeSpan);
+    public void Wait() => Wait(Timeout.InfiniteTimeSpan, CancellationToken.None);
+
+    /// <summary>Waits for a notify or for <paramref name="cancellationToken"/>; the lock is held again either way.</summary>
+    /// <exception cref="OperationCanceledException">The token fired first.</exception>
+    public void Wait(CancellationToken cancellationToken) => Wait(Timeout.InfiniteTimeSpan, cancellationToken);
 
     /// <summary>Releases the lock, waits for a notify or the timeout, and takes the lock again.</summary>
     /// <returns><c>false</c> when the timeout passed without a notify.</returns>
     /// <exception cref="SynchronizationLockException">The calling thread does not hold the lock.</exception>
-    public bool Wait(TimeSpan timeout)
+    public bool Wait(TimeSpan timeout) => Wait(timeout, CancellationToken.None);
+
+    /// <summary>
+    /// Releases the lock, waits for a notify, the timeout or <paramref name="cancellationToken"/>, and
+    /// takes the lock again (also when it throws).
+    /// </summary>
+    /// <returns><c>false</c> when the timeout passed without a notify.</returns>
+    /// <exception cref="SynchronizationLockException">The calling thread does not hold the lock.</exception>
+    /// <exception cref="OperationCanceledException">The token fired first.</exception>
+    /// <exception cref="ObjectDisposedException">Disposed in this process (also while waiting).</exception>
+    public bool Wait(TimeSpan timeout, CancellationToken cancellationToken)
     {
-        Deadline deadline = Deadline.From(timeout);
+        Deadline deadline = Deadline.From(timeout, cancellationToken);
         EnsureOwned("wait on");
-        State* s = S;
+        State* s = (State*)_memory.Enter();
+        try
+        {
+            return Wait(s, deadline);
+        }
+        finally
+        {
+            _memory.Exit();
+        }
+    }
+
+    private bool Wait(State* s, Deadline deadline)
+    {
         Interlocked.Increment(ref s->Waiting);
         int saved = _lock.ReleaseForWait();
         bool notified = false;
@@ -92,12 +116,11 @@ public sealed unsafe class ProcessCondition : IProcessShareable<ProcessCondition
                     }
                     continue;
                 }
-                int left = deadline.RemainingMs;
-                if (left == 0)
+                if (deadline.RemainingMs == 0)
                 {
                     break;
                 }
-                Futex.Wait(&s->Sequence, sequence, left);
+                Futex.Wait(&s->Sequence, sequence, deadline, _memory);
             }
         }
         finally
@@ -124,10 +147,15 @@ public sealed unsafe class ProcessCondition : IProcessShareable<ProcessCondition
 
     /// <summary>Waits until <paramref name="predicate"/> holds (Python's <c>wait_for</c>).</summary>
     /// <returns>The predicate's last value.</returns>
-    public bool WaitFor(Func<bool> predicate, TimeSpan timeout)
+    public bool WaitFor(Func<bool> predicate, TimeSpan timeout) => WaitFor(predicate, timeout, CancellationToken.None);
+
+    /// <summary>Waits until <paramref name="predicate"/> holds, the timeout passes or <paramref name="cancellationToken"/> fires.</summary>
+    /// <returns>The predicate's last value.</returns>
+    /// <exception cref="OperationCanceledException">The token fired first.</exception>
+    public bool WaitFor(Func<bool> predicate, TimeSpan timeout, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(predicate);
-        Deadline deadline = Deadline.From(timeout);
+        Deadline deadline = Deadline.From(timeout, cancellationToken);
         bool result = predicate();
         while (!result)
         {
@@ -136,7 +164,7 @@ public sealed unsafe class ProcessCondition : IProcessShareable<ProcessCondition
             {
                 break;
             }
-            Wait(left < 0 ? Timeout.InfiniteTimeSpan : TimeSpan.FromMilliseconds(left));
+            Wait(left < 0 ? Timeout.InfiniteTimeSpan : TimeSpan.FromMilliseconds(left), cancellationToken);
             result = predicate();
         }
         return result;
@@ -148,7 +176,19 @@ public sealed unsafe class ProcessCondition : IProcessShareable<ProcessCondition
     {
         ArgumentOutOfRangeException.ThrowIfNegative(count);
         EnsureOwned("notify");
-        State* s = S;
+        State* s = (State*)_memory.Enter();
+        try
+        {
+            Wake(s, count);
+        }
+        finally
+        {
+            _memory.Exit();
+        }
+    }
+
+    private static void Wake(State* s, int count)
+    {
         // The lock is held, so Waiting only grows by timed-out waiters leaving: a CAS keeps the count exact.
         int woken;
         while (true)

@@ -25,49 +25,101 @@ public sealed unsafe class ProcessEvent : IProcessShareable<ProcessEvent>, IDisp
 
     private ProcessEvent(SharedMemory memory) => _memory = memory;
 
-    private State* S => (State*)_memory.Pointer;
-
     /// <summary>Whether the flag is set (Python's <c>is_set()</c>).</summary>
-    public bool IsSet => Volatile.Read(ref S->Flag) != 0;
+    public bool IsSet
+    {
+        get
+        {
+            State* s = (State*)_memory.Enter();
+            try
+            {
+                return Volatile.Read(ref s->Flag) != 0;
+            }
+            finally
+            {
+                _memory.Exit();
+            }
+        }
+    }
 
     /// <summary>Sets the flag and wakes every waiter.</summary>
     public void Set()
     {
-        State* s = S;
-        Interlocked.Exchange(ref s->Flag, 1);
-        if (Volatile.Read(ref s->Sleepers) > 0)
+        State* s = (State*)_memory.Enter();
+        try
         {
-            Futex.WakeAll(&s->Flag);
+            Interlocked.Exchange(ref s->Flag, 1);
+            if (Volatile.Read(ref s->Sleepers) > 0)
+            {
+                Futex.WakeAll(&s->Flag);
+            }
+        }
+        finally
+        {
+            _memory.Exit();
         }
     }
 
     /// <summary>Clears the flag; later waiters block until the next <see cref="Set"/>.</summary>
-    public void Clear() => Interlocked.Exchange(ref S->Flag, 0);
+    public void Clear()
+    {
+        State* s = (State*)_memory.Enter();
+        try
+        {
+            Interlocked.Exchange(ref s->Flag, 0);
+        }
+        finally
+        {
+            _memory.Exit();
+        }
+    }
 
     /// <summary>Blocks until the flag is set.</summary>
-    public void Wait() => Wait(Timeout.InfiniteTimeSpan);
+    public void Wait() => Wait(Timeout.InfiniteTimeSpan, CancellationToken.None);
+
+    /// <summary>Blocks until the flag is set or <paramref name="cancellationToken"/> fires.</summary>
+    /// <exception cref="OperationCanceledException">The token fired first.</exception>
+    public void Wait(CancellationToken cancellationToken) => Wait(Timeout.InfiniteTimeSpan, cancellationToken);
 
     /// <summary>Blocks until the flag is set or <paramref name="timeout"/> passes (Python's <c>wait(timeout)</c>).</summary>
     /// <returns>Whether the flag is set.</returns>
-    public bool Wait(TimeSpan timeout)
+    public bool Wait(TimeSpan timeout) => Wait(timeout, CancellationToken.None);
+
+    /// <summary>Blocks until the flag is set, <paramref name="timeout"/> passes or <paramref name="cancellationToken"/> fires.</summary>
+    /// <returns>Whether the flag is set.</returns>
+    /// <exception cref="OperationCanceledException">The token fired first.</exception>
+    /// <exception cref="ObjectDisposedException">Disposed in this process (also while waiting).</exception>
+    public bool Wait(TimeSpan timeout, CancellationToken cancellationToken)
     {
-        Deadline deadline = Deadline.From(timeout);
-        State* s = S;
-        while (Volatile.Read(ref s->Flag) == 0)
+        Deadline deadline = Deadline.From(timeout, cancellationToken);
+        State* s = (State*)_memory.Enter();
+        try
         {
-            int left = deadline.RemainingMs;
-            if (left == 0)
+            while (Volatile.Read(ref s->Flag) == 0)
             {
-                return false;
+                if (deadline.RemainingMs == 0)
+                {
+                    return false;
+                }
+                Interlocked.Increment(ref s->Sleepers);
+                try
+                {
+                    Futex.Wait(&s->Flag, 0, deadline, _memory);
+                }
+                finally
+                {
+                    Interlocked.Decrement(ref s->Sleepers);
+                }
             }
-            Interlocked.Increment(ref s->Sleepers);
-            Futex.Wait(&s->Flag, 0, left);
-            Interlocked.Decrement(ref s->Sleepers);
+            return true;
         }
-        return true;
+        finally
+        {
+            _memory.Exit();
+        }
     }
 
-    /// <summary>Unmaps the event in this process (other processes keep it).</summary>
+    /// <summary>Unmaps the event in this process (other processes keep it); waiters in this process get <see cref="ObjectDisposedException"/>.</summary>
     public void Dispose() => _memory.Dispose();
 
     void IProcessShareable.WriteShared(ref MessagePackWriter writer, HandleTable handles) => _memory.WriteShared(ref writer, handles);

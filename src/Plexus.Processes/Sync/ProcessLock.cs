@@ -10,77 +10,130 @@ namespace Plexus.Processes;
 /// anywhere else is a <see cref="SynchronizationLockException"/>, and taking it twice from the same
 /// thread is a <see cref="LockRecursionException"/> (use <see cref="ProcessRLock"/> for that). If the
 /// owner process dies holding it, the next acquirer gets it with an
-/// <see cref="AbandonedProcessLockException"/> (within about 100 ms of the death).
+/// <see cref="AbandonedProcessLockException"/> (within about 100 ms of the death) while owning it, and
+/// releases it through the exception's <see cref="AbandonedProcessLockException.Scope"/> (see <see cref="ProcessLockBase"/>).
 /// </summary>
 /// <remarks>
 /// The lock is a 32-bit word in shared memory holding the owner's pid. Taking a free lock is one
 /// atomic compare-and-swap; waiters spin briefly and then sleep on a futex. Ownership is per thread,
 /// so do not hold it across an <c>await</c> that may resume on another thread.
 /// </remarks>
-public sealed unsafe class ProcessLock : IProcessShareable<ProcessLock>, IProcessLockCore, IDisposable
+public sealed unsafe class ProcessLock : ProcessLockBase, IProcessShareable<ProcessLock>, IProcessLockCore
 {
-    private readonly SharedMemory _memory;
-
     /// <summary>Creates a free lock.</summary>
     public ProcessLock() : this(SharedMemory.Create("lock", sizeof(LockState))) { }
 
-    private ProcessLock(SharedMemory memory) => _memory = memory;
+    private ProcessLock(SharedMemory memory) : base(memory) { }
 
-    private LockState* State => (LockState*)_memory.Pointer;
+    /// <summary>
+    /// The thread of this process that took the lock through this object, or 0. That thread holds one
+    /// reference on the memory until it releases, so a dispose meanwhile leaves the lock word mapped
+    /// for the release (which other processes wait for).
+    /// </summary>
+    private int _ownerTid;
 
     /// <summary>Whether some thread of some process holds the lock now (a snapshot).</summary>
-    public bool IsLocked => LockWord.OwnerPid(State) != 0;
-
-    /// <summary>Whether the calling thread holds the lock.</summary>
-    public bool IsOwnedByCurrentThread => LockWord.IsOwnedByCurrentThread(State);
-
-    /// <summary>Blocks until the lock is taken (Python's <c>acquire()</c>); dispose the result to release.</summary>
-    /// <exception cref="AbandonedProcessLockException">The previous owner died holding it; the caller owns it now.</exception>
-    public ProcessLockScope Acquire()
+    public bool IsLocked
     {
-        TryAcquire(Timeout.InfiniteTimeSpan);
-        return new ProcessLockScope(this);
+        get
+        {
+            LockState* state = (LockState*)_memory.Enter();
+            try
+            {
+                return LockWord.OwnerPid(state) != 0;
+            }
+            finally
+            {
+                _memory.Exit();
+            }
+        }
     }
 
-    /// <summary>Takes the lock if it is free now (Python's <c>acquire(False)</c>).</summary>
-    public bool TryAcquire() => TryAcquire(TimeSpan.Zero);
-
-    /// <summary>Takes the lock within <paramref name="timeout"/> (Python's <c>acquire(timeout=...)</c>).</summary>
-    /// <returns><c>false</c> when the timeout passed first.</returns>
-    /// <exception cref="AbandonedProcessLockException">The previous owner died holding it; the caller owns it now.</exception>
-    public bool TryAcquire(TimeSpan timeout)
+    /// <summary>Whether the calling thread holds the lock.</summary>
+    public bool IsOwnedByCurrentThread
     {
-        Deadline deadline = Deadline.From(timeout);
-        LockState* state = State;
-        if (LockWord.TryEnterNow(state))
+        get
         {
-            state->OwnerTid = LockWord.Tid;
-            return true;
+            LockState* state = (LockState*)_memory.Enter();
+            try
+            {
+                return LockWord.IsOwnedByCurrentThread(state);
+            }
+            finally
+            {
+                _memory.Exit();
+            }
         }
-        if (LockWord.IsOwnedByCurrentThread(state))
+    }
+
+    private protected override bool TryAcquireCore(Deadline deadline)
+    {
+        LockState* state = (LockState*)_memory.Enter();
+        bool owned = false;
+        try
         {
-            throw new LockRecursionException("this thread already holds the ProcessLock; a second acquire would deadlock. Use ProcessRLock for a lock the same thread can take again");
+            int abandonedBy = 0;
+            if (!LockWord.TryEnterNow(state))
+            {
+                if (LockWord.IsOwnedByCurrentThread(state))
+                {
+                    throw new LockRecursionException("this thread already holds the ProcessLock; a second acquire would deadlock. Use ProcessRLock for a lock the same thread can take again");
+                }
+                if (!LockWord.Enter(state, deadline, _memory, out abandonedBy))
+                {
+                    return false;
+                }
+            }
+            owned = true;
+            state->OwnerTid = _ownerTid = LockWord.Tid;
+            return abandonedBy == 0 ? true : throw new AbandonedProcessLockException("ProcessLock", abandonedBy, new ProcessLockScope(this));
         }
-        if (!LockWord.Enter(state, deadline, out int abandonedBy))
+        finally
         {
-            return false;
+            if (!owned)
+            {
+                _memory.Exit();
+            }
         }
-        state->OwnerTid = LockWord.Tid;
-        return abandonedBy == 0 ? true : throw new AbandonedProcessLockException("ProcessLock", abandonedBy);
     }
 
     /// <summary>Releases the lock (Python's <c>release()</c>).</summary>
     /// <exception cref="SynchronizationLockException">The calling thread does not hold the lock.</exception>
     public void Release()
     {
-        LockState* state = State;
-        if (!LockWord.IsOwnedByCurrentThread(state))
+        if (_ownerTid != LockWord.Tid)
         {
-            throw NotOwner("ProcessLock", LockWord.OwnerPid(state));
+            ReleaseNotTakenHere();
+            return;
         }
+        // The owning thread holds the reference its acquire took, so the memory is mapped.
+        LockState* state = (LockState*)_memory.HeldPointer;
+        _ownerTid = 0;
         state->OwnerTid = 0;
         LockWord.Exit(state);
+        _memory.Exit();
     }
+
+    /// <summary>A release by a thread that did not acquire through this object: an error, unless another object of this process mapping the same lock took it on this thread.</summary>
+    private void ReleaseNotTakenHere()
+    {
+        LockState* state = (LockState*)_memory.Enter();
+        try
+        {
+            if (!LockWord.IsOwnedByCurrentThread(state))
+            {
+                throw NotOwner("ProcessLock", LockWord.OwnerPid(state));
+            }
+            state->OwnerTid = 0;
+            LockWord.Exit(state);
+        }
+        finally
+        {
+            _memory.Exit();
+        }
+    }
+
+    private protected override void ReleaseOne() => Release();
 
     internal static SynchronizationLockException NotOwner(string what, int owner) => new(owner == 0
         ? $"cannot release the {what}: it is not held. Release only after a successful Acquire/TryAcquire"
@@ -95,9 +148,6 @@ public sealed unsafe class ProcessLock : IProcessShareable<ProcessLock>, IProces
     }
 
     void IProcessLockCore.ReacquireAfterWait(int saved) => TryAcquire(Timeout.InfiniteTimeSpan);
-
-    /// <summary>Unmaps the lock in this process (other processes keep it). Do not dispose while held.</summary>
-    public void Dispose() => _memory.Dispose();
 
     void IProcessShareable.WriteShared(ref MessagePackWriter writer, HandleTable handles) => _memory.WriteShared(ref writer, handles);
 

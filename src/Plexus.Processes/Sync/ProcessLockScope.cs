@@ -3,14 +3,15 @@ using Plexus.Processes.Sync;
 namespace Plexus.Processes;
 
 /// <summary>
-/// Holds a process lock (or a semaphore slot) until disposed: <c>using (myLock.Acquire()) { ... }</c>,
-/// the equivalent of Python's <c>with lock:</c>.
+/// Holds a process lock, a semaphore slot or a <see cref="ManagedLock"/> until disposed:
+/// <c>using (myLock.Acquire()) { ... }</c>, the equivalent of Python's <c>with lock:</c>. The default
+/// value holds nothing and its <see cref="Dispose"/> does nothing.
 /// </summary>
 public readonly struct ProcessLockScope : IDisposable, IEquatable<ProcessLockScope>
 {
-    private readonly IProcessLockCore? _lock;
+    private readonly IReleasable? _lock;
 
-    internal ProcessLockScope(IProcessLockCore held) => _lock = held;
+    internal ProcessLockScope(IReleasable held) => _lock = held;
 
     /// <summary>Releases what <c>Acquire</c> took.</summary>
     public void Dispose() => _lock?.Release();

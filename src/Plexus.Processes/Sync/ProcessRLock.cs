@@ -8,84 +8,88 @@ namespace Plexus.Processes;
 /// A re-entrant lock shared by processes, Python's <c>multiprocessing.RLock</c>: the owning thread may
 /// take it again and must release it as many times. Otherwise it behaves like <see cref="ProcessLock"/>
 /// (non-owner release → <see cref="SynchronizationLockException"/>; a dead owner →
-/// <see cref="AbandonedProcessLockException"/> to the next acquirer).
+/// <see cref="AbandonedProcessLockException"/> to the next acquirer, which releases through its
+/// <see cref="AbandonedProcessLockException.Scope"/>).
 /// </summary>
-public sealed unsafe class ProcessRLock : IProcessShareable<ProcessRLock>, IProcessLockCore, IDisposable
+public sealed unsafe class ProcessRLock : ProcessLockBase, IProcessShareable<ProcessRLock>, IProcessLockCore
 {
-    private readonly SharedMemory _memory;
-
     /// <summary>Creates a free lock.</summary>
     public ProcessRLock() : this(SharedMemory.Create("rlock", sizeof(LockState))) { }
 
-    private ProcessRLock(SharedMemory memory) => _memory = memory;
+    private ProcessRLock(SharedMemory memory) : base(memory) { }
 
-    private LockState* State => (LockState*)_memory.Pointer;
+    /// <summary>The thread of this process that holds the lock through this object, or 0; it holds one reference on the memory until its last release.</summary>
+    private int _ownerTid;
 
     /// <summary>Whether the calling thread holds the lock.</summary>
-    public bool IsOwnedByCurrentThread => LockWord.IsOwnedByCurrentThread(State);
+    public bool IsOwnedByCurrentThread => RecursionCount > 0;
 
     /// <summary>How many times the calling thread holds it (0 when it does not).</summary>
-    public int RecursionCount => IsOwnedByCurrentThread ? State->Count : 0;
-
-    /// <summary>Blocks until the lock is taken (Python's <c>acquire()</c>); dispose the result to release once.</summary>
-    /// <exception cref="AbandonedProcessLockException">The previous owner died holding it; the caller owns it now (depth 1).</exception>
-    public ProcessLockScope Acquire()
+    public int RecursionCount
     {
-        TryAcquire(Timeout.InfiniteTimeSpan);
-        return new ProcessLockScope(this);
+        get
+        {
+            LockState* state = (LockState*)_memory.Enter();
+            try
+            {
+                return LockWord.IsOwnedByCurrentThread(state) ? state->Count : 0;
+            }
+            finally
+            {
+                _memory.Exit();
+            }
+        }
     }
 
-    /// <summary>Takes the lock if it is free now or already held by this thread.</summary>
-    public bool TryAcquire() => TryAcquire(TimeSpan.Zero);
-
-    /// <summary>Takes the lock within <paramref name="timeout"/>.</summary>
-    /// <returns><c>false</c> when the timeout passed first.</returns>
-    /// <exception cref="AbandonedProcessLockException">The previous owner died holding it; the caller owns it now (depth 1).</exception>
-    public bool TryAcquire(TimeSpan timeout)
+    /// <remarks>A thread that holds the lock takes it again at once; a dead owner's lock comes with depth 1.</remarks>
+    private protected override bool TryAcquireCore(Deadline deadline)
     {
-        Deadline deadline = Deadline.From(timeout);
-        LockState* state = State;
-        if (LockWord.IsOwnedByCurrentThread(state))
+        LockState* state = (LockState*)_memory.Enter();
+        bool firstHold = false;
+        try
         {
-            state->Count++;
-            return true;
+            if (LockWord.IsOwnedByCurrentThread(state))
+            {
+                state->Count++;
+                return true;
+            }
+            if (!LockWord.Enter(state, deadline, _memory, out int abandonedBy))
+            {
+                return false;
+            }
+            firstHold = true;
+            state->OwnerTid = _ownerTid = LockWord.Tid;
+            state->Count = 1;
+            return abandonedBy == 0 ? true : throw new AbandonedProcessLockException("ProcessRLock", abandonedBy, new ProcessLockScope(this));
         }
-        if (!LockWord.Enter(state, deadline, out int abandonedBy))
+        finally
         {
-            return false;
+            if (!firstHold)
+            {
+                _memory.Exit();
+            }
         }
-        state->OwnerTid = LockWord.Tid;
-        state->Count = 1;
-        return abandonedBy == 0 ? true : throw new AbandonedProcessLockException("ProcessRLock", abandonedBy);
     }
 
     /// <summary>Releases one level (Python's <c>release()</c>); the last one frees the lock.</summary>
     /// <exception cref="SynchronizationLockException">The calling thread does not hold the lock.</exception>
     public void Release()
     {
-        LockState* state = State;
-        if (!LockWord.IsOwnedByCurrentThread(state))
-        {
-            throw ProcessLock.NotOwner("ProcessRLock", LockWord.OwnerPid(state));
-        }
+        LockState* state = Held("ProcessRLock");
         if (--state->Count == 0)
         {
-            state->OwnerTid = 0;
-            LockWord.Exit(state);
+            ReleaseWord(state);
         }
     }
 
+    private protected override void ReleaseOne() => Release();
+
     int IProcessLockCore.ReleaseForWait()
     {
-        LockState* state = State;
-        if (!LockWord.IsOwnedByCurrentThread(state))
-        {
-            throw ProcessLock.NotOwner("ProcessRLock", LockWord.OwnerPid(state));
-        }
+        LockState* state = Held("ProcessRLock");
         int depth = state->Count;
         state->Count = 0;
-        state->OwnerTid = 0;
-        LockWord.Exit(state);
+        ReleaseWord(state);
         return depth;
     }
 
@@ -93,19 +97,42 @@ public sealed unsafe class ProcessRLock : IProcessShareable<ProcessRLock>, IProc
     {
         try
         {
-            TryAcquire(Timeout.InfiniteTimeSpan);
+            TryAcquireCore(Deadline.Infinite);
         }
         finally
         {
-            if (IsOwnedByCurrentThread)
+            if (_ownerTid == LockWord.Tid)
             {
-                State->Count = saved;
+                ((LockState*)_memory.HeldPointer)->Count = saved;
             }
         }
     }
 
-    /// <summary>Unmaps the lock in this process (other processes keep it).</summary>
-    public void Dispose() => _memory.Dispose();
+    /// <summary>The lock's state, once it is clear the calling thread holds it through this object (and so holds a reference on the memory).</summary>
+    private LockState* Held(string what)
+    {
+        if (_ownerTid != LockWord.Tid)
+        {
+            LockState* state = (LockState*)_memory.Enter();
+            try
+            {
+                throw ProcessLock.NotOwner(what, LockWord.OwnerPid(state));
+            }
+            finally
+            {
+                _memory.Exit();
+            }
+        }
+        return (LockState*)_memory.HeldPointer;
+    }
+
+    private void ReleaseWord(LockState* state)
+    {
+        _ownerTid = 0;
+        state->OwnerTid = 0;
+        LockWord.Exit(state);
+        _memory.Exit();
+    }
 
     void IProcessShareable.WriteShared(ref MessagePackWriter writer, HandleTable handles) => _memory.WriteShared(ref writer, handles);
 

@@ -10,7 +10,7 @@ namespace Plexus.Processes;
 /// any process may release. A slot held by a process that dies is not given back (as in Python).
 /// </summary>
 /// <remarks>The count is a futex word: an available slot costs one compare-and-swap.</remarks>
-public unsafe class ProcessSemaphore : IProcessShareable<ProcessSemaphore>, IProcessLockCore, IDisposable
+public unsafe class ProcessSemaphore : ProcessLockBase, IProcessShareable<ProcessSemaphore>, IProcessLockCore
 {
     [StructLayout(LayoutKind.Sequential)]
     private struct State
@@ -20,42 +20,51 @@ public unsafe class ProcessSemaphore : IProcessShareable<ProcessSemaphore>, IPro
         public int Max;
     }
 
-    private readonly SharedMemory _memory;
-
     /// <summary>Creates a semaphore with <paramref name="initialCount"/> free slots (Python's default is 1).</summary>
     public ProcessSemaphore(int initialCount = 1) : this(initialCount, int.MaxValue) { }
 
-    private protected ProcessSemaphore(int initialCount, int max)
+    private protected ProcessSemaphore(int initialCount, int max) : base(SharedMemory.Create("semaphore", sizeof(State)))
     {
         ArgumentOutOfRangeException.ThrowIfNegative(initialCount);
-        _memory = SharedMemory.Create("semaphore", sizeof(State));
-        S->Value = initialCount;
-        S->Max = max;
+        State* s = (State*)_memory.Pointer;
+        s->Value = initialCount;
+        s->Max = max;
     }
 
-    private protected ProcessSemaphore(SharedMemory memory) => _memory = memory;
-
-    private State* S => (State*)_memory.Pointer;
+    private protected ProcessSemaphore(SharedMemory memory) : base(memory) { }
 
     /// <summary>Free slots now (a snapshot; Python's <c>get_value()</c>).</summary>
-    public int CurrentCount => Volatile.Read(ref S->Value);
-
-    /// <summary>Blocks until a slot is taken; dispose the result to give it back.</summary>
-    public ProcessLockScope Acquire()
+    public int CurrentCount
     {
-        TryAcquire(Timeout.InfiniteTimeSpan);
-        return new ProcessLockScope(this);
+        get
+        {
+            State* s = (State*)_memory.Enter();
+            try
+            {
+                return Volatile.Read(ref s->Value);
+            }
+            finally
+            {
+                _memory.Exit();
+            }
+        }
     }
 
-    /// <summary>Takes a slot if one is free now.</summary>
-    public bool TryAcquire() => TryAcquire(TimeSpan.Zero);
-
-    /// <summary>Takes a slot within <paramref name="timeout"/> (Python's <c>acquire(timeout=...)</c>).</summary>
-    /// <returns><c>false</c> when the timeout passed first.</returns>
-    public bool TryAcquire(TimeSpan timeout)
+    private protected override bool TryAcquireCore(Deadline deadline)
     {
-        Deadline deadline = Deadline.From(timeout);
-        State* s = S;
+        State* s = (State*)_memory.Enter();
+        try
+        {
+            return TryAcquire(s, deadline);
+        }
+        finally
+        {
+            _memory.Exit();
+        }
+    }
+
+    private bool TryAcquire(State* s, Deadline deadline)
+    {
         int spins = 0;
         while (true)
         {
@@ -73,14 +82,19 @@ public unsafe class ProcessSemaphore : IProcessShareable<ProcessSemaphore>, IPro
                 Thread.SpinWait(20);
                 continue;
             }
-            int left = deadline.RemainingMs;
-            if (left == 0)
+            if (deadline.RemainingMs == 0)
             {
                 return false;
             }
             Interlocked.Increment(ref s->Sleepers);
-            Futex.Wait(&s->Value, 0, left);
-            Interlocked.Decrement(ref s->Sleepers);
+            try
+            {
+                Futex.Wait(&s->Value, 0, deadline, _memory);
+            }
+            finally
+            {
+                Interlocked.Decrement(ref s->Sleepers);
+            }
         }
     }
 
@@ -89,7 +103,19 @@ public unsafe class ProcessSemaphore : IProcessShareable<ProcessSemaphore>, IPro
     public void Release(int releaseCount = 1)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(releaseCount);
-        State* s = S;
+        State* s = (State*)_memory.Enter();
+        try
+        {
+            ReleaseCore(s, releaseCount);
+        }
+        finally
+        {
+            _memory.Exit();
+        }
+    }
+
+    private static void ReleaseCore(State* s, int releaseCount)
+    {
         while (true)
         {
             int value = Volatile.Read(ref s->Value);
@@ -110,6 +136,8 @@ public unsafe class ProcessSemaphore : IProcessShareable<ProcessSemaphore>, IPro
         }
     }
 
+    private protected override void ReleaseOne() => Release();
+
     void IProcessLockCore.Release() => Release();
 
     bool IProcessLockCore.IsOwnedByCurrentThread => true;
@@ -121,13 +149,6 @@ public unsafe class ProcessSemaphore : IProcessShareable<ProcessSemaphore>, IPro
     }
 
     void IProcessLockCore.ReacquireAfterWait(int saved) => TryAcquire(Timeout.InfiniteTimeSpan);
-
-    /// <summary>Unmaps the semaphore in this process (other processes keep it).</summary>
-    public void Dispose()
-    {
-        _memory.Dispose();
-        GC.SuppressFinalize(this);
-    }
 
     void IProcessShareable.WriteShared(ref MessagePackWriter writer, HandleTable handles) => _memory.WriteShared(ref writer, handles);
 

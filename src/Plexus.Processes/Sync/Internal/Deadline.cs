@@ -3,27 +3,38 @@ using Plexus.Native;
 
 namespace Plexus.Processes.Sync;
 
-/// <summary>A timeout turned into a deadline, so loops that wake early keep the caller's total bound.</summary>
+/// <summary>
+/// A timeout turned into a deadline, so loops that wake early keep the caller's total bound, with the
+/// caller's cancellation token (every sleep checks it).
+/// </summary>
 internal readonly struct Deadline
 {
     private readonly long _end;
 
-    private Deadline(long end) => _end = end;
+    private Deadline(long end, CancellationToken token)
+    {
+        _end = end;
+        Token = token;
+    }
 
-    public static Deadline Infinite => new(long.MaxValue);
+    public static Deadline Infinite => new(long.MaxValue, default);
+
+    /// <summary>The caller's token; a sleep under this deadline throws <see cref="OperationCanceledException"/> when it fires.</summary>
+    public CancellationToken Token { get; }
 
     /// <summary>Validates <paramref name="timeout"/> (non-negative or <see cref="Timeout.InfiniteTimeSpan"/>).</summary>
-    public static Deadline From(TimeSpan timeout, string parameter = "timeout")
+    public static Deadline From(TimeSpan timeout, CancellationToken token = default)
     {
+        token.ThrowIfCancellationRequested();
         if (timeout == Timeout.InfiniteTimeSpan)
         {
-            return Infinite;
+            return new(long.MaxValue, token);
         }
         if (timeout < TimeSpan.Zero)
         {
-            throw new ArgumentOutOfRangeException(parameter, timeout, "a timeout must be zero or positive, or Timeout.InfiniteTimeSpan to wait without limit");
+            throw new ArgumentOutOfRangeException(nameof(timeout), timeout, "a timeout must be zero or positive, or Timeout.InfiniteTimeSpan to wait without limit");
         }
-        return new(Environment.TickCount64 + (long)Math.Ceiling(timeout.TotalMilliseconds));
+        return new(Environment.TickCount64 + (long)Math.Ceiling(timeout.TotalMilliseconds), token);
     }
 
     public bool IsInfinite => _end == long.MaxValue;
@@ -40,13 +51,6 @@ internal readonly struct Deadline
             long left = _end - Environment.TickCount64;
             return left <= 0 ? 0 : (int)Math.Min(left, int.MaxValue);
         }
-    }
-
-    /// <summary>Milliseconds to sleep now: the remaining time, capped at <paramref name="slice"/>.</summary>
-    public int Slice(int slice)
-    {
-        int left = RemainingMs;
-        return left < 0 ? slice : Math.Min(left, slice);
     }
 
     public bool Passed => !IsInfinite && Environment.TickCount64 >= _end;

@@ -35,6 +35,48 @@ internal static unsafe class Futex
         };
     }
 
+    /// <summary>Longest single sleep of <see cref="Wait(int*, int, Deadline, SharedMemory, bool)"/>: how late a sleeper may notice a dispose, or a missed cancel wake.</summary>
+    private const int SliceMs = 100;
+
+    /// <summary>
+    /// Sleeps while <c>*word == expected</c>, until <paramref name="deadline"/>, a wake, the caller's
+    /// token, or (within one 100 ms slice) the disposal of <paramref name="owner"/> in this process. The
+    /// caller holds a reference on <paramref name="owner"/> (<see cref="SharedMemory.Enter"/>), so the
+    /// word stays mapped meanwhile.
+    /// </summary>
+    /// <returns><c>false</c> when this sleep timed out (it lasts at most 100 ms; the caller loops on its own condition).</returns>
+    /// <exception cref="OperationCanceledException">The deadline's token fired.</exception>
+    /// <exception cref="ObjectDisposedException">The object was disposed in this process.</exception>
+    /// <param name="word">The futex word.</param>
+    /// <param name="expected">The value to sleep on.</param>
+    /// <param name="deadline">When to give up, and the caller's token.</param>
+    /// <param name="owner">The memory the word lives in.</param>
+    /// <param name="changedOnDispose">
+    /// Whether the owner's dispose changes this word and wakes it (the queue's sequence words): then a
+    /// sleep with no token needs no slices, which spares a timer per sleep on the queue's hot path.
+    /// </param>
+    public static bool Wait(int* word, int expected, Deadline deadline, SharedMemory owner, bool changedOnDispose = false)
+    {
+        int left = deadline.RemainingMs;
+        if (left == 0)
+        {
+            return false;
+        }
+        CancellationToken token = deadline.Token;
+        // The registration wakes this sleeper when the token fires; a wake that lands between the check
+        // below and the kernel's sleep is lost, which the slice bounds. A dispose is seen at the end of
+        // the slice: registering every sleep with it would cost the queue's sleep-and-wake path.
+        using CancellationTokenRegistration onCancel = token.CanBeCanceled ? token.UnsafeRegister(WakeWord, (nint)word) : default;
+        owner.ThrowIfDisposed();
+        token.ThrowIfCancellationRequested();
+        bool woken = Wait(word, expected, changedOnDispose && !token.CanBeCanceled ? left : left < 0 ? SliceMs : Math.Min(left, SliceMs));
+        owner.ThrowIfDisposed();
+        token.ThrowIfCancellationRequested();
+        return woken;
+    }
+
+    private static readonly Action<object?> WakeWord = static word => WakeAll((int*)(nint)word!);
+
     /// <summary>Wakes up to <paramref name="count"/> processes sleeping on <paramref name="word"/>.</summary>
     public static void Wake(int* word, int count)
         => LibC.futex(LibC.SYS_futex, word, LibC.FUTEX_WAKE, count, null, 0, 0);

@@ -15,7 +15,6 @@ internal static unsafe class LockWord
 {
     public const int Waiters = 0x40000000;
     public const int PidMask = 0x3FFFFFFF;
-    private const int SliceMs = 100;
     private const int SpinRounds = 100;
 
     [ThreadStatic]
@@ -40,16 +39,17 @@ internal static unsafe class LockWord
 
     /// <summary>Takes the lock within <paramref name="deadline"/>.</summary>
     /// <param name="state">The lock.</param>
-    /// <param name="deadline">When to give up.</param>
+    /// <param name="deadline">When to give up (and the caller's cancellation token).</param>
+    /// <param name="memory">The memory the lock lives in; the caller holds a reference on it.</param>
     /// <param name="abandonedBy">The pid of a dead owner the lock was taken from, else 0.</param>
     /// <returns><c>false</c> on timeout.</returns>
-    public static bool Enter(LockState* state, Deadline deadline, out int abandonedBy)
+    public static bool Enter(LockState* state, Deadline deadline, SharedMemory memory, out int abandonedBy)
     {
         abandonedBy = 0;
-        return TryEnterNow(state) || EnterSlow(state, deadline, out abandonedBy);
+        return TryEnterNow(state) || EnterSlow(state, deadline, memory, out abandonedBy);
     }
 
-    private static bool EnterSlow(LockState* state, Deadline deadline, out int abandonedBy)
+    private static bool EnterSlow(LockState* state, Deadline deadline, SharedMemory memory, out int abandonedBy)
     {
         abandonedBy = 0;
         int* word = &state->Word;
@@ -82,12 +82,11 @@ internal static unsafe class LockWord
             {
                 continue;
             }
-            int slice = deadline.Slice(SliceMs);
-            if (slice == 0)
+            if (deadline.RemainingMs == 0)
             {
                 return false;
             }
-            if (!Futex.Wait(word, flagged, slice))
+            if (!Futex.Wait(word, flagged, deadline, memory))
             {
                 int owner = seen & PidMask;
                 if (owner != me && !IsAlive(owner)
