@@ -86,14 +86,17 @@ public class ChildStartFailureTests
 
     private static void TakesFragile(Fragile fragile) => GC.KeepAlive(fragile);
 
+    /// <summary>Rebuilt field by field in the child, so what fails there is the type's own initializer.</summary>
     public sealed class Fragile
     {
-        private int _value;
-
-        public int Value
+        static Fragile()
         {
-            get => _value;
-            set => _value = ProcessInfo.IsChild ? throw new InvalidOperationException("Fragile is not in a child's reach") : value;
+            if (ProcessInfo.IsChild)
+            {
+                throw new InvalidOperationException("Fragile is not in a child's reach");
+            }
         }
+
+        public int Value { get; set; }
     }
 }
