@@ -28,14 +28,14 @@ internal static class ProcessBench
         double hot = Median(starts, () => StartToRunning(prestarted: true));
         Console.WriteLine($"start-to-running:       cold {cold:F2} ms | prestarted host {hot:F2} ms (target < 3.4 ms, Python's fork here)");
 
-        const int trips = 100_000;
-        double raw = PingPong(trips, plexus: false);
-        double framed = PingPong(trips, plexus: true);
+        const int Trips = 100_000;
+        double raw = PingPong(Trips, plexus: false);
+        double framed = PingPong(Trips, plexus: true);
         Console.WriteLine($"ping-pong 32 B:         raw socket {raw:N0} rt/s | Connection {framed:N0} rt/s | ratio {framed / raw:F2}x (target >= 0.8x)");
 
-        const int megabytes = 4096;
-        double rawBytes = Throughput(megabytes, plexus: false);
-        double framedBytes = Throughput(megabytes, plexus: true);
+        const int Megabytes = 4096;
+        double rawBytes = Throughput(Megabytes, plexus: false);
+        double framedBytes = Throughput(Megabytes, plexus: true);
         Console.WriteLine($"one-way 64 KiB:         raw socket {rawBytes:N0} MB/s | Connection {framedBytes:N0} MB/s | ratio {framedBytes / rawBytes:F2}x (target >= 0.8x)");
         return 0;
     }
@@ -66,14 +66,14 @@ internal static class ProcessBench
             long t0 = Stopwatch.GetTimestamp();
             using ChildProcess p = ChildProcess.Create(SayRunning, child).Start();
             parent.ReceiveBytes();
-            _last = Stopwatch.GetElapsedTime(t0).TotalMilliseconds;
+            t_last = Stopwatch.GetElapsedTime(t0).TotalMilliseconds;
             ChildProcess.Prestart(0);
             p.Join();
         }
     }
 
-    [ThreadStatic]
-    private static double _last;
+    [ThreadStatic, System.Diagnostics.CodeAnalysis.SuppressMessage("Style", "IDE1006", Justification = "t_ marks a thread-static field")]
+    private static double t_last;
 
     private static void SayRunning(Connection c) => c.SendBytes([1]);
 
@@ -82,11 +82,11 @@ internal static class ProcessBench
         var times = new List<double>();
         for (int i = 0; i < count; i++)
         {
-            _last = double.NaN;
+            t_last = double.NaN;
             long t0 = Stopwatch.GetTimestamp();
             action();
             double elapsed = Stopwatch.GetElapsedTime(t0).TotalMilliseconds;
-            times.Add(double.IsNaN(_last) ? elapsed : _last);
+            times.Add(double.IsNaN(t_last) ? elapsed : t_last);
         }
         times.Sort();
         return times[times.Count / 2];

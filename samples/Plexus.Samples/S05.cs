@@ -8,12 +8,12 @@ namespace Plexus.Samples;
 /// </summary>
 internal static class S05
 {
-    private static List<object?>? _queue;
+    private static List<object?>? s_queue;
 
     public static int Run(string[] args)
     {
-        List<object?> queue = _queue = [];
-        Console.WriteLine($"parent: the list is set ({(_queue is null ? "null" : "an empty list")})");
+        List<object?> queue = s_queue = [];
+        Console.WriteLine($"parent: the list is set ({(s_queue is null ? "null" : "an empty list")})");
         using ChildProcess child = ChildProcess.Create(F).Start();
         child.Join();
         Console.WriteLine($"parent: child exit code {child.ExitCode}; parent's list still has {queue.Count} items");
@@ -22,6 +22,6 @@ internal static class S05
 
     private static void F()
     {
-        Console.WriteLine($"child: the list is {(_queue is null ? "null: the child has its own memory and never saw the parent's value" : "set")}");
+        Console.WriteLine($"child: the list is {(s_queue is null ? "null: the child has its own memory and never saw the parent's value" : "set")}");
     }
 }

@@ -12,7 +12,7 @@ namespace Plexus.Samples;
 /// </summary>
 internal static class S18
 {
-    private static readonly byte[][] Messages =
+    private static readonly byte[][] s_messages =
     [
         "This is the message. "u8.ToArray(),
         "It will be sent "u8.ToArray(),
@@ -76,7 +76,7 @@ internal static class S18
         }
 
         byte[] back = new byte[64];
-        foreach (byte[] message in Messages)
+        foreach (byte[] message in s_messages)
         {
             for (int i = 0; i < connections; i++)
             {

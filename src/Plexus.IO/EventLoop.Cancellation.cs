@@ -16,7 +16,7 @@ public sealed partial class EventLoop
             return Task.FromCanceled(cancellationToken);
         }
         var sleep = new LoopSleep(cancellationToken);
-        sleep.Start(this, CallLater(delay, LoopSleep.Finish, sleep));
+        sleep.Start(this, CallLater(delay, LoopSleep.s_finish, sleep));
         return sleep.Task;
     }
 

@@ -19,7 +19,7 @@ namespace Plexus.IO;
 /// </remarks>
 public sealed partial class EventLoop : SynchronizationContext, IDisposable
 {
-    [ThreadStatic]
+    [ThreadStatic, System.Diagnostics.CodeAnalysis.SuppressMessage("Style", "IDE1006", Justification = "t_ marks a thread-static field")]
     private static EventLoop? t_running;
 
     private static readonly Action<object?> s_runAction = static s => ((Action)s!)();

@@ -3,7 +3,7 @@ namespace Plexus.IO;
 /// <summary>One <see cref="EventLoop.Sleep"/>: a timer and, when its token can cancel, a registration.</summary>
 internal sealed class LoopSleep
 {
-    internal static readonly Action<object?> Finish = static s => ((LoopSleep)s!)._done.TrySetResult();
+    internal static readonly Action<object?> s_finish = static s => ((LoopSleep)s!)._done.TrySetResult();
 
     private static readonly Action<object?> s_onCancelRequested = static s => ((LoopSleep)s!).OnCancelRequested();
     private static readonly Action<object?> s_cancelOnLoop = static s => ((LoopSleep)s!).Cancel();

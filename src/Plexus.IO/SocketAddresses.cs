@@ -9,9 +9,9 @@ internal static unsafe class SocketAddresses
 {
     internal delegate int AddressCall(void* addr, int* len);
 
-    private static readonly IPEndPoint V4 = new(IPAddress.Any, 0);
-    private static readonly IPEndPoint V6 = new(IPAddress.IPv6Any, 0);
-    private static readonly UnixDomainSocketEndPoint Unix = new("/");
+    private static readonly IPEndPoint s_v4 = new(IPAddress.Any, 0);
+    private static readonly IPEndPoint s_v6 = new(IPAddress.IPv6Any, 0);
+    private static readonly UnixDomainSocketEndPoint s_unix = new("/");
 
     /// <summary>Runs a <c>getsockname</c>-shaped call and decodes the address it fills in.</summary>
     internal static EndPoint Read(AddressFamily family, AddressCall call, string name, LoopSocket socket)
@@ -33,9 +33,9 @@ internal static unsafe class SocketAddresses
         address.Size = native.Length;
         EndPoint template = family switch
         {
-            AddressFamily.InterNetwork => V4,
-            AddressFamily.InterNetworkV6 => V6,
-            _ => Unix,
+            AddressFamily.InterNetwork => s_v4,
+            AddressFamily.InterNetworkV6 => s_v6,
+            _ => s_unix,
         };
         return template.Create(address);
     }

@@ -8,7 +8,6 @@ using System.Text.Json;
 using Plexus.Lab.Bench;
 using Plexus.Lab.Load;
 using Plexus.Lab.Models;
-using Plexus.Lab.Native;
 
 namespace Plexus.Lab;
 
@@ -25,7 +24,7 @@ internal static class BenchCommand
     /// <summary>The default order: reactors first, then the baseline, then the classic models.</summary>
     public static readonly string[] DefaultModels = ["epoll", "epoll-et", "coroutines", "prefork", "dotnet-async", "poll", "select", "threads", "processes"];
 
-    private static readonly JsonSerializerOptions JsonOptions = new() { WriteIndented = true };
+    private static readonly JsonSerializerOptions s_jsonOptions = new() { WriteIndented = true };
 
     public static int Run(string[]? models, string levels, string duration, string output)
     {
@@ -67,7 +66,7 @@ internal static class BenchCommand
             durationSeconds = window.TotalSeconds,
             messageBytes = 32,
             cells,
-        }, JsonOptions));
+        }, s_jsonOptions));
         string table = Markdown(cells, connectionLevels, window);
         File.WriteAllText(Path.Combine(output, "results.md"), table);
         BenchChart.Save(cells, chosen, connectionLevels, Path.Combine(output, "chart.png"));

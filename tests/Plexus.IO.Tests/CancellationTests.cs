@@ -1,12 +1,11 @@
 using System.Net;
-using System.Net.Sockets;
 
 namespace Plexus.IO.Tests;
 
 /// <summary>Every awaitable loop operation can be cancelled mid-wait, and the socket still works afterwards.</summary>
 public sealed class CancellationTests
 {
-    private static readonly IPEndPoint Any = new(IPAddress.Loopback, 0);
+    private static readonly IPEndPoint s_any = new(IPAddress.Loopback, 0);
 
     private static void Guard(EventLoop loop, int seconds = 60) => loop.CallLater(TimeSpan.FromSeconds(seconds), loop.Stop);
 
@@ -30,7 +29,7 @@ public sealed class CancellationTests
             "epoll-edge" => new Selectors.EpollSelector(Selectors.EpollTrigger.Edge),
             _ => new Selectors.EpollSelector(),
         });
-        using LoopSocket listener = LoopSocket.Listen(Any);
+        using LoopSocket listener = LoopSocket.Listen(s_any);
         Guard(loop);
         loop.RunUntilComplete(async () =>
         {
@@ -57,7 +56,7 @@ public sealed class CancellationTests
     public void A_cancelled_accept_leaves_the_listener_accepting()
     {
         using var loop = new EventLoop();
-        using LoopSocket listener = LoopSocket.Listen(Any);
+        using LoopSocket listener = LoopSocket.Listen(s_any);
         Guard(loop);
         loop.RunUntilComplete(async () =>
         {
@@ -76,7 +75,7 @@ public sealed class CancellationTests
     public void A_cancelled_send_stops_waiting_and_a_later_send_goes_through()
     {
         using var loop = new EventLoop();
-        using LoopSocket listener = LoopSocket.Listen(Any);
+        using LoopSocket listener = LoopSocket.Listen(s_any);
         Guard(loop);
         loop.RunUntilComplete(async () =>
         {
@@ -116,7 +115,7 @@ public sealed class CancellationTests
         using var loop = new EventLoop();
         // Backlog 0: one unaccepted connection fills the queue and the kernel drops the next SYN,
         // so the second connect waits until the queue has room and the SYN is retransmitted.
-        using LoopSocket listener = LoopSocket.Listen(Any, backlog: 0);
+        using LoopSocket listener = LoopSocket.Listen(s_any, backlog: 0);
         Guard(loop);
         loop.RunUntilComplete(async () =>
         {
@@ -161,7 +160,7 @@ public sealed class CancellationTests
     public void Cancelling_from_another_thread_is_delivered_on_the_loop()
     {
         using var loop = new EventLoop();
-        using LoopSocket listener = LoopSocket.Listen(Any);
+        using LoopSocket listener = LoopSocket.Listen(s_any);
         Guard(loop);
         int loopThread = Environment.CurrentManagedThreadId;
         loop.RunUntilComplete(async () =>
@@ -178,7 +177,7 @@ public sealed class CancellationTests
     public void WaitFor_times_out_a_receive_with_TimeoutException_and_the_socket_stays_usable()
     {
         using var loop = new EventLoop();
-        using LoopSocket listener = LoopSocket.Listen(Any);
+        using LoopSocket listener = LoopSocket.Listen(s_any);
         Guard(loop);
         loop.RunUntilComplete(async () =>
         {
@@ -220,7 +219,7 @@ public sealed class CancellationTests
     public void RunUntilComplete_leaves_other_coroutines_suspended_and_Dispose_cancels_and_unwinds_them()
     {
         var loop = new EventLoop();
-        using LoopSocket listener = LoopSocket.Listen(Any);
+        using LoopSocket listener = LoopSocket.Listen(s_any);
         int loopThread = Environment.CurrentManagedThreadId;
         int unwoundOn = 0;
         Task? receiver = null, sleeper = null;
@@ -258,7 +257,7 @@ public sealed class CancellationTests
     public void A_cancelled_ReadLine_keeps_the_reader_usable()
     {
         using var loop = new EventLoop();
-        using LoopSocket listener = LoopSocket.Listen(Any);
+        using LoopSocket listener = LoopSocket.Listen(s_any);
         Guard(loop);
         loop.RunUntilComplete(async () =>
         {

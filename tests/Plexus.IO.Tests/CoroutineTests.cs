@@ -7,7 +7,7 @@ namespace Plexus.IO.Tests;
 /// <summary>Socket coroutines on one loop thread: the server and the clients all run on the same loop.</summary>
 public sealed class CoroutineTests
 {
-    private static readonly IPEndPoint Any = new(IPAddress.Loopback, 0);
+    private static readonly IPEndPoint s_any = new(IPAddress.Loopback, 0);
 
     private static void Guard(EventLoop loop, int seconds = 60) => loop.CallLater(TimeSpan.FromSeconds(seconds), loop.Stop);
 
@@ -64,7 +64,7 @@ public sealed class CoroutineTests
             "epoll-edge" => new Selectors.EpollSelector(Selectors.EpollTrigger.Edge),
             _ => new Selectors.EpollSelector(),
         });
-        using LoopSocket listener = LoopSocket.Listen(Any);
+        using LoopSocket listener = LoopSocket.Listen(s_any);
         Guard(loop);
         loop.RunUntilComplete(async () =>
         {
@@ -89,7 +89,7 @@ public sealed class CoroutineTests
     {
         const int Clients = 1000, Rounds = 5;
         using var loop = new EventLoop();
-        using LoopSocket listener = LoopSocket.Listen(Any);
+        using LoopSocket listener = LoopSocket.Listen(s_any);
         int loopThread = Environment.CurrentManagedThreadId;
         var threads = new HashSet<int>();
         int ok = 0;
@@ -129,7 +129,7 @@ public sealed class CoroutineTests
     public void Four_MiB_through_a_small_send_buffer_arrives_intact()
     {
         using var loop = new EventLoop();
-        using LoopSocket listener = LoopSocket.Listen(Any);
+        using LoopSocket listener = LoopSocket.Listen(s_any);
         byte[] payload = RandomNumberGenerator.GetBytes(4 << 20);
         Guard(loop, 90);
         loop.RunUntilComplete(async () =>
@@ -156,7 +156,7 @@ public sealed class CoroutineTests
     public void A_peer_reset_fails_the_receive_with_ConnectionReset()
     {
         using var loop = new EventLoop();
-        using LoopSocket listener = LoopSocket.Listen(Any);
+        using LoopSocket listener = LoopSocket.Listen(s_any);
         Guard(loop);
         SocketException e = loop.RunUntilComplete(async () =>
         {
@@ -191,7 +191,7 @@ public sealed class CoroutineTests
     public void A_second_receive_while_one_waits_is_refused_and_dispose_fails_the_waiter()
     {
         using var loop = new EventLoop();
-        using LoopSocket listener = LoopSocket.Listen(Any);
+        using LoopSocket listener = LoopSocket.Listen(s_any);
         Guard(loop);
         loop.RunUntilComplete(async () =>
         {
@@ -229,7 +229,7 @@ public sealed class CoroutineTests
     public void Steady_state_echo_allocates_nothing_per_round_trip()
     {
         using var loop = new EventLoop();
-        using LoopSocket listener = LoopSocket.Listen(Any);
+        using LoopSocket listener = LoopSocket.Listen(s_any);
         Guard(loop, 90);
         long allocated = loop.RunUntilComplete(async () =>
         {

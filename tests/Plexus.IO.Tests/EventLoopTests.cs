@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using Plexus.Native;
 
 namespace Plexus.IO.Tests;
 

@@ -1,6 +1,5 @@
 using System.Net;
 using System.Net.Sockets;
-using System.Runtime.InteropServices;
 using System.Text;
 using Plexus.Native;
 
@@ -11,7 +10,7 @@ public sealed unsafe class IoUringTests
 {
     private const int ENOBUFS = 105;
     private const int ECANCELED = 125;
-    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(10);
+    private static readonly TimeSpan s_patience = TimeSpan.FromSeconds(10);
 
     [Fact]
     public void A_nop_completes_with_its_user_data()
@@ -90,7 +89,7 @@ public sealed unsafe class IoUringTests
                 clients.Add(c);
                 c.Connect(listener.LocalEndPoint!);
             }
-            var deadline = DateTime.UtcNow + Patience;
+            var deadline = DateTime.UtcNow + s_patience;
             while (accepted.Count < 3 && DateTime.UtcNow < deadline)
             {
                 ring.SubmitAndWait(1, TimeSpan.FromMilliseconds(200));
@@ -193,13 +192,13 @@ public sealed unsafe class IoUringTests
 
     private static IoUringCompletion Next(IoUring ring)
     {
-        var deadline = DateTime.UtcNow + Patience;
+        var deadline = DateTime.UtcNow + s_patience;
         while (DateTime.UtcNow < deadline)
         {
             if (ring.TryGetCompletion(out IoUringCompletion c)) return c;
             ring.SubmitAndWait(1, TimeSpan.FromMilliseconds(200));
         }
-        throw new TimeoutException("no completion within " + Patience);
+        throw new TimeoutException("no completion within " + s_patience);
     }
 
     private static Dictionary<ulong, IoUringCompletion> Collect(IoUring ring, int count)

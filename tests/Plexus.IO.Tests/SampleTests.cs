@@ -8,13 +8,13 @@ namespace Plexus.IO.Tests;
 [Collection("Samples")]
 public sealed class SampleTests
 {
-    private static readonly TimeSpan Startup = TimeSpan.FromSeconds(30);
-    private static readonly TimeSpan Finish = TimeSpan.FromSeconds(90);
+    private static readonly TimeSpan s_startup = TimeSpan.FromSeconds(30);
+    private static readonly TimeSpan s_finish = TimeSpan.FromSeconds(90);
 
     [Fact]
     public void S13_dispatches_each_event_to_its_handler_in_order()
     {
-        var (code, output, error) = SampleProcess.Run(Finish, "s13");
+        var (code, output, error) = SampleProcess.Run(s_finish, "s13");
         Assert.True(code == 0, error);
         string[] dispatches = output.Split('\n').Where(l => l.StartsWith("dispatch", StringComparison.Ordinal)).Select(l => l.TrimEnd()).ToArray();
         Assert.Equal(
@@ -45,7 +45,7 @@ public sealed class SampleTests
     {
         int port = Fds.FreePort();
         using SampleProcess server = SampleProcess.Start(sample, "--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture));
-        server.WaitFor("listening", Startup);
+        server.WaitFor("listening", s_startup);
         var endPoint = new IPEndPoint(IPAddress.Loopback, port);
 
         // A peer that resets mid-stream must not take the server down.
@@ -58,7 +58,7 @@ public sealed class SampleTests
         // 1 MiB each way on three clients at once: the server's sends are partial and must resume.
         byte[][] payloads = Enumerable.Range(0, 3).Select(_ => RandomNumberGenerator.GetBytes(1 << 20)).ToArray();
         Task[] clients = payloads.Select(p => Task.Run(() => Echo(endPoint, p))).ToArray();
-        await Task.WhenAll(clients).WaitAsync(Finish);
+        await Task.WhenAll(clients).WaitAsync(s_finish);
 
         // A peer that closes politely is cleaned up, and a new one is served.
         using (Socket polite = Connect(endPoint))
@@ -80,8 +80,8 @@ public sealed class SampleTests
         int port = Fds.FreePort();
         string portText = port.ToString(System.Globalization.CultureInfo.InvariantCulture);
         using SampleProcess server = SampleProcess.Start(sample, "--port", portText);
-        server.WaitFor("listening", Startup);
-        var (code, output, error) = SampleProcess.Run(Finish, "s18", "--port", portText,
+        server.WaitFor("listening", s_startup);
+        var (code, output, error) = SampleProcess.Run(s_finish, "s18", "--port", portText,
             "--connections", connections.ToString(System.Globalization.CultureInfo.InvariantCulture));
         Assert.True(code == 0, output + error + server.Error);
         Assert.Contains($"connections={connections} ok={connections} errors=0 mismatches=0", output, StringComparison.Ordinal);

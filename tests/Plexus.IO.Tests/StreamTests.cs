@@ -6,7 +6,7 @@ namespace Plexus.IO.Tests;
 /// <summary>Servers, reader/writer streams and back-pressure on the loop, over real loopback sockets.</summary>
 public sealed class StreamTests
 {
-    private static readonly IPEndPoint Any = new(IPAddress.Loopback, 0);
+    private static readonly IPEndPoint s_any = new(IPAddress.Loopback, 0);
 
     private static void Guard(EventLoop loop, int seconds = 60) => loop.CallLater(TimeSpan.FromSeconds(seconds), loop.Stop);
 
@@ -31,7 +31,7 @@ public sealed class StreamTests
                     writer.Write(line.Span);
                     await writer.DrainAsync();
                 }
-            }, Any);
+            }, s_any);
             var (reader, writer) = await loop.OpenConnectionAsync(server.LocalEndPoint);
             using (reader)
             await using (writer)
@@ -51,7 +51,7 @@ public sealed class StreamTests
     public void ReadLine_joins_lines_split_across_packets_and_ReadExactly_reports_a_short_stream()
     {
         using var loop = new EventLoop();
-        using LoopSocket listener = LoopSocket.Listen(Any);
+        using LoopSocket listener = LoopSocket.Listen(s_any);
         Guard(loop);
         loop.RunUntilComplete(async () =>
         {
@@ -82,7 +82,7 @@ public sealed class StreamTests
     public void A_line_longer_than_the_limit_is_a_clear_error_and_memory_stays_bounded()
     {
         using var loop = new EventLoop();
-        using LoopSocket listener = LoopSocket.Listen(Any);
+        using LoopSocket listener = LoopSocket.Listen(s_any);
         Guard(loop);
         loop.RunUntilComplete(async () =>
         {
@@ -105,7 +105,7 @@ public sealed class StreamTests
     public void A_fast_writer_waits_at_the_high_water_mark_until_the_reader_drains()
     {
         using var loop = new EventLoop();
-        using LoopSocket listener = LoopSocket.Listen(Any);
+        using LoopSocket listener = LoopSocket.Listen(s_any);
         Guard(loop, 90);
         const int Total = 32 << 20, Chunk = 16 << 10;
         loop.RunUntilComplete(async () =>

@@ -1,5 +1,3 @@
-using System.Globalization;
-
 namespace Plexus.Native.Tests;
 
 /// <summary>A descriptor's open flags as the kernel reports them in <c>/proc/self/fdinfo</c>.</summary>

@@ -1,5 +1,3 @@
-using Plexus.Native;
-
 namespace Plexus.Native.Tests;
 
 public sealed class SecureRandomTests

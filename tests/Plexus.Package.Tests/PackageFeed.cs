@@ -6,15 +6,15 @@ namespace Plexus.Package.Tests;
 /// </summary>
 public sealed class PackageFeed : IAsyncLifetime
 {
-    private static readonly string[] Packages = ["plexus.native", "plexus.processes", "plexus.io", "plexus"];
+    private static readonly string[] s_packages = ["plexus.native", "plexus.processes", "plexus.io", "plexus"];
 
     public string Root { get; } = Directory.CreateTempSubdirectory("plexus-packages-").FullName;
 
     public string Feed => Path.Combine(Root, "feed");
 
-    public string Version { get; } = "0.1.0-" + Suffix;
+    public string Version { get; } = "0.1.0-" + s_suffix;
 
-    private static readonly string Suffix = $"local.{DateTime.UtcNow:yyyyMMddHHmmss}.{Environment.ProcessId}";
+    private static readonly string s_suffix = $"local.{DateTime.UtcNow:yyyyMMddHHmmss}.{Environment.ProcessId}";
 
     public static string RepositoryRoot
     {
@@ -34,7 +34,7 @@ public sealed class PackageFeed : IAsyncLifetime
     {
         // The solution is built (Release) before the tests run, so packing reuses that build.
         await Dotnet.MustRunAsync("dotnet", RepositoryRoot, TimeSpan.FromMinutes(10),
-            "pack", "Plexus.slnx", "-c", "Release", "--no-build", "--version-suffix", Suffix, "-o", Feed, "-nologo", "-v", "q");
+            "pack", "Plexus.slnx", "-c", "Release", "--no-build", "--version-suffix", s_suffix, "-o", Feed, "-nologo", "-v", "q");
         // The consumer's own nuget.config adds this feed beside the machine's usual sources.
         await File.WriteAllTextAsync(Path.Combine(Root, "nuget.config"), $"""
             <?xml version="1.0" encoding="utf-8"?>
@@ -50,7 +50,7 @@ public sealed class PackageFeed : IAsyncLifetime
     {
         string cache = Environment.GetEnvironmentVariable("NUGET_PACKAGES")
             ?? Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".nuget", "packages");
-        foreach (string id in Packages)
+        foreach (string id in s_packages)
         {
             string copy = Path.Combine(cache, id, Version);
             if (Directory.Exists(copy))

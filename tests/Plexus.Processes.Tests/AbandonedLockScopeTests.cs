@@ -3,7 +3,7 @@ namespace Plexus.Processes.Tests;
 /// <summary><c>Acquire</c> after an owner died holding the lock: the caller releases through the exception's scope.</summary>
 public class AbandonedLockScopeTests
 {
-    private static readonly TimeSpan Long = TimeSpan.FromSeconds(60);
+    private static readonly TimeSpan s_long = TimeSpan.FromSeconds(60);
 
     [Fact]
     public void An_abandoned_ProcessLock_is_released_through_the_exception_scope()
@@ -49,15 +49,15 @@ public class AbandonedLockScopeTests
     {
         using var held = new ProcessEvent();
         using ChildProcess owner = ChildProcess.Create(hold, l, held).Start();
-        Assert.True(held.Wait(Long));
+        Assert.True(held.Wait(s_long));
         owner.Kill();
-        Assert.True(owner.Join(Long));
+        Assert.True(owner.Join(s_long));
     }
 
     private static void AssertAnotherProcessAcquires<TLock>(Action<TLock> take, TLock l)
     {
         using ChildProcess third = ChildProcess.Create(take, l).Start();
-        Assert.True(third.Join(Long));
+        Assert.True(third.Join(s_long));
         Assert.Equal(0, third.ExitCode);
     }
 

@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using Plexus.Native;
 
 namespace Plexus.Processes.Tests;
@@ -14,7 +13,7 @@ public class Poco
 
 public class ChildProcessTests
 {
-    private static readonly TimeSpan Long = TimeSpan.FromSeconds(30);
+    private static readonly TimeSpan s_long = TimeSpan.FromSeconds(30);
     private static int s_setByParent;
 
     [Fact]
@@ -25,7 +24,7 @@ public class ChildProcessTests
         Assert.Throws<InvalidOperationException>(() => child.Pid);
         child.Start();
         Assert.NotEqual(Environment.ProcessId, child.Pid);
-        Assert.True(child.Join(Long));
+        Assert.True(child.Join(s_long));
         Assert.False(child.IsAlive);
         Assert.Equal(0, child.ExitCode);
         Assert.Equal("worker-7", child.Name);
@@ -54,7 +53,7 @@ public class ChildProcessTests
             Assert.Equal(list, parent.Receive<List<int>>());
             Assert.Equal(dict, parent.Receive<Dictionary<string, int>>());
             Assert.Equal(mixed, parent.Receive<object?[]>());
-            Assert.True(child.Join(Long));
+            Assert.True(child.Join(s_long));
             Assert.Equal(0, child.ExitCode);
         }
     }
@@ -77,7 +76,7 @@ public class ChildProcessTests
             Assert.Equal(0, info[4]);
             Assert.False(ProcessInfo.IsChild);
             Assert.Equal("MainProcess", ProcessInfo.Name);
-            Assert.True(child.Join(Long));
+            Assert.True(child.Join(s_long));
         }
     }
 
@@ -85,7 +84,7 @@ public class ChildProcessTests
     public void A_target_that_throws_reports_type_message_and_stack()
     {
         using ChildProcess child = ChildProcess.Create(Throw, "boom").Start();
-        Assert.True(child.Join(Long));
+        Assert.True(child.Join(s_long));
         Assert.Equal(1, child.ExitCode);
         Assert.NotNull(child.Error);
         Assert.Equal(typeof(InvalidOperationException).FullName, child.Error!.RemoteType);
@@ -97,7 +96,7 @@ public class ChildProcessTests
     public void Environment_exit_sets_the_exit_code()
     {
         using ChildProcess child = ChildProcess.Create(ExitWith, 3).Start();
-        Assert.True(child.Join(Long));
+        Assert.True(child.Join(s_long));
         Assert.Equal(3, child.ExitCode);
         Assert.Null(child.Error);
     }
@@ -106,10 +105,10 @@ public class ChildProcessTests
     public async Task Kill_while_parent_waits_in_join_gives_minus_9()
     {
         using ChildProcess child = ChildProcess.Create(Sleep, 60_000).Start();
-        var joined = Task.Run(() => child.Join(Long));
+        var joined = Task.Run(() => child.Join(s_long));
         Thread.Sleep(200);
         ProcessIds.Signal(child.Pid, ProcessIds.SigKill);
-        Assert.True(await joined.WaitAsync(Long));
+        Assert.True(await joined.WaitAsync(s_long));
         Assert.Equal(-9, child.ExitCode);
     }
 
@@ -125,8 +124,8 @@ public class ChildProcessTests
             Thread.Sleep(100);
             child.Kill();
             // WaitAsync bounds the wait: a hang fails with TimeoutException instead of blocking the run.
-            await Assert.ThrowsAsync<EndOfStreamException>(() => receiving.WaitAsync(Long));
-            Assert.True(child.Join(Long));
+            await Assert.ThrowsAsync<EndOfStreamException>(() => receiving.WaitAsync(s_long));
+            Assert.True(child.Join(s_long));
             Assert.Equal(-9, child.ExitCode);
         }
     }
@@ -136,7 +135,7 @@ public class ChildProcessTests
     {
         using ChildProcess child = ChildProcess.Create(Sleep, 60_000).Start();
         child.Terminate();
-        Assert.True(child.Join(Long));
+        Assert.True(child.Join(s_long));
         Assert.Equal(-15, child.ExitCode);
     }
 
@@ -154,7 +153,7 @@ public class ChildProcessTests
         {
             child.Kill();
         }
-        Assert.True(child.Join(Long));
+        Assert.True(child.Join(s_long));
         Assert.Equal(-9, child.ExitCode);
     }
 

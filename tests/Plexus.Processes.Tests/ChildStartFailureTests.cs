@@ -9,7 +9,7 @@ namespace Plexus.Processes.Tests;
 /// </summary>
 public class ChildStartFailureTests
 {
-    private static readonly TimeSpan Long = TimeSpan.FromMinutes(2);
+    private static readonly TimeSpan s_long = TimeSpan.FromMinutes(2);
 
     [Fact]
     public void An_argument_over_the_launch_limit_is_refused_at_start_with_its_size_and_the_limit()
@@ -30,7 +30,7 @@ public class ChildStartFailureTests
         HostSpawner.Host host = HostSpawner.Spawn(h => connected.SetResult(h));
         try
         {
-            ControlChannel channel = (await connected.Task.WaitAsync(Long)).Channel!;
+            ControlChannel channel = (await connected.Task.WaitAsync(s_long)).Channel!;
             channel.Send(new HelloMessage { Token = "not a launch", Pid = 1 });
             byte[]? frame = channel.Receive([]);
             Assert.True(frame is not null, "the child exited without saying why");
@@ -38,7 +38,7 @@ public class ChildStartFailureTests
             Assert.Equal(70, report.ExitCode);
             Assert.Equal(typeof(InvalidDataException).FullName, report.ErrorType);
             Assert.Contains("launch", report.ErrorMessage, StringComparison.Ordinal);
-            Assert.True(host.Process.WaitForExit(Long));
+            Assert.True(host.Process.WaitForExit(s_long));
             channel.Dispose();
         }
         finally
@@ -51,7 +51,7 @@ public class ChildStartFailureTests
     public void An_argument_the_child_cannot_rebuild_is_an_error_before_the_target()
     {
         using ChildProcess child = ChildProcess.Create(TakesFragile, new Fragile { Value = 7 }).Start();
-        Assert.True(child.Join(Long));
+        Assert.True(child.Join(s_long));
         Assert.Equal(70, child.ExitCode);
         ChildProcessException error = Assert.IsType<ChildProcessException>(child.Error);
         Assert.True(error.BeforeTarget);
@@ -64,7 +64,7 @@ public class ChildStartFailureTests
     {
         Target target = Target.From(ChildProcessTests.Nothing, out ParameterInfo[] parameters) with { MetadataToken = 0x06FFFFF0 };
         using ChildProcess child = ChildProcess.Create(target, parameters).Start();
-        Assert.True(child.Join(Long));
+        Assert.True(child.Join(s_long));
         Assert.Equal(70, child.ExitCode);
         ChildProcessException error = Assert.IsType<ChildProcessException>(child.Error);
         Assert.True(error.BeforeTarget);
@@ -76,7 +76,7 @@ public class ChildStartFailureTests
     {
         Target target = Target.From(ChildProcessTests.Nothing, out ParameterInfo[] parameters) with { ModuleVersionId = Guid.NewGuid() };
         using ChildProcess child = ChildProcess.Create(target, parameters).Start();
-        Assert.True(child.Join(Long));
+        Assert.True(child.Join(s_long));
         ChildProcessException error = Assert.IsType<ChildProcessException>(child.Error);
         Assert.True(error.BeforeTarget);
         Assert.Contains("different build", error.Message, StringComparison.Ordinal);

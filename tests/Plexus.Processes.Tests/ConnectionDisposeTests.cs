@@ -7,7 +7,7 @@ namespace Plexus.Processes.Tests;
 /// </summary>
 public class ConnectionDisposeTests
 {
-    private static readonly TimeSpan Long = TimeSpan.FromSeconds(30);
+    private static readonly TimeSpan s_long = TimeSpan.FromSeconds(30);
 
     [Fact]
     public async Task Dispose_during_a_receive_never_lets_it_read_from_a_reused_descriptor()
@@ -15,7 +15,7 @@ public class ConnectionDisposeTests
         (Connection mine, Connection theirs) = ProcessPipe.Create();
         using (theirs)
         {
-            var receiving = Task.Run(() => mine.TryReceive(Long, out string value) ? value : "(timed out)");
+            var receiving = Task.Run(() => mine.TryReceive(s_long, out string value) ? value : "(timed out)");
             // Only makes the race likely; the assertions hold whichever side wins it.
             await Task.Delay(100);
             mine.Dispose();
@@ -28,7 +28,7 @@ public class ConnectionDisposeTests
                 string? received;
                 try
                 {
-                    received = await receiving.WaitAsync(Long);
+                    received = await receiving.WaitAsync(s_long);
                 }
                 catch (ObjectDisposedException)
                 {
@@ -54,7 +54,7 @@ public class ConnectionDisposeTests
             Assert.False(a.TryReceiveBytes(TimeSpan.FromMilliseconds(20), out byte[] nothing));
             Assert.Empty(nothing);
             b.SendBytes([1, 2, 3]);
-            Assert.True(a.TryReceiveBytes(Long, out byte[] bytes));
+            Assert.True(a.TryReceiveBytes(s_long, out byte[] bytes));
             Assert.Equal([1, 2, 3], bytes);
         }
     }
@@ -70,7 +70,7 @@ public class ConnectionDisposeTests
             await Assert.ThrowsAnyAsync<OperationCanceledException>(async () => await a.ReceiveBytesAsync(cancel.Token));
             ValueTask<byte[]> pending = a.ReceiveBytesAsync();
             b.SendBytes([9]);
-            Assert.Equal([9], await pending.AsTask().WaitAsync(Long));
+            Assert.Equal([9], await pending.AsTask().WaitAsync(s_long));
         }
     }
 

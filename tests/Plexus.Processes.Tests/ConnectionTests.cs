@@ -6,7 +6,7 @@ namespace Plexus.Processes.Tests;
 
 public class ConnectionTests
 {
-    private static readonly TimeSpan Long = TimeSpan.FromSeconds(30);
+    private static readonly TimeSpan s_long = TimeSpan.FromSeconds(30);
 
     [Fact]
     public void Duplex_pipe_sends_both_ways()
@@ -54,10 +54,10 @@ public class ConnectionTests
             Random.Shared.NextBytes(big);
             var sender = Task.Run(() => a.SendBytes(big));
             Assert.Equal(big, b.ReceiveBytes());
-            await sender.WaitAsync(Long);
+            await sender.WaitAsync(s_long);
             var bigObject = Task.Run(() => a.Send(big));
             Assert.Equal(big, b.Receive<byte[]>());
-            await bigObject.WaitAsync(Long);
+            await bigObject.WaitAsync(s_long);
         }
     }
 
@@ -70,7 +70,7 @@ public class ConnectionTests
         {
             Assert.False(b.Poll(TimeSpan.FromMilliseconds(50)));
             a.Send("x");
-            Assert.True(b.Poll(Long));
+            Assert.True(b.Poll(s_long));
             Assert.True(b.TryReceive(TimeSpan.FromSeconds(1), out string? got));
             Assert.Equal("x", got);
             Assert.False(b.TryReceive(TimeSpan.FromMilliseconds(20), out string? _));
@@ -136,7 +136,7 @@ public class ConnectionTests
             Assert.Equal(new object?[] { 11, null, "hello from pipe2" }, p2a.Receive());
             p1b.Send(new object?[] { 22, null, "hello from pipe1" });
             Assert.Equal(new object?[] { 22, null, "hello from pipe2" }, p2a.Receive());
-            Assert.True(child.Join(Long));
+            Assert.True(child.Join(s_long));
             Assert.Equal(0, child.ExitCode);
         }
     }
@@ -150,7 +150,7 @@ public class ConnectionTests
             using ChildProcess child = ChildProcess.Create(EchoOnce, given).Start();
             mine.Send(5);
             Assert.Equal(5, mine.Receive<int>());
-            Assert.True(child.Join(Long));
+            Assert.True(child.Join(s_long));
             Assert.Throws<ObjectDisposedException>(() => given.Send(1));
         }
     }

@@ -6,7 +6,7 @@ namespace Plexus.Processes.Tests;
 /// </summary>
 public class LaunchHandoverTests
 {
-    private static readonly TimeSpan Long = TimeSpan.FromMinutes(2);
+    private static readonly TimeSpan s_long = TimeSpan.FromMinutes(2);
 
     [Fact]
     public void Closing_the_childs_end_right_after_start_keeps_each_child_on_its_own_pipe()
@@ -20,9 +20,9 @@ public class LaunchHandoverTests
         using (a1)
         using (a2)
         {
-            Assert.True(a1.Poll(Long), "child 1 sent nothing");
+            Assert.True(a1.Poll(s_long), "child 1 sent nothing");
             Assert.Equal("from-child-1", a1.Receive<string>());
-            Assert.True(a2.Poll(Long), "child 2 sent nothing");
+            Assert.True(a2.Poll(s_long), "child 2 sent nothing");
             Assert.Equal("from-child-2", a2.Receive<string>());
         }
         AssertExitedZero(c1);
@@ -32,21 +32,21 @@ public class LaunchHandoverTests
     [Fact]
     public void Many_children_whose_ends_are_closed_right_after_start_each_reply_on_their_own_pipe()
     {
-        const int count = 12;
+        const int Count = 12;
         var parents = new List<Connection>();
         var children = new List<ChildProcess>();
         try
         {
-            for (int i = 0; i < count; i++)
+            for (int i = 0; i < Count; i++)
             {
                 (Connection mine, Connection theirs) = ProcessPipe.Create();
                 parents.Add(mine);
                 children.Add(ChildProcess.Create(SendTag, theirs, $"child-{i}").Start());
                 theirs.Close();
             }
-            for (int i = 0; i < count; i++)
+            for (int i = 0; i < Count; i++)
             {
-                Assert.True(parents[i].Poll(Long), $"child {i} sent nothing");
+                Assert.True(parents[i].Poll(s_long), $"child {i} sent nothing");
                 Assert.Equal($"child-{i}", parents[i].Receive<string>());
             }
             children.ForEach(AssertExitedZero);
@@ -70,7 +70,7 @@ public class LaunchHandoverTests
             first.Dispose();
             using var second = new ProcessQueue<string>(); // takes the first queue's descriptor number
             second.Put("second");
-            Assert.True(reply.Poll(Long), "the child sent nothing");
+            Assert.True(reply.Poll(s_long), "the child sent nothing");
             Assert.Equal("first", reply.Receive<string>());
             AssertExitedZero(child);
         }
@@ -86,7 +86,7 @@ public class LaunchHandoverTests
             using ChildProcess child = ChildProcess.Create(ReadValueUnderLock, value, childEnd).Start();
             value.Dispose();
             using var other = new ProcessValue<int>(7); // takes the first value's descriptor numbers
-            Assert.True(reply.Poll(Long), "the child sent nothing");
+            Assert.True(reply.Poll(s_long), "the child sent nothing");
             Assert.Equal(42, reply.Receive<int>());
             AssertExitedZero(child);
         }
@@ -125,7 +125,7 @@ public class LaunchHandoverTests
 
     internal static void AssertExitedZero(ChildProcess child)
     {
-        Assert.True(child.Join(Long), $"{child} did not exit");
+        Assert.True(child.Join(s_long), $"{child} did not exit");
         Assert.True(child.ExitCode == 0, $"{child} failed: {child.Error?.Message}");
     }
 

@@ -1,7 +1,5 @@
 using System.Buffers.Binary;
 using System.Net.Sockets;
-using System.Security.Cryptography;
-using Plexus.Processes;
 using Plexus.Processes.Serialization;
 
 namespace Plexus.Processes.Tests;

@@ -2,8 +2,6 @@ using System.Buffers.Binary;
 using System.Diagnostics;
 using System.Net.Sockets;
 using System.Security.Authentication;
-using System.Security.Cryptography;
-using Plexus.Processes;
 using Plexus.Processes.Serialization;
 
 namespace Plexus.Processes.Tests;

@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using Plexus.Processes;
 
 namespace Plexus.Processes.Tests;
 

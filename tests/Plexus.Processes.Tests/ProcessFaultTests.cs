@@ -4,7 +4,7 @@ namespace Plexus.Processes.Tests;
 
 public class ProcessFaultTests
 {
-    private static readonly TimeSpan Long = TimeSpan.FromSeconds(30);
+    private static readonly TimeSpan s_long = TimeSpan.FromSeconds(30);
 
     [Fact]
     public void Starting_twice_throws_InvalidOperationException()
@@ -12,7 +12,7 @@ public class ProcessFaultTests
         using ChildProcess child = ChildProcess.Create(ChildProcessTests.Nothing).Start();
         InvalidOperationException e = Assert.Throws<InvalidOperationException>(() => child.Start());
         Assert.Contains("already started", e.Message, StringComparison.Ordinal);
-        Assert.True(child.Join(Long));
+        Assert.True(child.Join(s_long));
     }
 
     [Fact]
@@ -25,7 +25,7 @@ public class ProcessFaultTests
         Assert.NotEqual(Environment.ProcessId, pid);
         child.Dispose();
         Assert.Equal(pid, child.Pid);
-        Assert.Throws<ObjectDisposedException>(() => child.Join(Long));
+        Assert.Throws<ObjectDisposedException>(() => child.Join(s_long));
     }
 
     [Fact]
@@ -43,7 +43,7 @@ public class ProcessFaultTests
         child.IsDaemon = true;
         child.Start();
         Assert.True(child.IsDaemon);
-        Assert.True(child.Join(Long));
+        Assert.True(child.Join(s_long));
         Assert.Equal(0, child.ExitCode);
     }
 

@@ -16,14 +16,14 @@ public class RunAlone
 [Collection(RunAlone.Name)]
 public class ProcessLifetimeTests
 {
-    private static readonly TimeSpan Long = TimeSpan.FromSeconds(30);
+    private static readonly TimeSpan s_long = TimeSpan.FromSeconds(30);
 
     [Fact]
     public void Dispose_leaves_no_zombies_and_no_leaked_descriptors()
     {
         // The first start creates a control listener that lives for the process: warm it up first.
         using (ChildProcess warm = ChildProcess.Create(ChildProcessTests.Nothing).Start())
-            Assert.True(warm.Join(Long));
+            Assert.True(warm.Join(s_long));
         int before = Directory.GetFiles("/proc/self/fd").Length;
 
         var pids = new List<int>();
@@ -36,7 +36,7 @@ public class ProcessLifetimeTests
                 pids.Add(child.Pid);
                 mine.Send(i);
                 Assert.Equal(i, mine.Receive<int>());
-                Assert.True(child.Join(Long));
+                Assert.True(child.Join(s_long));
             }
         }
         // A sleeping child disposed while alive must be killed and reaped too.
@@ -56,14 +56,14 @@ public class ProcessLifetimeTests
         int childPid = 0;
         try
         {
-            string? line = await parent.StandardOutput.ReadLineAsync().WaitAsync(Long);
+            string? line = await parent.StandardOutput.ReadLineAsync().WaitAsync(s_long);
             Match m = Regex.Match(line ?? "", "child pid: ([0-9]+)");
             Assert.True(m.Success, line);
             childPid = int.Parse(m.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture);
             Assert.True(Directory.Exists($"/proc/{childPid}"));
 
             parent.Kill();
-            Assert.True(parent.WaitForExit(Long));
+            Assert.True(parent.WaitForExit(s_long));
             var clock = Stopwatch.StartNew();
             while (Alive(childPid) && clock.Elapsed < TimeSpan.FromSeconds(10))
                 await Task.Delay(50);

@@ -1,11 +1,9 @@
-using Plexus.Processes;
-
 namespace Plexus.Processes.Tests;
 
 /// <summary>Workers that fail while they start (in the pool's initializer) are not task crashes.</summary>
 public class ProcessPoolStartupTests
 {
-    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(60);
+    private static readonly TimeSpan s_patience = TimeSpan.FromSeconds(60);
 
     private static int Square(int x) => x * x;
 
@@ -54,12 +52,12 @@ public class ProcessPoolStartupTests
                 Assert.IsType<ProcessPoolInitializerException>(later.Exception!.InnerException);
                 Exception? reported = null;
                 AsyncResult<int> viaCallback = pool.ApplyAsync(Square, 5, errorCallback: e => reported = e);
-                Assert.IsType<ProcessPoolInitializerException>(Assert.ThrowsAny<Exception>(() => viaCallback.Get(Patience)));
+                Assert.IsType<ProcessPoolInitializerException>(Assert.ThrowsAny<Exception>(() => viaCallback.Get(s_patience)));
                 Assert.IsType<ProcessPoolInitializerException>(reported);
                 Assert.IsType<ProcessPoolInitializerException>(Assert.ThrowsAny<Exception>(() => pool.Map(Square, [1, 2, 3])));
 
                 // And it stops starting workers: the ones still starting when it broke fail too and are not replaced.
-                DateTime deadline = DateTime.UtcNow + Patience;
+                DateTime deadline = DateTime.UtcNow + s_patience;
                 while (pool.WorkerPids.Count > 0)
                 {
                     Assert.True(DateTime.UtcNow < deadline, "the broken pool kept workers running");

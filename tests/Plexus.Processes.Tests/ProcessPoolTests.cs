@@ -1,13 +1,12 @@
 using System.Collections.Concurrent;
 using Plexus.Native;
-using Plexus.Processes;
 using Plexus.Processes.Serialization;
 
 namespace Plexus.Processes.Tests;
 
 public class ProcessPoolTests
 {
-    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(60);
+    private static readonly TimeSpan s_patience = TimeSpan.FromSeconds(60);
 
     // ---- targets (they run in the workers) ----
 
@@ -78,11 +77,11 @@ public class ProcessPoolTests
         {
             foreach (AsyncResult<long[]> r in Enumerable.Range(0, 3).Select(_ => pool.ApplyAsync(Interval, 100)).ToArray())
             {
-                answered.Add(r.Get(Patience)[2]);
+                answered.Add(r.Get(s_patience)[2]);
             }
         }
         AsyncResult<long[]>[] results = Enumerable.Range(0, 3).Select(_ => pool.ApplyAsync(Interval, 500)).ToArray();
-        long[][] intervals = results.Select(r => r.Get(Patience)).ToArray();
+        long[][] intervals = results.Select(r => r.Get(s_patience)).ToArray();
         Assert.True(intervals.Max(iv => iv[0]) < intervals.Min(iv => iv[1]), "the three tasks did not overlap in time");
         Assert.Equal(3, intervals.Select(iv => iv[2]).Distinct().Count());
         Assert.All(results, r => Assert.True(r.Ready && r.Successful));
@@ -97,7 +96,7 @@ public class ProcessPoolTests
         AsyncResult<int>[] results = Enumerable.Range(0, 4)
             .Select(_ => pool.ApplyAsync(Pid, callback: v => seen.Add((v, Environment.ProcessId, Environment.CurrentManagedThreadId))))
             .ToArray();
-        int[] workerPids = results.Select(r => r.Get(Patience)).ToArray();
+        int[] workerPids = results.Select(r => r.Get(s_patience)).ToArray();
         Assert.Equal(4, seen.Count);
         Assert.All(seen, s => Assert.Equal(Environment.ProcessId, s.Pid));
         Assert.All(seen, s => Assert.NotEqual(caller, s.Thread));
@@ -111,7 +110,7 @@ public class ProcessPoolTests
         using var pool = new ProcessPool(1);
         Exception? reported = null;
         AsyncResult<int> result = pool.ApplyAsync(Fail, 7, errorCallback: e => reported = e);
-        var error = Assert.Throws<ChildProcessException>(() => result.Get(Patience));
+        var error = Assert.Throws<ChildProcessException>(() => result.Get(s_patience));
         Assert.Equal(typeof(InvalidOperationException).FullName, error.RemoteType);
         Assert.Equal("bad 7", error.RemoteMessage);
         Assert.Contains(nameof(Fail), error.RemoteStackTrace);
@@ -130,7 +129,7 @@ public class ProcessPoolTests
         Assert.Throws<InvalidOperationException>(() => result.Successful);
         Assert.Throws<TimeoutException>(() => result.Get(TimeSpan.FromMilliseconds(50)));
         Assert.False(result.Wait(TimeSpan.FromMilliseconds(10)));
-        Assert.True(result.Wait(Patience));
+        Assert.True(result.Wait(s_patience));
         Assert.Equal(1500, result.Get());
     }
 
@@ -139,9 +138,9 @@ public class ProcessPoolTests
     {
         await using var pool = new ProcessPool(2);
         Task<int>[] tasks = Enumerable.Range(0, 20).Select(i => pool.SubmitAsync(Add, i, 1000)).ToArray();
-        int[] results = await Task.WhenAll(tasks).WaitAsync(Patience);
+        int[] results = await Task.WhenAll(tasks).WaitAsync(s_patience);
         Assert.Equal(Enumerable.Range(1000, 20), results);
-        Assert.NotEqual(Environment.ProcessId, await pool.SubmitAsync(static () => Environment.ProcessId).WaitAsync(Patience));
+        Assert.NotEqual(Environment.ProcessId, await pool.SubmitAsync(static () => Environment.ProcessId).WaitAsync(s_patience));
     }
 
     [Fact]
@@ -149,7 +148,7 @@ public class ProcessPoolTests
     {
         using var pool = new ProcessPool(1);
         Assert.Equal(5, pool.Apply((Func<int, int, int>)Add, 2, 3));
-        Assert.Equal(49, pool.ApplyAsync((Func<int, int>)Square, [7]).Get(Patience));
+        Assert.Equal(49, pool.ApplyAsync((Func<int, int>)Square, [7]).Get(s_patience));
         var wrongCount = Assert.Throws<ArgumentException>(() => pool.Apply((Func<int, int, int>)Add, 2));
         Assert.Contains("takes 2 arguments", wrongCount.Message);
         var wrongType = Assert.Throws<ArgumentException>(() => pool.Apply((Func<int, int>)Square, "x"));
@@ -184,7 +183,7 @@ public class ProcessPoolTests
         using var pool = new ProcessPool(2);
         List<int>? called = null;
         AsyncResult<List<int>> mapped = pool.MapAsync(Square, Enumerable.Range(0, 50), chunkSize: 7, callback: r => called = r);
-        Assert.Equal(Enumerable.Range(0, 50).Select(x => x * x), mapped.Get(Patience));
+        Assert.Equal(Enumerable.Range(0, 50).Select(x => x * x), mapped.Get(s_patience));
         Assert.Same(mapped.Get(), called);
         Assert.Equal(Enumerable.Range(0, 30).Select(x => x * x), pool.Imap(Square, Enumerable.Range(0, 30)));
         Assert.Equal(Enumerable.Range(0, 30).Select(x => x * x), pool.ImapUnordered(Square, Enumerable.Range(0, 30), 4).Order());
@@ -226,8 +225,8 @@ public class ProcessPoolTests
             Task<int>[] queued = Enumerable.Range(0, 10).Select(i => pool.SubmitAsync(Square, i, cts.Token)).ToArray();
             cts.Cancel();
             File.WriteAllText(Path.Combine(gate, "release"), "");
-            Assert.Equal(7, await blocker.WaitAsync(Patience)); // already running: not interrupted
-            await Task.WhenAny(Task.WhenAll(queued)).WaitAsync(Patience);
+            Assert.Equal(7, await blocker.WaitAsync(s_patience)); // already running: not interrupted
+            await Task.WhenAny(Task.WhenAll(queued)).WaitAsync(s_patience);
             int cancelled = queued.Count(t => t.IsCanceled);
             // A worker may hold a few tasks beyond the one it runs (they are in its pipe, no longer cancellable).
             Assert.True(cancelled >= 8, $"only {cancelled} of 10 queued tasks were cancelled");
@@ -253,10 +252,10 @@ public class ProcessPoolTests
 
     private static async Task WaitForFile(string path)
     {
-        var deadline = DateTime.UtcNow + Patience;
+        var deadline = DateTime.UtcNow + s_patience;
         while (!File.Exists(path))
         {
-            Assert.True(DateTime.UtcNow < deadline, $"{path} did not appear within {Patience}");
+            Assert.True(DateTime.UtcNow < deadline, $"{path} did not appear within {s_patience}");
             await Task.Delay(5);
         }
     }
@@ -307,11 +306,11 @@ public class ProcessPoolTests
             Task<int>[] others = Enumerable.Range(0, 1000).Select(i => pool.SubmitAsync(Square, i)).ToArray();
             int pid = WaitForPid(path);
             Assert.True(ProcessIds.Signal(pid, ProcessIds.SigKill));
-            var died = await Assert.ThrowsAsync<ProcessPoolWorkerDiedException>(() => victim.WaitAsync(Patience));
+            var died = await Assert.ThrowsAsync<ProcessPoolWorkerDiedException>(() => victim.WaitAsync(s_patience));
             Assert.Equal(pid, died.Pid);
             Assert.Equal(-9, died.ExitCode);
             Assert.Contains("signal 9", died.Message);
-            int[] results = await Task.WhenAll(others).WaitAsync(Patience);
+            int[] results = await Task.WhenAll(others).WaitAsync(s_patience);
             Assert.Equal(Enumerable.Range(0, 1000).Select(i => i * i), results);
             Assert.Equal(2, pool.WorkerPids.Count);
             Assert.DoesNotContain(pid, pool.WorkerPids);
@@ -387,7 +386,7 @@ public class ProcessPoolTests
 
     private static int WaitForPid(string path)
     {
-        DateTime deadline = DateTime.UtcNow + Patience;
+        DateTime deadline = DateTime.UtcNow + s_patience;
         while (DateTime.UtcNow < deadline)
         {
             if (File.Exists(path) && int.TryParse(File.ReadAllText(path), out int pid))

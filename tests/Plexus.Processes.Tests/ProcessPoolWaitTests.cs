@@ -1,11 +1,9 @@
-using Plexus.Processes;
-
 namespace Plexus.Processes.Tests;
 
 /// <summary>Awaiting, timeouts and cancellation of the pool's waits.</summary>
 public class ProcessPoolWaitTests
 {
-    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(60);
+    private static readonly TimeSpan s_patience = TimeSpan.FromSeconds(60);
 
     private static int Square(int x) => x * x;
 
@@ -78,7 +76,7 @@ public class ProcessPoolWaitTests
             }
             Assert.False(held.Ready);
             Release(gate);
-            Assert.True(pool.Join(Patience));
+            Assert.True(pool.Join(s_patience));
             Assert.Equal(7, held.Get());
             Assert.Empty(pool.WorkerPids);
         }
@@ -107,7 +105,7 @@ public class ProcessPoolWaitTests
             }
             Assert.False(held.Ready);
             Release(gate);
-            Assert.Equal(7, held.Get(Patience));
+            Assert.Equal(7, held.Get(s_patience));
             using (var cancelled = new CancellationTokenSource())
             {
                 cancelled.Cancel();

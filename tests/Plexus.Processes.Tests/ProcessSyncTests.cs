@@ -1,5 +1,3 @@
-using Plexus.Processes;
-
 namespace Plexus.Processes.Tests;
 
 public class ProcessSyncTests
@@ -7,25 +5,25 @@ public class ProcessSyncTests
     [Fact]
     public void Barrier_of_five_processes_releases_all_only_when_all_arrived()
     {
-        const int parties = 5;
-        using var barrier = new ProcessBarrier(parties);
+        const int Parties = 5;
+        using var barrier = new ProcessBarrier(Parties);
         using var arrived = new ProcessValue<int>(0);
         using var results = new ProcessQueue<int[]>();
         var children = new List<ChildProcess>();
         try
         {
-            for (int i = 0; i < parties; i++)
+            for (int i = 0; i < Parties; i++)
             {
                 children.Add(ChildProcess.Create(MeetAtBarrier, barrier, arrived, results).Start());
             }
             var indexes = new HashSet<int>();
-            for (int i = 0; i < parties; i++)
+            for (int i = 0; i < Parties; i++)
             {
                 int[] r = results.Get(TimeSpan.FromSeconds(60));
-                Assert.Equal(parties, r[1]);  // every party had arrived before anyone passed
+                Assert.Equal(Parties, r[1]);  // every party had arrived before anyone passed
                 indexes.Add(r[0]);
             }
-            Assert.Equal(Enumerable.Range(0, parties), indexes.Order());
+            Assert.Equal(Enumerable.Range(0, Parties), indexes.Order());
         }
         finally
         {

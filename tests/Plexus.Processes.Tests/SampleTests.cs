@@ -6,13 +6,13 @@ namespace Plexus.Processes.Tests;
 [Collection(RunAlone.Name)]
 public class SampleTests
 {
-    private static readonly TimeSpan Long = TimeSpan.FromSeconds(60);
+    private static readonly TimeSpan s_long = TimeSpan.FromSeconds(60);
 
     [Fact]
     public void S01_prints_six_hello_world_lines_side_by_side()
     {
         var clock = Stopwatch.StartNew();
-        (_, string output) = SampleRunner.Run("s01", Long);
+        (_, string output) = SampleRunner.Run("s01", s_long);
         clock.Stop();
         string[] lines = SampleRunner.Lines(output);
         Assert.Equal(6, lines.Length);
@@ -24,7 +24,7 @@ public class SampleTests
     [Fact]
     public void S02_each_hello_is_followed_by_a_thread_id()
     {
-        string[] lines = SampleRunner.Lines(SampleRunner.Run("s02", Long).Output);
+        string[] lines = SampleRunner.Lines(SampleRunner.Run("s02", s_long).Output);
         Assert.Equal(12, lines.Length);
         int hellos = 0, ids = 0;
         foreach (string line in lines)
@@ -45,7 +45,7 @@ public class SampleTests
     [Fact]
     public void S03_child_parent_pid_is_the_parent_pid()
     {
-        string output = SampleRunner.Run("s03", Long).Output;
+        string output = SampleRunner.Run("s03", s_long).Output;
         MatchCollection ids = Regex.Matches(output, "process id: ([0-9]+)");
         MatchCollection parents = Regex.Matches(output, "parent process: ([0-9]+)");
         Assert.Equal(2, ids.Count);
@@ -58,7 +58,7 @@ public class SampleTests
     [Fact]
     public void S05_child_sees_the_static_unset()
     {
-        string output = SampleRunner.Run("s05", Long).Output;
+        string output = SampleRunner.Run("s05", s_long).Output;
         Assert.Contains("child: the list is null", output, StringComparison.Ordinal);
         Assert.Contains("parent: the list is set", output, StringComparison.Ordinal);
     }
@@ -66,7 +66,7 @@ public class SampleTests
     [Fact]
     public void S06_names_the_argument_and_its_type()
     {
-        string output = SampleRunner.Run("s06", Long).Output;
+        string output = SampleRunner.Run("s06", s_long).Output;
         Assert.Contains("ArgumentException", output, StringComparison.Ordinal);
         Assert.Contains("data", output, StringComparison.Ordinal);
         Assert.Contains("BlockingCollection", output, StringComparison.Ordinal);
@@ -76,7 +76,7 @@ public class SampleTests
     [Fact]
     public void S08_messages_arrive_in_seed_order()
     {
-        string[] lines = SampleRunner.Lines(SampleRunner.Run("s08", Long).Output);
+        string[] lines = SampleRunner.Lines(SampleRunner.Run("s08", s_long).Output);
         string[] parent = lines.Where(l => l.StartsWith("parent received from child:", StringComparison.Ordinal)).ToArray();
         Assert.Equal(2, parent.Length);
         Assert.EndsWith("[11, None, 'hello from pipe2']", parent[0], StringComparison.Ordinal);

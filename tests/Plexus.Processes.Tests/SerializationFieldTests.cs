@@ -6,7 +6,7 @@ internal sealed record InternalPoint(int X, int Y);
 
 internal sealed class InternalJob
 {
-    private int _attempts;
+    private readonly int _attempts;
 
     public InternalJob() { }
 
@@ -60,7 +60,7 @@ internal sealed class Wrapper
 
 public class SerializationFieldTests
 {
-    private static readonly TimeSpan Long = TimeSpan.FromSeconds(60);
+    private static readonly TimeSpan s_long = TimeSpan.FromSeconds(60);
 
     private sealed record PrivateNested(string Text, int[] Numbers);
 
@@ -71,8 +71,8 @@ public class SerializationFieldTests
     {
         using var results = new ProcessQueue<string>();
         using ChildProcess child = ChildProcess.Create(Describe, new InternalPoint(3, 4), new PrivateNested("seven", [8, 9]), results).Start();
-        Assert.Equal("InternalPoint { X = 3, Y = 4 } seven 8,9", results.Get(Long));
-        Assert.True(child.Join(Long));
+        Assert.Equal("InternalPoint { X = 3, Y = 4 } seven 8,9", results.Get(s_long));
+        Assert.True(child.Join(s_long));
         Assert.Equal(0, child.ExitCode);
     }
 
@@ -84,8 +84,8 @@ public class SerializationFieldTests
     {
         using var results = new ProcessQueue<string>();
         using ChildProcess child = ChildProcess.Create(DescribeJob, new InternalJob("build", 5), new DerivedWithSecret(6, 7), results).Start();
-        Assert.Equal("build 5 6 7", results.Get(Long));
-        Assert.True(child.Join(Long));
+        Assert.Equal("build 5 6 7", results.Get(s_long));
+        Assert.True(child.Join(s_long));
     }
 
     private static void DescribeJob(InternalJob job, DerivedWithSecret derived, ProcessQueue<string> results)

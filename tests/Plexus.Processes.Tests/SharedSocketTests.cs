@@ -1,6 +1,5 @@
 using System.Net;
 using System.Net.Sockets;
-using Plexus.Processes;
 
 namespace Plexus.Processes.Tests;
 

@@ -1,5 +1,3 @@
-using Plexus.Processes;
-
 namespace Plexus.Processes.Tests;
 
 public class SharedValueTests

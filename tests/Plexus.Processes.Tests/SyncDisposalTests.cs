@@ -3,7 +3,7 @@ namespace Plexus.Processes.Tests;
 /// <summary>Dispose racing a use, and cancellation of blocking calls.</summary>
 public class SyncDisposalTests
 {
-    private static readonly TimeSpan Long = TimeSpan.FromSeconds(30);
+    private static readonly TimeSpan s_long = TimeSpan.FromSeconds(30);
 
     [Fact]
     public void Dispose_wakes_a_thread_blocked_in_Get_with_ObjectDisposedException()
@@ -47,9 +47,9 @@ public class SyncDisposalTests
         })
         { Name = threadName, IsBackground = true };
         thread.Start();
-        Assert.True(SpinWait.SpinUntil(() => IsSleeping(threadName), Long), $"{threadName} never went to sleep");
+        Assert.True(SpinWait.SpinUntil(() => IsSleeping(threadName), s_long), $"{threadName} never went to sleep");
         dispose();
-        Assert.True(thread.Join(Long), $"{threadName} stayed blocked after Dispose");
+        Assert.True(thread.Join(s_long), $"{threadName} stayed blocked after Dispose");
         return caught;
     }
 
@@ -97,7 +97,7 @@ public class SyncDisposalTests
         Exception? fromOther = null;
         var t = new Thread(() => fromOther = Record(() => l.Acquire(cts.Token)));
         t.Start();
-        Assert.True(t.Join(Long));
+        Assert.True(t.Join(s_long));
         Assert.IsAssignableFrom<OperationCanceledException>(fromOther);
         l.Release();
     }
@@ -110,9 +110,9 @@ public class SyncDisposalTests
         Exception? caught = null;
         var thread = new Thread(() => caught = Record(() => q.Get(cts.Token))) { Name = "plexus-cancel", IsBackground = true };
         thread.Start();
-        Assert.True(SpinWait.SpinUntil(() => IsSleeping("plexus-cancel"), Long));
+        Assert.True(SpinWait.SpinUntil(() => IsSleeping("plexus-cancel"), s_long));
         cts.Cancel();
-        Assert.True(thread.Join(Long));
+        Assert.True(thread.Join(s_long));
         Assert.IsAssignableFrom<OperationCanceledException>(caught);
         Assert.Equal(0, q.Count);
         q.Put(7);

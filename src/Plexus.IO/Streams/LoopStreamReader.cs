@@ -19,7 +19,7 @@ public sealed class LoopStreamReader : IDisposable
     /// <summary>The default <see cref="Limit"/>, 64 KiB, as asyncio's.</summary>
     public const int DefaultLimit = 64 * 1024;
 
-    private static readonly ReadOnlyMemory<byte> NewLine = new byte[] { (byte)'\n' };
+    private static readonly ReadOnlyMemory<byte> s_newLine = new byte[] { (byte)'\n' };
 
     private readonly EventLoop _loop;
     private readonly LoopSocket _socket;
@@ -106,7 +106,7 @@ public sealed class LoopStreamReader : IDisposable
     /// </summary>
     /// <exception cref="StreamLimitExceededException">No newline within <see cref="Limit"/> bytes; the buffered data is discarded.</exception>
     public ValueTask<ReadOnlyMemory<byte>> ReadLineAsync(CancellationToken cancellationToken = default)
-        => _delimited.Wrap(ReadDelimitedAsync(NewLine, partialAtEnd: true, cancellationToken));
+        => _delimited.Wrap(ReadDelimitedAsync(s_newLine, partialAtEnd: true, cancellationToken));
 
     /// <summary>
     /// Reads through the next <paramref name="delimiter"/> (Python's <c>readuntil</c>); the result
@@ -216,7 +216,7 @@ public sealed class LoopStreamReader : IDisposable
     private StreamLimitExceededException Overrun(ReadOnlyMemory<byte> delimiter)
     {
         _start = _end = 0;
-        string what = delimiter.Span.SequenceEqual(NewLine.Span) ? "a line" : "the delimiter";
+        string what = delimiter.Span.SequenceEqual(s_newLine.Span) ? "a line" : "the delimiter";
         return new StreamLimitExceededException(
             $"no end of {what} within the reader's limit of {Limit} bytes from {_socket.Describe()}; the data was discarded (raise the limit when opening the stream if longer records are expected)");
     }

@@ -1,7 +1,7 @@
-using Plexus.Native;
 using System.Diagnostics;
 using HdrHistogram;
 using Plexus.Lab.Native;
+using Plexus.Native;
 
 namespace Plexus.Lab.Load;
 

@@ -44,9 +44,9 @@ internal sealed class LoadResult
             ["p999"] = Percentile(99.9),
             ["max"] = MaxLatency,
         },
-    }, JsonOptions);
+    }, s_jsonOptions);
 
-    private static readonly JsonSerializerOptions JsonOptions = new() { WriteIndented = true };
+    private static readonly JsonSerializerOptions s_jsonOptions = new() { WriteIndented = true };
 
     public string ErrorSummary() => Errors == 0
         ? "none"

@@ -1,5 +1,5 @@
-using Plexus.Native;
 using Plexus.Lab.Native;
+using Plexus.Native;
 
 namespace Plexus.Lab.Models;
 

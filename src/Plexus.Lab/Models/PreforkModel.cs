@@ -11,7 +11,7 @@ namespace Plexus.Lab.Models;
 /// </summary>
 internal sealed class PreforkModel : ServerModel
 {
-    private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(30);
+    private static readonly TimeSpan s_startTimeout = TimeSpan.FromSeconds(30);
 
     public override void Run(ServeOptions options, ServerStats stats, Action<string> log, Action ready, CancellationToken stop)
     {
@@ -42,9 +42,9 @@ internal sealed class PreforkModel : ServerModel
             }
             foreach ((ChildProcess child, Connection control) in children)
             {
-                if (!control.TryReceive(StartTimeout, out string answer))
+                if (!control.TryReceive(s_startTimeout, out string answer))
                 {
-                    throw new LabException($"prefork worker {child.Name} did not start listening within {StartTimeout.TotalSeconds:0} s");
+                    throw new LabException($"prefork worker {child.Name} did not start listening within {s_startTimeout.TotalSeconds:0} s");
                 }
                 if (answer != "listening")
                 {

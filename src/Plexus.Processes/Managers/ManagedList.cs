@@ -1,6 +1,5 @@
-using Plexus.Processes.Serialization;
 using MessagePack;
-
+using Plexus.Processes.Serialization;
 using Ops = Plexus.Processes.ManagerOperations;
 
 namespace Plexus.Processes;

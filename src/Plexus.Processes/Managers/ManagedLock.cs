@@ -1,5 +1,5 @@
-using Plexus.Processes.Serialization;
 using MessagePack;
+using Plexus.Processes.Serialization;
 using Plexus.Processes.Sync;
 
 namespace Plexus.Processes;

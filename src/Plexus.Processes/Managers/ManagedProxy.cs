@@ -1,6 +1,6 @@
-using Plexus.Processes.Serialization;
 using System.Buffers;
 using MessagePack;
+using Plexus.Processes.Serialization;
 
 namespace Plexus.Processes;
 

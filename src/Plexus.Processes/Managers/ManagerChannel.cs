@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Runtime.InteropServices;
 using Plexus.Native;
 using Plexus.Processes.Sync;
 
@@ -62,7 +61,7 @@ internal sealed unsafe class ManagerChannel : IDisposable
     private const int ServerSliceMs = 500;
 
     /// <summary>How long a waiting side spins before it sleeps, when spinning pays (see <see cref="ShouldSpin"/>).</summary>
-    private static readonly long SpinTicks = Stopwatch.Frequency * 20 / 1_000_000;
+    private static readonly long s_spinTicks = Stopwatch.Frequency * 20 / 1_000_000;
 
     /// <summary>The most waits that skip spinning after spins kept failing.</summary>
     private const int MaxBackoff = 255;
@@ -238,7 +237,7 @@ internal sealed unsafe class ManagerChannel : IDisposable
     {
         if (spin)
         {
-            long spinUntil = Stopwatch.GetTimestamp() + SpinTicks;
+            long spinUntil = Stopwatch.GetTimestamp() + s_spinTicks;
             while (true)
             {
                 int state = Volatile.Read(ref *State);

@@ -1,10 +1,10 @@
-using Plexus.Native;
-using Plexus.Processes.Serialization;
 using System.Buffers;
 using System.Buffers.Binary;
 using System.Collections.Concurrent;
 using System.Net;
 using System.Net.Sockets;
+using Plexus.Native;
+using Plexus.Processes.Serialization;
 
 namespace Plexus.Processes;
 
@@ -23,7 +23,7 @@ namespace Plexus.Processes;
 /// </remarks>
 internal sealed class ManagerClient : IDisposable
 {
-    private static readonly ConcurrentDictionary<string, ManagerClient> Shared = new();
+    private static readonly ConcurrentDictionary<string, ManagerClient> s_shared = new();
 
     private readonly Socket _socket;
     private readonly Lock _sendGate = new();
@@ -130,12 +130,12 @@ internal sealed class ManagerClient : IDisposable
         string key = address + "|" + Convert.ToHexString(authKey);
         while (true)
         {
-            if (Shared.TryGetValue(key, out ManagerClient? existing) && existing._broken is null)
+            if (s_shared.TryGetValue(key, out ManagerClient? existing) && existing._broken is null)
             {
                 return existing;
             }
             ManagerClient fresh = new(address, authKey);
-            if (existing is null ? Shared.TryAdd(key, fresh) : Shared.TryUpdate(key, fresh, existing))
+            if (existing is null ? s_shared.TryAdd(key, fresh) : s_shared.TryUpdate(key, fresh, existing))
             {
                 return fresh;
             }

@@ -1,6 +1,6 @@
-using Plexus.Processes.Serialization;
 using System.Net;
 using System.Net.Sockets;
+using Plexus.Processes.Serialization;
 using Ops = Plexus.Processes.ManagerOperations;
 
 namespace Plexus.Processes;

@@ -1,6 +1,6 @@
-using Plexus.Native;
 using System.Buffers;
 using System.Net.Sockets;
+using Plexus.Native;
 
 namespace Plexus.Processes;
 

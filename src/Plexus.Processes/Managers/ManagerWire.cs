@@ -1,9 +1,9 @@
-using Plexus.Processes.Serialization;
 using System.Buffers;
 using System.Buffers.Binary;
 using System.Net.Sockets;
 using System.Security.Authentication;
 using System.Security.Cryptography;
+using Plexus.Processes.Serialization;
 
 namespace Plexus.Processes;
 
@@ -18,8 +18,8 @@ internal static class ManagerWire
     public const int MaxFrame = ProcessManager.MaxMessageBytes;
 
     private const int ChallengeSize = 32;
-    private static readonly byte[] Welcome = "#WELCOME"u8.ToArray();
-    private static readonly byte[] Failure = "#FAILURE"u8.ToArray();
+    private static readonly byte[] s_welcome = "#WELCOME"u8.ToArray();
+    private static readonly byte[] s_failure = "#FAILURE"u8.ToArray();
 
     /// <summary>Appends one framed request or reply (an <c>object?[]</c>) to <paramref name="output"/>.</summary>
     public static void WriteFrame(ArrayBufferWriter<byte> output, object?[] message)
@@ -85,7 +85,7 @@ internal static class ManagerWire
         SendRaw(socket, challenge);
         byte[]? answer = ReadFrame(socket);
         bool ok = answer is not null && CryptographicOperations.FixedTimeEquals(answer, HMACSHA256.HashData(authKey, challenge));
-        SendRaw(socket, ok ? Welcome : Failure);
+        SendRaw(socket, ok ? s_welcome : s_failure);
         return ok;
     }
 
@@ -103,7 +103,7 @@ internal static class ManagerWire
         {
             throw Refused(address, e.Message);
         }
-        if (verdict is null || !verdict.AsSpan().SequenceEqual(Welcome))
+        if (verdict is null || !verdict.AsSpan().SequenceEqual(s_welcome))
         {
             throw Refused(address, "the authentication key is wrong or missing");
         }

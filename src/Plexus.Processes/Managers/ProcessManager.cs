@@ -1,4 +1,3 @@
-using Plexus.Processes.Serialization;
 using System.Security.Cryptography;
 
 namespace Plexus.Processes;
@@ -40,7 +39,7 @@ public sealed class ProcessManager : IDisposable, IAsyncDisposable
     public const int MaxMessageBytes = 16 * 1024 * 1024;
 
     /// <summary>How long a shutdown waits for the manager to answer, and then to exit, before it kills it.</summary>
-    private static readonly TimeSpan StopWait = TimeSpan.FromSeconds(5);
+    private static readonly TimeSpan s_stopWait = TimeSpan.FromSeconds(5);
 
     private readonly bool _tcp;
     private readonly byte[] _authKey;
@@ -212,7 +211,7 @@ public sealed class ProcessManager : IDisposable, IAsyncDisposable
         Task reply = RequestStop(server, out ManagerClient? fresh);
         try
         {
-            reply.Wait(StopWait);
+            reply.Wait(s_stopWait);
         }
         catch (AggregateException)
         {
@@ -222,10 +221,10 @@ public sealed class ProcessManager : IDisposable, IAsyncDisposable
         {
             fresh?.Dispose();
         }
-        if (!server.Join(StopWait))
+        if (!server.Join(s_stopWait))
         {
             server.Kill();
-            server.Join(StopWait);
+            server.Join(s_stopWait);
         }
         Release(server);
     }
@@ -245,7 +244,7 @@ public sealed class ProcessManager : IDisposable, IAsyncDisposable
     /// <summary>
     /// Sends the stop request and returns its pending reply. On this manager's connection; when that one
     /// broke while the manager lives, on a fresh one (returned in <paramref name="fresh"/>), so the
-    /// manager still stops by itself instead of being killed after <see cref="StopWait"/>.
+    /// manager still stops by itself instead of being killed after <see cref="s_stopWait"/>.
     /// </summary>
     private Task RequestStop(ChildProcess server, out ManagerClient? fresh)
     {
@@ -285,10 +284,10 @@ public sealed class ProcessManager : IDisposable, IAsyncDisposable
         }
     }
 
-    /// <summary>Waits for the manager process to exit, up to <see cref="StopWait"/>, without blocking a thread.</summary>
+    /// <summary>Waits for the manager process to exit, up to <see cref="s_stopWait"/>, without blocking a thread.</summary>
     private static async Task<bool> JoinAsync(ChildProcess server)
     {
-        using CancellationTokenSource wait = new(StopWait);
+        using CancellationTokenSource wait = new(s_stopWait);
         try
         {
             await server.JoinAsync(wait.Token).ConfigureAwait(false);
@@ -313,7 +312,7 @@ public sealed class ProcessManager : IDisposable, IAsyncDisposable
         Task reply = RequestStop(server, out ManagerClient? fresh);
         try
         {
-            await reply.WaitAsync(StopWait).ConfigureAwait(false);
+            await reply.WaitAsync(s_stopWait).ConfigureAwait(false);
         }
         catch (Exception e) when (e is ManagerConnectionException or TimeoutException)
         {

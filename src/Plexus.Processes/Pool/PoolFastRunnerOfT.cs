@@ -9,8 +9,8 @@ namespace Plexus.Processes;
 /// <summary>A <see cref="PoolFastRunner"/> for a <see cref="Func{T1, TResult}"/>.</summary>
 internal sealed class PoolFastRunner<T1, TResult>(Func<T1, TResult> func) : PoolFastRunner
 {
-    private static readonly bool RawIn = PoolWire.IsRaw(typeof(T1));
-    private static readonly bool RawOut = PoolWire.IsRaw(typeof(TResult));
+    private static readonly bool s_rawIn = PoolWire.IsRaw(typeof(T1));
+    private static readonly bool s_rawOut = PoolWire.IsRaw(typeof(TResult));
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public override void Run(ref MessagePackReader reader, ref MessagePackWriter writer, int calls, MessagePackSerializerOptions options)
@@ -43,7 +43,7 @@ internal sealed class PoolFastRunner<T1, TResult>(Func<T1, TResult> func) : Pool
         {
             return RunItems(new ArrayChunk(ReadItems(payload, options)), output, options);
         }
-        if (!RawIn)
+        if (!s_rawIn)
         {
             throw new InvalidDataException($"{typeof(T1)} cannot arrive as raw memory");
         }
@@ -82,7 +82,7 @@ internal sealed class PoolFastRunner<T1, TResult>(Func<T1, TResult> func) : Pool
         where TChunk : IChunk, allows ref struct
     {
         int count = chunk.Count;
-        if (RawOut)
+        if (s_rawOut)
         {
             int size = Unsafe.SizeOf<TResult>();
             Span<byte> destination = output.GetSpan(Math.Max(1, count * size));

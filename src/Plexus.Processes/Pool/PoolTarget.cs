@@ -15,7 +15,7 @@ namespace Plexus.Processes;
 /// </summary>
 internal sealed class PoolTarget
 {
-    private static int _ids;
+    private static int s_ids;
 
     private PoolTarget(Target target, Type[] parameters, string[] names, Type returnType)
     {
@@ -25,7 +25,7 @@ internal sealed class PoolTarget
         ReturnType = returnType;
     }
 
-    public int Id { get; } = Interlocked.Increment(ref _ids);
+    public int Id { get; } = Interlocked.Increment(ref s_ids);
     public Target Target { get; }
     public Type[] Parameters { get; }
     public string[] Names { get; }

@@ -29,7 +29,7 @@ internal sealed class PoolWorkerHandle
     public const int LargePayload = 32 * 1024;
 
     // An answer within 200 µs of its task's start (or of the previous answer) is quick.
-    private static readonly long QuickTicks = Stopwatch.Frequency / 5000;
+    private static readonly long s_quickTicks = Stopwatch.Frequency / 5000;
 
     // Small jobs share a frame; a big one (a map chunk) goes alone, so the worker starts on it
     // while the next is still on its way.
@@ -144,7 +144,7 @@ internal sealed class PoolWorkerHandle
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void RecordAnswer(long sentAt, long now)
     {
-        _quick = now - Math.Max(_lastAnswer, sentAt) < QuickTicks ? Math.Min(_quick + 1, QuickStreak) : 0;
+        _quick = now - Math.Max(_lastAnswer, sentAt) < s_quickTicks ? Math.Min(_quick + 1, QuickStreak) : 0;
         _lastAnswer = now;
     }
 

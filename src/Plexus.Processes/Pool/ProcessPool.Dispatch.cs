@@ -160,12 +160,12 @@ public sealed partial class ProcessPool
         for (int i = 0; i < flush.Count; i++)
         {
             PoolWorkerHandle worker = flush[i];
-            if (!_onReaderThread && !worker.TakeFlushNow())
+            if (!t_onReaderThread && !worker.TakeFlushNow())
             {
                 continue;
             }
             // One worker's big chunks must not hold back the next worker's: all but the last go in parallel.
-            Flush(worker, mayBlock: !_onReaderThread && i == flush.Count - 1);
+            Flush(worker, mayBlock: !t_onReaderThread && i == flush.Count - 1);
         }
         return reader;
     }

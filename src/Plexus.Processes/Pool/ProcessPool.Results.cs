@@ -11,7 +11,7 @@ public sealed partial class ProcessPool
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void RunReader(PoolWorkerHandle worker)
     {
-        _onReaderThread = true;
+        t_onReaderThread = true;
         int deferred = 0;
         while (true)
         {
@@ -70,8 +70,8 @@ public sealed partial class ProcessPool
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void ReadInline(PoolWorkerHandle worker, PoolJob job)
     {
-        bool wasReader = _onReaderThread;
-        _onReaderThread = true;
+        bool wasReader = t_onReaderThread;
+        t_onReaderThread = true;
         try
         {
             while (!job.IsDone)
@@ -95,7 +95,7 @@ public sealed partial class ProcessPool
         }
         finally
         {
-            _onReaderThread = wasReader;
+            t_onReaderThread = wasReader;
             lock (_lock)
             {
                 Debug.Assert(worker.ReaderMode == PoolReaderMode.Caller);

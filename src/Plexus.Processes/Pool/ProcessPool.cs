@@ -24,8 +24,9 @@ namespace Plexus.Processes;
 /// </remarks>
 public sealed partial class ProcessPool : IDisposable, IAsyncDisposable
 {
-    [ThreadStatic] private static bool _onReaderThread;
-    private static int _poolCounter;
+    [ThreadStatic, System.Diagnostics.CodeAnalysis.SuppressMessage("Style", "IDE1006", Justification = "t_ marks a thread-static field")]
+    private static bool t_onReaderThread;
+    private static int s_poolCounter;
 
     // _pending, _workers, the workers' states and in-flight queues, and the flags below change under _lock.
     private readonly object _lock = new();
@@ -35,7 +36,7 @@ public sealed partial class ProcessPool : IDisposable, IAsyncDisposable
     private readonly byte[] _setup;
     private readonly string _initializerName = "";
     private readonly int? _maxTasksPerChild;
-    private readonly int _poolId = Interlocked.Increment(ref _poolCounter);
+    private readonly int _poolId = Interlocked.Increment(ref s_poolCounter);
     private int _workerCounter;
     private long _jobCounter;
     private bool _closed;

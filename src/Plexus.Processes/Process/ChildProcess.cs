@@ -1,6 +1,4 @@
-using System.Buffers;
 using System.Collections.Concurrent;
-using System.Diagnostics;
 using System.Reflection;
 using MessagePack;
 using Plexus.Native;
@@ -23,8 +21,8 @@ namespace Plexus.Processes;
 /// </remarks>
 public sealed class ChildProcess : IDisposable
 {
-    private static readonly ConcurrentDictionary<ChildProcess, byte> Running = new();
-    private static int _counter;
+    private static readonly ConcurrentDictionary<ChildProcess, byte> s_running = new();
+    private static int s_counter;
 
     private readonly Target _target;
     private readonly ParameterInfo[] _parameters;
@@ -52,7 +50,7 @@ public sealed class ChildProcess : IDisposable
             throw new ArgumentException($"{_target.DisplayName} takes {_parameters.Length} arguments but {args.Length} were given", nameof(args));
         }
         _args = args;
-        Name = $"ChildProcess-{Interlocked.Increment(ref _counter)}";
+        Name = $"ChildProcess-{Interlocked.Increment(ref s_counter)}";
     }
 
     /// <summary>A child that will run <paramref name="target"/>.</summary>
@@ -147,7 +145,7 @@ public sealed class ChildProcess : IDisposable
                 LaunchMessage launch = BuildLaunch(handles);
                 _handles = handles;
                 HostSpawner.Started(_target);
-                Running[this] = 0;
+                s_running[this] = 0;
                 if (HostSpawner.TakeIdle() is { } idle)
                 {
                     _host = idle;
@@ -161,7 +159,7 @@ public sealed class ChildProcess : IDisposable
             }
             catch
             {
-                Running.TryRemove(this, out _);
+                s_running.TryRemove(this, out _);
                 handles.Dispose();
                 throw;
             }
@@ -221,7 +219,7 @@ public sealed class ChildProcess : IDisposable
             Finish(host);
             host.Process.Dispose();
         }
-        Running.TryRemove(this, out _);
+        s_running.TryRemove(this, out _);
     }
 
     /// <inheritdoc />
@@ -231,14 +229,14 @@ public sealed class ChildProcess : IDisposable
     /// <summary>At a normal exit of this process: daemons are terminated, other children are waited for.</summary>
     internal static void OnParentExit()
     {
-        foreach (ChildProcess child in Running.Keys)
+        foreach (ChildProcess child in s_running.Keys)
         {
             if (child.IsDaemon && child.IsAlive)
             {
                 child.Terminate();
             }
         }
-        foreach (ChildProcess child in Running.Keys)
+        foreach (ChildProcess child in s_running.Keys)
         {
             if (child._host is { } host)
             {
@@ -393,7 +391,7 @@ public sealed class ChildProcess : IDisposable
                     $"the child process exited with code {_exitCode} before it connected to its parent, so its target never ran; its standard error says why",
                     "", Pid, Name, beforeTarget: true);
             }
-            Running.TryRemove(this, out _);
+            s_running.TryRemove(this, out _);
         }
     }
 

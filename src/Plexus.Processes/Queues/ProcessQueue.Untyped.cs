@@ -1,7 +1,3 @@
-using System.Buffers;
-using System.Buffers.Binary;
-using System.Diagnostics;
-using System.Runtime.CompilerServices;
 using MessagePack;
 using Plexus.Processes.Serialization;
 using Plexus.Processes.Sync;

@@ -1,6 +1,4 @@
 using System.Buffers;
-using System.Buffers.Binary;
-using System.Diagnostics;
 using System.Runtime.CompilerServices;
 using MessagePack;
 using Plexus.Processes.Serialization;
@@ -41,10 +39,12 @@ public unsafe class ProcessQueue<T> : IProcessShareable<ProcessQueue<T>>, IDispo
 
     private const int HeaderSize = 384;  // QueueHeader, padded
 
-    [ThreadStatic]
+    [ThreadStatic, System.Diagnostics.CodeAnalysis.SuppressMessage("Style", "IDE1006", Justification = "t_ marks a thread-static field")]
+
     private static ArrayBufferWriter<byte>? t_writer;
 
-    [ThreadStatic]
+    [ThreadStatic, System.Diagnostics.CodeAnalysis.SuppressMessage("Style", "IDE1006", Justification = "t_ marks a thread-static field")]
+
     private static byte[]? t_readBuffer;
 
     private readonly SharedMemory _memory;

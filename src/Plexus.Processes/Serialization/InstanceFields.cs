@@ -11,11 +11,11 @@ namespace Plexus.Processes.Serialization;
 /// </summary>
 internal static class InstanceFields
 {
-    private static readonly ConcurrentDictionary<Type, FieldInfo[]> Cache = new();
+    private static readonly ConcurrentDictionary<Type, FieldInfo[]> s_cache = new();
 
-    private static readonly ConcurrentDictionary<Type, string?> Refusals = new();
+    private static readonly ConcurrentDictionary<Type, string?> s_refusals = new();
 
-    public static FieldInfo[] Of(Type type) => Cache.GetOrAdd(type, static t =>
+    public static FieldInfo[] Of(Type type) => s_cache.GetOrAdd(type, static t =>
     {
         var chain = new Stack<Type>();
         for (Type? c = t; c is not null && c != typeof(object) && c != typeof(ValueType); c = c.BaseType)
@@ -50,7 +50,7 @@ internal static class InstanceFields
     /// Why some field reachable from <paramref name="type"/> cannot cross, as the field path and its
     /// type (<c>Job._log: FileStream</c>), or <c>null</c>.
     /// </summary>
-    public static string? WhyNot(Type type) => Refusals.GetOrAdd(type, static t => Walk(t, []));
+    public static string? WhyNot(Type type) => s_refusals.GetOrAdd(type, static t => Walk(t, []));
 
     private static string? Walk(Type type, HashSet<Type> onPath)
     {

@@ -1,9 +1,3 @@
-using System.Buffers;
-using System.Collections.Concurrent;
-using MessagePack;
-using MessagePack.Formatters;
-using MessagePack.Resolvers;
-
 namespace Plexus.Processes.Serialization;
 
 /// <summary>A value of a type that cannot cross to another process, with the reason.</summary>

@@ -44,9 +44,9 @@ public static class PlexusSerializer
     /// </summary>
     private abstract class ByType
     {
-        private static readonly ConcurrentDictionary<Type, ByType> Cache = new();
+        private static readonly ConcurrentDictionary<Type, ByType> s_cache = new();
 
-        public static ByType Get(Type type) => Cache.GetOrAdd(type, static t =>
+        public static ByType Get(Type type) => s_cache.GetOrAdd(type, static t =>
             (ByType)Activator.CreateInstance(typeof(Of<>).MakeGenericType(t))!);
 
         public abstract void Serialize(IBufferWriter<byte> writer, object? value, MessagePackSerializerOptions options);
@@ -108,9 +108,9 @@ public static class PlexusSerializer
     {
         public static readonly Resolver Instance = new();
 
-        public IMessagePackFormatter<T>? GetFormatter<T>() => Cache<T>.Formatter;
+        public IMessagePackFormatter<T>? GetFormatter<T>() => s_cache<T>.Formatter;
 
-        private static class Cache<T>
+        private static class s_cache<T>
         {
             public static readonly IMessagePackFormatter<T>? Formatter = Create();
 
@@ -139,7 +139,7 @@ public static class PlexusSerializer
                 {
                     // Collections, tuples, enums and attributed types by MessagePack's own resolvers; a user's
                     // class or struct (public or not) by all its fields; other .NET types by their public members.
-                    return Standard.GetFormatter<T>()
+                    return s_standard.GetFormatter<T>()
                         ?? (InstanceFields.TravelsAsFields(typeof(T))
                             ? new FieldsFormatter<T>()
                             : ContractlessStandardResolverAllowPrivate.Instance.GetFormatter<T>());
@@ -152,7 +152,7 @@ public static class PlexusSerializer
             }
         }
 
-        private static readonly IFormatterResolver Standard = CompositeResolver.Create(
+        private static readonly IFormatterResolver s_standard = CompositeResolver.Create(
             AttributeFormatterResolver.Instance, MessagePack.ImmutableCollection.ImmutableCollectionResolver.Instance,
             DynamicGenericResolver.Instance, DynamicUnionResolver.Instance);
     }

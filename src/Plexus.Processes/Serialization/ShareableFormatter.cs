@@ -1,8 +1,5 @@
-using System.Buffers;
-using System.Collections.Concurrent;
 using MessagePack;
 using MessagePack.Formatters;
-using MessagePack.Resolvers;
 
 namespace Plexus.Processes.Serialization;
 

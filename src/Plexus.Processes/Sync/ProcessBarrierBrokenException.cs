@@ -1,8 +1,3 @@
-using System.Runtime.InteropServices;
-using MessagePack;
-using Plexus.Processes.Serialization;
-using Plexus.Processes.Sync;
-
 namespace Plexus.Processes;
 
 /// <summary>A <see cref="ProcessBarrier"/> was broken (Python's <c>BrokenBarrierError</c>).</summary>

@@ -1,4 +1,3 @@
-using System.Runtime.InteropServices;
 using MessagePack;
 using Plexus.Processes.Serialization;
 using Plexus.Processes.Sync;

@@ -12,8 +12,8 @@ namespace Plexus.Processes.Hosting;
 /// </summary>
 internal static class ChildHost
 {
-    private static ControlChannel? _channel;
-    private static int _reported;
+    private static ControlChannel? s_channel;
+    private static int s_reported;
 
     public static void RunIfChild()
     {
@@ -46,8 +46,8 @@ internal static class ChildHost
             {
                 ThreadPool.UnsafeQueueUserWorkItem(static hint => Rehearse(hint), hint, preferLocal: false);
             }
-            _channel = new ControlChannel(Descriptors.ConnectUnix(path));
-            _channel.Send(new HelloMessage { Token = token, Pid = Environment.ProcessId });
+            s_channel = new ControlChannel(Descriptors.ConnectUnix(path));
+            s_channel.Send(new HelloMessage { Token = token, Pid = Environment.ProcessId });
         }
         catch (Exception e)
         {
@@ -61,7 +61,7 @@ internal static class ChildHost
         List<int> fds = [];
         try
         {
-            byte[]? frame = _channel.Receive(fds);
+            byte[]? frame = s_channel.Receive(fds);
             if (frame is null)
             {
                 return 0; // an idle host dismissed, or a parent that went away before sending work
@@ -264,13 +264,13 @@ internal static class ChildHost
     /// <summary>Sends the first report only: how the target ended beats how the process exited.</summary>
     private static void Report(ReportMessage report)
     {
-        if (Interlocked.Exchange(ref _reported, 1) != 0 || _channel is null)
+        if (Interlocked.Exchange(ref s_reported, 1) != 0 || s_channel is null)
         {
             return;
         }
         try
         {
-            _channel.Send(report);
+            s_channel.Send(report);
         }
         catch (IOException)
         {
@@ -283,7 +283,7 @@ internal static class ChildHost
     {
         try
         {
-            _channel!.Receive([]);
+            s_channel!.Receive([]);
         }
         catch (Exception e) when (e is IOException or InvalidDataException)
         {

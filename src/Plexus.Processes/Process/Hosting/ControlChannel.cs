@@ -1,9 +1,8 @@
+using System.Buffers;
 using System.Buffers.Binary;
 using System.Net.Sockets;
 using System.Runtime.InteropServices;
 using Plexus.Native;
-using System.Buffers;
-using System.Text;
 using Plexus.Processes.Serialization;
 
 namespace Plexus.Processes.Hosting;

@@ -2,7 +2,6 @@ using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Net.Sockets;
 using Plexus.Native;
-using Plexus.Processes.Serialization;
 
 namespace Plexus.Processes.Hosting;
 
@@ -20,14 +19,14 @@ internal static class HostSpawner
     internal const string HooksVariable = "DOTNET_STARTUP_HOOKS";
     internal const string WarmVariable = "PLEXUS_WARM";
 
-    private static readonly object Gate = new();
-    private static readonly ConcurrentDictionary<string, Action<ControlChannel>> Pending = new();
-    private static readonly ConcurrentQueue<Host> Idle = new();
-    private static Socket? _listener;
-    private static string? _directory;
-    private static string? _socketPath;
-    private static int _warmTarget;
-    private static Target? _lastTarget;
+    private static readonly object s_gate = new();
+    private static readonly ConcurrentDictionary<string, Action<ControlChannel>> s_pending = new();
+    private static readonly ConcurrentQueue<Host> s_idle = new();
+    private static Socket? s_listener;
+    private static string? s_directory;
+    private static string? s_socketPath;
+    private static int s_warmTarget;
+    private static Target? s_lastTarget;
 
     /// <summary>A started host process and, once it has connected, its channel.</summary>
     internal sealed class Host
@@ -49,14 +48,14 @@ internal static class HostSpawner
     }
 
     /// <summary>How many idle hosts are kept ready.</summary>
-    public static int WarmTarget => Volatile.Read(ref _warmTarget);
+    public static int WarmTarget => Volatile.Read(ref s_warmTarget);
 
     /// <summary>
     /// Remembers the target just started: idle hosts started from now on resolve it (and compile what its
     /// arguments need) while they wait, since a program tends to start the same target again (a pool's
     /// workers, a loop of children).
     /// </summary>
-    public static void Started(Target target) => Volatile.Write(ref _lastTarget, target); // its text is made only when an idle host starts
+    public static void Started(Target target) => Volatile.Write(ref s_lastTarget, target); // its text is made only when an idle host starts
 
     /// <summary>Starts a host; <paramref name="onReady"/> runs (on a pool thread) once it has connected.</summary>
     /// <param name="onReady">What to do with the host once it has connected.</param>
@@ -67,7 +66,7 @@ internal static class HostSpawner
         string path = EnsureListening();
         string token = Convert.ToHexString(SecureRandom.GetBytes(24));
         var info = new ProcessStartInfo(Environment.ProcessPath!) { UseShellExecute = false };
-        foreach (string arg in CommandLine.Value.Skip(1))
+        foreach (string arg in s_commandLine.Value.Skip(1))
         {
             info.ArgumentList.Add(arg);
         }
@@ -76,10 +75,10 @@ internal static class HostSpawner
         info.Environment[HooksVariable] = typeof(HostSpawner).Assembly.Location;
         if (idle)
         {
-            info.Environment[WarmVariable] = Volatile.Read(ref _lastTarget)?.Hint ?? "";
+            info.Environment[WarmVariable] = Volatile.Read(ref s_lastTarget)?.Hint ?? "";
         }
         var host = new Host { Token = token };
-        Pending[token] = channel =>
+        s_pending[token] = channel =>
         {
             host.Channel = channel;
             onReady(host);
@@ -90,23 +89,23 @@ internal static class HostSpawner
         }
         catch
         {
-            Pending.TryRemove(token, out _);
+            s_pending.TryRemove(token, out _);
             throw;
         }
         return host;
     }
 
     /// <summary>Forgets a host that will never connect (it exited first).</summary>
-    public static void Abandon(Host host) => Pending.TryRemove(host.Token, out _);
+    public static void Abandon(Host host) => s_pending.TryRemove(host.Token, out _);
 
     /// <summary>An idle, connected host, or <c>null</c>; takes care of keeping the warm pool filled.</summary>
     public static Host? TakeIdle()
     {
-        while (Idle.TryDequeue(out Host? host))
+        while (s_idle.TryDequeue(out Host? host))
         {
             // The replacement starts a little later, off the caller's path: a runtime starting up takes a
             // core for ~30 ms, which on a small machine would slow the hand-over it is replacing.
-            _ = Task.Delay(RefillDelay).ContinueWith(static _ => Refill(), TaskScheduler.Default);
+            _ = Task.Delay(s_refillDelay).ContinueWith(static _ => Refill(), TaskScheduler.Default);
             if (!host.Process.HasExited)
             {
                 return host;
@@ -121,34 +120,34 @@ internal static class HostSpawner
     public static void Prestart(int count)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(count);
-        Volatile.Write(ref _warmTarget, count);
+        Volatile.Write(ref s_warmTarget, count);
         Refill();
     }
 
-    private static int _starting;
-    private static readonly TimeSpan RefillDelay = TimeSpan.FromMilliseconds(50);
+    private static int s_starting;
+    private static readonly TimeSpan s_refillDelay = TimeSpan.FromMilliseconds(50);
 
     // Long enough for a child on a machine loaded far past its cores; a peer that never says hello is dropped.
-    private static readonly TimeSpan HelloTimeout = TimeSpan.FromSeconds(60);
+    private static readonly TimeSpan s_helloTimeout = TimeSpan.FromSeconds(60);
 
     private static void Refill()
     {
-        while (Idle.Count + Volatile.Read(ref _starting) < WarmTarget)
+        while (s_idle.Count + Volatile.Read(ref s_starting) < WarmTarget)
         {
-            Interlocked.Increment(ref _starting);
+            Interlocked.Increment(ref s_starting);
             try
             {
                 Spawn(
                     host =>
                     {
-                        Interlocked.Decrement(ref _starting);
-                        Idle.Enqueue(host);
+                        Interlocked.Decrement(ref s_starting);
+                        s_idle.Enqueue(host);
                     },
                     idle: true);
             }
             catch
             {
-                Interlocked.Decrement(ref _starting);
+                Interlocked.Decrement(ref s_starting);
                 throw;
             }
         }
@@ -157,8 +156,8 @@ internal static class HostSpawner
     /// <summary>Ends idle hosts (closing a host's channel makes it exit).</summary>
     public static void StopIdle()
     {
-        Volatile.Write(ref _warmTarget, 0);
-        while (Idle.TryDequeue(out Host? host))
+        Volatile.Write(ref s_warmTarget, 0);
+        while (s_idle.TryDequeue(out Host? host))
         {
             host.Channel?.Dispose();
             host.Process.WaitForExit(2000);
@@ -166,27 +165,27 @@ internal static class HostSpawner
         }
     }
 
-    private static readonly Lazy<string[]> CommandLine = new(() =>
+    private static readonly Lazy<string[]> s_commandLine = new(() =>
         File.ReadAllText("/proc/self/cmdline").TrimEnd('\0').Split('\0'));
 
     private static string EnsureListening()
     {
-        lock (Gate)
+        lock (s_gate)
         {
-            if (_socketPath is not null)
+            if (s_socketPath is not null)
             {
-                return _socketPath;
+                return s_socketPath;
             }
             // Owner-only (0700): nobody but this user can reach the socket, and the token proves which child is calling.
-            _directory = Path.Combine(Path.GetTempPath(), $"plexus-{Environment.ProcessId}-{Convert.ToHexString(SecureRandom.GetBytes(8))}");
+            s_directory = Path.Combine(Path.GetTempPath(), $"plexus-{Environment.ProcessId}-{Convert.ToHexString(SecureRandom.GetBytes(8))}");
             if (!Platform.IsSupported) throw Platform.NotSupported();
-            Directory.CreateDirectory(_directory, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
-            string path = Path.Combine(_directory, "control.sock");
+            Directory.CreateDirectory(s_directory, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+            string path = Path.Combine(s_directory, "control.sock");
             var listener = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
             listener.Bind(new UnixDomainSocketEndPoint(path));
             listener.Listen(512);
-            _listener = listener;
-            _socketPath = path;
+            s_listener = listener;
+            s_socketPath = path;
             AcceptThread.Start(listener, "plexus-control-accept", OnClient);
             AppDomain.CurrentDomain.ProcessExit += (_, _) => Cleanup();
             return path;
@@ -213,11 +212,11 @@ internal static class HostSpawner
         var channel = new ControlChannel(client);
         try
         {
-            client.ReceiveTimeout = (int)HelloTimeout.TotalMilliseconds;
+            client.ReceiveTimeout = (int)s_helloTimeout.TotalMilliseconds;
             byte[]? frame = channel.Receive([]);
             client.ReceiveTimeout = 0;
             HelloMessage? hello = frame is null ? null : HelloMessage.Read(frame);
-            if (hello is null || !Pending.TryRemove(hello.Token, out Action<ControlChannel>? onReady))
+            if (hello is null || !s_pending.TryRemove(hello.Token, out Action<ControlChannel>? onReady))
             {
                 channel.Dispose();
                 return;
@@ -234,12 +233,12 @@ internal static class HostSpawner
     {
         ChildProcess.OnParentExit();
         StopIdle();
-        _listener?.Dispose();
+        s_listener?.Dispose();
         try
         {
-            if (_directory is not null)
+            if (s_directory is not null)
             {
-                Directory.Delete(_directory, recursive: true);
+                Directory.Delete(s_directory, recursive: true);
             }
         }
         catch (IOException)

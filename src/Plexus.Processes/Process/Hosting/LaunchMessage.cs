@@ -1,10 +1,4 @@
-using System.Buffers.Binary;
-using System.Net.Sockets;
-using System.Runtime.InteropServices;
-using Plexus.Native;
-using System.Buffers;
 using System.Text;
-using Plexus.Processes.Serialization;
 
 namespace Plexus.Processes.Hosting;
 

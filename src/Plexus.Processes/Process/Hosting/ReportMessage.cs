@@ -1,11 +1,3 @@
-using System.Buffers.Binary;
-using System.Net.Sockets;
-using System.Runtime.InteropServices;
-using Plexus.Native;
-using System.Buffers;
-using System.Text;
-using Plexus.Processes.Serialization;
-
 namespace Plexus.Processes.Hosting;
 
 /// <summary>Child → parent: how the target ended.</summary>

@@ -1,6 +1,3 @@
-using System.Runtime.InteropServices;
-using Plexus.Native;
-
 namespace Plexus.Processes.Sync;
 
 /// <summary>

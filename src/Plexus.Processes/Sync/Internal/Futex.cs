@@ -66,7 +66,7 @@ internal static unsafe class Futex
         // The registration wakes this sleeper when the token fires; a wake that lands between the check
         // below and the kernel's sleep is lost, which the slice bounds. A dispose is seen at the end of
         // the slice: registering every sleep with it would cost the queue's sleep-and-wake path.
-        using CancellationTokenRegistration onCancel = token.CanBeCanceled ? token.UnsafeRegister(WakeWord, (nint)word) : default;
+        using CancellationTokenRegistration onCancel = token.CanBeCanceled ? token.UnsafeRegister(s_wakeWord, (nint)word) : default;
         owner.ThrowIfDisposed();
         token.ThrowIfCancellationRequested();
         bool woken = Wait(word, expected, changedOnDispose && !token.CanBeCanceled ? left : left < 0 ? SliceMs : Math.Min(left, SliceMs));
@@ -75,7 +75,7 @@ internal static unsafe class Futex
         return woken;
     }
 
-    private static readonly Action<object?> WakeWord = static word => WakeAll((int*)(nint)word!);
+    private static readonly Action<object?> s_wakeWord = static word => WakeAll((int*)(nint)word!);
 
     /// <summary>Wakes up to <paramref name="count"/> processes sleeping on <paramref name="word"/>.</summary>
     public static void Wake(int* word, int count)

@@ -1,6 +1,4 @@
-using System.Globalization;
 using System.Runtime.InteropServices;
-using Plexus.Native;
 
 namespace Plexus.Processes.Sync;
 

@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Runtime.InteropServices;
 using Plexus.Native;
 
 namespace Plexus.Processes.Sync;
@@ -17,7 +16,8 @@ internal static unsafe class LockWord
     public const int PidMask = 0x3FFFFFFF;
     private const int SpinRounds = 100;
 
-    [ThreadStatic]
+    [ThreadStatic, System.Diagnostics.CodeAnalysis.SuppressMessage("Style", "IDE1006", Justification = "t_ marks a thread-static field")]
+
     private static int t_tid;
 
     /// <summary>This process's id (what goes into the word).</summary>
