@@ -17,6 +17,18 @@ internal static class LoadCommand
             {
                 throw new LabException("--connections must be at least 1");
             }
+            if (port is < 1 or > 65535)
+            {
+                throw new LabException($"--port {port} is out of range; use 1-65535");
+            }
+            if (threads < 1)
+            {
+                throw new LabException($"--threads {threads} must be at least 1");
+            }
+            if (json is not null && Path.GetDirectoryName(Path.GetFullPath(json)) is { } folder && !Directory.Exists(folder))
+            {
+                throw new LabException($"--json {json}: folder {folder} does not exist; create it or pick another path");
+            }
             if (size is < 1 or > 1 << 20)
             {
                 throw new LabException("--size must be between 1 and 1048576 bytes");
@@ -34,7 +46,7 @@ internal static class LoadCommand
                 throw new LabException("--messages must be at least 1");
             }
             TimeSpan? window = messages is null ? Durations.Parse(duration ?? "10s", "--duration") : null;
-            options = new LoadOptions(Sys.ResolveIPv4(host), port, connections, size, window, messages, pattern == "seed", Math.Max(1, threads), Durations.Parse(timeout, "--timeout"));
+            options = new LoadOptions(Sys.ResolveIPv4(host), port, connections, size, window, messages, pattern == "seed", threads, Durations.Parse(timeout, "--timeout"));
         }
         catch (LabException e)
         {
@@ -61,7 +73,15 @@ internal static class LoadCommand
         Report(result);
         if (json is not null)
         {
-            File.WriteAllText(json, result.ToJson());
+            try
+            {
+                File.WriteAllText(json, result.ToJson());
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                Console.Error.WriteLine($"plexus load: cannot write --json {json}: {e.Message}");
+                return 1;
+            }
         }
         return result.Errors == 0 && result.Connected == options.Connections ? 0 : 1;
     }
@@ -76,7 +96,7 @@ internal static class LoadCommand
         {
             AnsiConsole.Status().Start(Line(), ctx =>
             {
-                while (!run.Wait(250))
+                while (!Finished(run, 250))
                 {
                     ctx.Status(Markup.Escape(Line()));
                 }
@@ -85,7 +105,7 @@ internal static class LoadCommand
         else
         {
             // Plain output for logs and pipes: one line a second once the run has started.
-            while (!run.Wait(1000))
+            while (!Finished(run, 1000))
             {
                 if (progress.Phase == "running")
                 {
@@ -95,6 +115,9 @@ internal static class LoadCommand
         }
         return run.GetAwaiter().GetResult();
     }
+
+    /// <summary>Waits up to <paramref name="ms"/> for the run; unlike <c>Task.Wait</c> never throws, so a failure surfaces once, unwrapped, from <c>GetResult</c>.</summary>
+    private static bool Finished(Task run, int ms) => ((IAsyncResult)run).AsyncWaitHandle.WaitOne(ms);
 
     private static void Report(LoadResult r)
     {

@@ -7,7 +7,7 @@ var root = new RootCommand("plexus: the C10K lab. Serve echo connections with on
 var model = new Option<string>("--model") { Description = $"I/O model: {string.Join(", ", ServerModel.All.Keys)}", Required = true };
 var host = new Option<string>("--host") { Description = "IPv4 address", DefaultValueFactory = _ => "127.0.0.1" };
 var port = new Option<int>("--port") { Description = "TCP port", DefaultValueFactory = _ => 9999 };
-var workers = new Option<int>("--workers") { Description = "prefork: worker processes (default: one per core)" };
+var workers = new Option<int>("--workers") { Description = "prefork, io-uring: worker processes (prefork default: one per core; io-uring: 1)" };
 var maxProcesses = new Option<int>("--max-processes") { Description = "processes: most children at once; more connections wait", DefaultValueFactory = _ => 64 };
 var serve = new Command("serve", "Run an echo server with one I/O model until SIGINT/SIGTERM.") { model, host, port, workers, maxProcesses };
 serve.SetAction(p => ServeCommand.Run(p.GetValue(model)!, p.GetValue(host)!, p.GetValue(port), p.GetValue(workers), p.GetValue(maxProcesses)));
@@ -31,8 +31,8 @@ load.SetAction(p => LoadCommand.Run(
     p.GetValue(messages), p.GetValue(pattern)!, p.GetValue(threads), p.GetValue(json), p.GetValue(timeout)!));
 
 var models = new Option<string[]>("--models") { Description = "models to compare (default: all)", AllowMultipleArgumentsPerToken = true };
-var levels = new Option<string>("--connections") { Description = "connection levels, comma-separated", DefaultValueFactory = _ => "100,1000,10000" };
-var benchDuration = new Option<string>("--duration") { Description = "measured window per cell", DefaultValueFactory = _ => "5s" };
+var levels = new Option<string>("--connections") { Description = "connection levels, comma-separated", DefaultValueFactory = _ => BenchCommand.DefaultLevels };
+var benchDuration = new Option<string>("--duration") { Description = "measured window per cell", DefaultValueFactory = _ => "3s" };
 var output = new Option<string>("--out") { Description = "output directory", DefaultValueFactory = _ => "lab-results" };
 var bench = new Command("bench", "Run every model as its own server process, load it, and write results.json, results.md and chart.png.")
 {
@@ -43,4 +43,4 @@ bench.SetAction(p => BenchCommand.Run(p.GetValue(models), p.GetValue(levels)!, p
 root.Subcommands.Add(serve);
 root.Subcommands.Add(load);
 root.Subcommands.Add(bench);
-return root.Parse(args).Invoke();
+return CommandLine.Invoke(root, args);
