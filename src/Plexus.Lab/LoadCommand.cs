@@ -8,7 +8,12 @@ namespace Plexus.Lab;
 /// <summary><c>plexus load</c>: drive an echo server with N connections and report what came back.</summary>
 internal static class LoadCommand
 {
-    public static int Run(string host, int port, int connections, int size, string? duration, int? messages, string pattern, int threads, string? json, string timeout)
+    /// <summary>The hidden option through which a load process of <c>--processes</c> hands back its result.</summary>
+    public const string ResultFileOption = "--result-file";
+
+    public static int Run(
+        string host, int port, int connections, int size, string? duration, int? messages, string pattern, int threads, string? json, string timeout,
+        int processes, int sources, string? resultFile)
     {
         LoadOptions options;
         try
@@ -45,8 +50,23 @@ internal static class LoadCommand
             {
                 throw new LabException("--messages must be at least 1");
             }
+            if (processes is < 1 or > 64)
+            {
+                throw new LabException($"--processes {processes} is out of range; use 1-64");
+            }
+            if (sources is < 0 or > 254)
+            {
+                throw new LabException($"--sources {sources} is out of range; use 0 (the kernel picks) to 254 (127.0.0.1-127.0.0.254)");
+            }
             TimeSpan? window = messages is null ? Durations.Parse(duration ?? "10s", "--duration") : null;
-            options = new LoadOptions(Sys.ResolveIPv4(host), port, connections, size, window, messages, pattern == "seed", threads, Durations.Parse(timeout, "--timeout"));
+            options = new LoadOptions(Sys.ResolveIPv4(host), port, connections, size, window, messages, pattern == "seed", threads, Durations.Parse(timeout, "--timeout"))
+            {
+                Sources = SourceAddresses.Loopback(sources, connections),
+            };
+            if (sources > 0 && options.Host.GetAddressBytes()[0] != 127)
+            {
+                throw new LabException($"--sources binds to 127.0.0.x, which reaches loopback servers only; the server {options.Host} is not on 127.0.0.0/8");
+            }
         }
         catch (LabException e)
         {
@@ -57,7 +77,11 @@ internal static class LoadCommand
         LoadResult result;
         try
         {
-            result = RunWithProgress(options);
+            result = processes > 1 ? LoadProcesses.Run(options, processes, sources) : RunWithProgress(options);
+            if (resultFile is not null)
+            {
+                LoadResultFile.Write(resultFile, result);
+            }
         }
         catch (LabException e)
         {

@@ -22,13 +22,17 @@ var pattern = new Option<string>("--pattern") { Description = "pingpong (size-by
 var threads = new Option<int>("--threads") { Description = "load threads, each with its own epoll set", DefaultValueFactory = _ => 1 };
 var json = new Option<string?>("--json") { Description = "also write the result as JSON to this file" };
 var timeout = new Option<string>("--timeout") { Description = "how long a connect or a reply may take before it counts as a timeout", DefaultValueFactory = _ => "10s" };
+var loadProcesses = new Option<int>("--processes") { Description = "load processes to spread the connections over (one may hold at most its descriptor limit)", DefaultValueFactory = _ => 1 };
+var sources = new Option<int>("--sources") { Description = "bind connections to source addresses 127.0.0.1..127.0.0.N in turn (each adds ~28,000 ephemeral ports); 0: the kernel picks" };
+var resultFile = new Option<string?>(LoadCommand.ResultFileOption) { Hidden = true };
 var load = new Command("load", "Open N connections to an echo server and run closed-loop ping-pong, checking every byte.")
 {
-    loadHost, loadPort, connections, size, duration, messages, pattern, threads, json, timeout,
+    loadHost, loadPort, connections, size, duration, messages, pattern, threads, json, timeout, loadProcesses, sources, resultFile,
 };
 load.SetAction(p => LoadCommand.Run(
     p.GetValue(loadHost)!, p.GetValue(loadPort), p.GetValue(connections), p.GetValue(size), p.GetValue(duration),
-    p.GetValue(messages), p.GetValue(pattern)!, p.GetValue(threads), p.GetValue(json), p.GetValue(timeout)!));
+    p.GetValue(messages), p.GetValue(pattern)!, p.GetValue(threads), p.GetValue(json), p.GetValue(timeout)!,
+    p.GetValue(loadProcesses), p.GetValue(sources), p.GetValue(resultFile)));
 
 var models = new Option<string[]>("--models") { Description = "models to compare (default: all)", AllowMultipleArgumentsPerToken = true };
 var levels = new Option<string>("--connections") { Description = "connection levels, comma-separated", DefaultValueFactory = _ => BenchCommand.DefaultLevels };

@@ -4,7 +4,10 @@ namespace Plexus.Lab.Tests;
 public sealed class BadInputTests
 {
     [Theory]
-    [InlineData("descriptors", "load", "--connections", "30000", "--duration", "1s")]
+    [InlineData("descriptors", "load", "--connections", "30000", "--sources", "2", "--duration", "1s")]
+    [InlineData("use --sources 2", "load", "--connections", "30000", "--duration", "1s")]
+    [InlineData("--processes 0 is out of range", "load", "--connections", "10", "--processes", "0")]
+    [InlineData("--sources 300 is out of range", "load", "--connections", "10", "--sources", "300")]
     [InlineData("--port 99999 is out of range", "load", "--connections", "10", "--port", "99999")]
     [InlineData("--port 0 is out of range", "load", "--connections", "10", "--port", "0")]
     [InlineData("--threads 0 must be at least 1", "load", "--connections", "10", "--threads", "0")]

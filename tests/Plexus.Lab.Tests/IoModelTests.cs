@@ -46,12 +46,29 @@ public sealed class IoModelTests
         Assert.Contains($"echoed {200 * 50 * 32} bytes", server.Stdout.Last(), StringComparison.Ordinal);
     }
 
+    [Fact]
+    public void Holds_30000_connections_from_2_load_processes_and_2_source_addresses()
+    {
+        int port = LabProcess.FreePort();
+        // Past one process's 20,000 descriptors on both sides: three ring workers, two load processes,
+        // and two source addresses (one has about 28,000 ephemeral ports towards one server port).
+        using LabProcess server = LabProcess.Serve("io-uring", port, "--workers", "3");
+        JsonElement result = Load(port, "--connections", "30000", "--processes", "2", "--sources", "2", "--duration", "2s");
+        Assert.Equal(30000, result.GetProperty("connected").GetInt32());
+        Assert.Equal(0, result.GetProperty("errors").GetInt32());
+        Assert.True(result.GetProperty("roundTrips").GetInt64() > 0, result.ToString());
+        Assert.True(result.GetProperty("latencyUs").GetProperty("p99").GetDouble() > 0, result.ToString());
+        server.Terminate();
+        Assert.Equal(0, server.WaitForExit(TimeSpan.FromSeconds(60)));
+        Assert.Contains("served 30000 connections", server.Stdout.Last(), StringComparison.Ordinal);
+    }
+
     private static JsonElement Load(int port, params string[] args)
     {
         string json = Path.Combine(Path.GetTempPath(), $"plexus-load-{Guid.NewGuid():N}.json");
         try
         {
-            (int exit, LabProcess load) = LabProcess.Run(TimeSpan.FromSeconds(120),
+            (int exit, LabProcess load) = LabProcess.Run(TimeSpan.FromSeconds(240),
                 ["load", "--port", port.ToString(CultureInfo.InvariantCulture), "--timeout", "60s", "--json", json, .. args]);
             using (load)
             {

@@ -100,6 +100,9 @@ internal static class Sys
     /// <summary>Starts connecting: 0, or the negated errno (<c>-EINPROGRESS</c> while under way).</summary>
     public static int Connect(int fd, IPAddress address, int port) => Sockets.Connect(fd, address, port);
 
+    /// <summary>Binds a client socket to source address <paramref name="source"/>, its port picked at connect: 0, or the negated errno.</summary>
+    public static int BindSource(int fd, IPAddress source) => SourceAddress.Bind(fd, source);
+
     /// <summary>The socket's pending error (0 once a non-blocking connect succeeded).</summary>
     public static int SocketError(int fd) => Sockets.PendingError(fd);
 
