@@ -3,7 +3,6 @@ using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
 using System.Runtime.InteropServices;
-using System.Text;
 using System.Text.Json;
 using Plexus.Lab.Bench;
 using Plexus.Lab.Load;
@@ -21,8 +20,15 @@ internal static class BenchCommand
     public const string Baseline = "dotnet-async";
     public const int ProcessesCap = 64;
 
-    /// <summary>The default order: reactors first, then the baseline, then the classic models.</summary>
-    public static readonly string[] DefaultModels = ["epoll", "epoll-et", "coroutines", "prefork", "dotnet-async", "poll", "select", "threads", "processes"];
+    /// <summary>The default models, in the order of the seed's five I/O models (<see cref="ModelGroups"/>).</summary>
+    public static readonly string[] DefaultModels =
+        ["threads", "processes", "nonblocking", "select", "poll", "epoll", "epoll-et", "coroutines", "prefork", "dotnet-async", "sigio", "io-uring"];
+
+    /// <summary>The default connection levels: 10 is small enough for every model, <c>processes</c> included.</summary>
+    public const string DefaultLevels = "10,100,1000,10000";
+
+    /// <summary>How long the server is watched with no connection, for its idle CPU.</summary>
+    private static readonly TimeSpan s_idleWindow = TimeSpan.FromMilliseconds(500);
 
     private static readonly JsonSerializerOptions s_jsonOptions = new() { WriteIndented = true };
 
@@ -47,7 +53,15 @@ internal static class BenchCommand
             return 2;
         }
 
-        Directory.CreateDirectory(output);
+        try
+        {
+            Directory.CreateDirectory(output);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            Console.Error.WriteLine($"plexus bench: cannot create --out {output}: {e.Message}");
+            return 2;
+        }
         // Ctrl-C or SIGTERM mid-run must not leave a server process behind.
         void OnSignal(PosixSignalContext context) => ServerProcess.KillCurrent();
         using PosixSignalRegistration sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, OnSignal);
@@ -59,17 +73,23 @@ internal static class BenchCommand
             cells.AddRange(RunModel(model, connectionLevels, window));
         }
         ComputeRatios(cells);
+        List<SeedClaim> claims = SeedClaims.Evaluate(cells);
+        string[] ordered = [.. chosen.OrderBy(m => ModelGroups.SortKey(m, chosen))];
 
         File.WriteAllText(Path.Combine(output, "results.json"), JsonSerializer.Serialize(new
         {
             machine = $"{Environment.ProcessorCount} cores, {Environment.OSVersion}, .NET {Environment.Version}",
             durationSeconds = window.TotalSeconds,
+            runSeconds = Math.Round(started.Elapsed.TotalSeconds),
             messageBytes = 32,
+            groups = ModelGroups.Order.Select(g => new { group = g, models = ordered.Where(m => ModelGroups.Of(m) == g).ToArray() }),
             cells,
+            claims,
         }, s_jsonOptions));
-        string table = Markdown(cells, connectionLevels, window);
+        string table = BenchReport.Markdown(cells, ordered, connectionLevels, window, claims, Baseline)
+            + $"{Environment.NewLine}Whole run: {started.Elapsed.TotalSeconds:0} s.{Environment.NewLine}";
         File.WriteAllText(Path.Combine(output, "results.md"), table);
-        BenchChart.Save(cells, chosen, connectionLevels, Path.Combine(output, "chart.png"));
+        BenchChart.Save(cells, ordered, connectionLevels, Path.Combine(output, "chart.png"));
         Console.WriteLine();
         Console.WriteLine(table);
         Console.WriteLine($"plexus bench: done in {started.Elapsed.TotalSeconds:0} s; wrote {Path.Combine(output, "results.json")}, results.md, chart.png");
@@ -83,8 +103,6 @@ internal static class BenchCommand
     /// <summary>Why a model cannot hold <paramref name="connections"/>, or null when it can.</summary>
     public static string? CannotHold(string model, int connections) => model switch
     {
-        "select" when connections > Plexus.Native.FdSet.Capacity - 24 =>
-            $"cannot hold: select's fd_set watches descriptors below {Plexus.Native.FdSet.Capacity} only",
         "processes" when connections > ProcessesCap =>
             $"cannot hold: one process per connection, capped at {ProcessesCap} (--max-processes)",
         _ => null,
@@ -111,8 +129,10 @@ internal static class BenchCommand
             }
             return cells;
         }
+        double idle = IdleCpuPercent(server.Pid);
         foreach (BenchCell cell in cells)
         {
+            cell.ServerIdleCpuPercent = idle;
             if (cell.Skipped is not null)
             {
                 Console.WriteLine($"{model,-12} {cell.Connections,6}: {cell.Skipped}");
@@ -120,11 +140,19 @@ internal static class BenchCommand
             }
             Measure(cell, server.Pid, port, window);
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"{model,-12} {cell.Connections,6}: {cell.RoundTripsPerSecond,9:0} rt/s  p99 {cell.P99Us,7:0} µs  server {cell.ServerCpuUsPerRoundTrip,6:0.0} µs CPU/rt  RSS {cell.ServerRssMb,6:0} MB  errors: {cell.ErrorSummary}  drops {cell.KernelDrops}"));
+                $"{model,-12} {cell.Connections,6}: {cell.RoundTripsPerSecond,9:0} rt/s  p50 {cell.P50Us,7:0} µs  p99 {cell.P99Us,7:0} µs  server {cell.ServerCpuUsPerRoundTrip,6:0.0} µs CPU/rt  RSS {cell.ServerRssMb,6:0} MB  errors: {cell.ErrorSummary}  drops {cell.KernelDrops}"));
             Thread.Sleep(300); // let the server close the last level's connections
         }
         server.Stop();
         return cells;
+    }
+
+    /// <summary>The server's CPU with no connection, in % of one core: a loop that waits in the kernel uses none.</summary>
+    private static double IdleCpuPercent(int serverPid)
+    {
+        double before = ProcessTree.CpuSeconds(serverPid);
+        Thread.Sleep(s_idleWindow);
+        return Math.Round((ProcessTree.CpuSeconds(serverPid) - before) / s_idleWindow.TotalSeconds * 100);
     }
 
     private static void Measure(BenchCell cell, int serverPid, int port, TimeSpan window)
@@ -175,28 +203,6 @@ internal static class BenchCommand
             }
         }
     }
-
-    private static string Markdown(List<BenchCell> cells, int[] levels, TimeSpan window)
-    {
-        var sb = new StringBuilder();
-        CultureInfo c = CultureInfo.InvariantCulture;
-        sb.AppendLine(c, $"Echo ping-pong, 32-byte messages, {window.TotalSeconds:0.#} s per cell, {Environment.ProcessorCount} cores; one load thread in the bench process; server CPU = utime+stime of the server process tree over the measured window; drops = packets the kernel dropped from a full per-CPU input backlog (net.core.netdev_max_backlog) during the cell, each one a TCP retransmit. Ratios are to `{Baseline}` at the same level in the same run (×rt/s higher is better, ×CPU lower is better).");
-        sb.AppendLine();
-        sb.AppendLine("| model | connections | round trips/s | p99 µs | server CPU µs/rt | RSS MB | ×rt/s vs dotnet-async | ×CPU vs dotnet-async | errors | drops |");
-        sb.AppendLine("|---|---:|---:|---:|---:|---:|---:|---:|---|---:|");
-        foreach (BenchCell cell in cells.OrderBy(x => Array.IndexOf(levels, x.Connections)).ThenBy(x => cells.FindIndex(y => y.Model == x.Model)))
-        {
-            if (cell.Skipped is not null)
-            {
-                sb.AppendLine(c, $"| {cell.Model} | {cell.Connections} | {cell.Skipped} | | | | | | | |");
-                continue;
-            }
-            sb.AppendLine(c, $"| {cell.Model} | {cell.Connections} | {cell.RoundTripsPerSecond:0} | {cell.P99Us:0} | {cell.ServerCpuUsPerRoundTrip:0.0} | {cell.ServerRssMb:0} | {Ratio(cell.ThroughputVsBaseline)} | {Ratio(cell.CpuVsBaseline)} | {cell.ErrorSummary} | {cell.KernelDrops} |");
-        }
-        return sb.ToString();
-    }
-
-    private static string Ratio(double? r) => r is { } v ? v.ToString("0.00", CultureInfo.InvariantCulture) + "×" : "—";
 
     private static int FreePort()
     {

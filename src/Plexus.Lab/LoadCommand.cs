@@ -8,7 +8,12 @@ namespace Plexus.Lab;
 /// <summary><c>plexus load</c>: drive an echo server with N connections and report what came back.</summary>
 internal static class LoadCommand
 {
-    public static int Run(string host, int port, int connections, int size, string? duration, int? messages, string pattern, int threads, string? json, string timeout)
+    /// <summary>The hidden option through which a load process of <c>--processes</c> hands back its result.</summary>
+    public const string ResultFileOption = "--result-file";
+
+    public static int Run(
+        string host, int port, int connections, int size, string? duration, int? messages, string pattern, int threads, string? json, string timeout,
+        int processes, int sources, string? resultFile)
     {
         LoadOptions options;
         try
@@ -16,6 +21,18 @@ internal static class LoadCommand
             if (connections < 1)
             {
                 throw new LabException("--connections must be at least 1");
+            }
+            if (port is < 1 or > 65535)
+            {
+                throw new LabException($"--port {port} is out of range; use 1-65535");
+            }
+            if (threads < 1)
+            {
+                throw new LabException($"--threads {threads} must be at least 1");
+            }
+            if (json is not null && Path.GetDirectoryName(Path.GetFullPath(json)) is { } folder && !Directory.Exists(folder))
+            {
+                throw new LabException($"--json {json}: folder {folder} does not exist; create it or pick another path");
             }
             if (size is < 1 or > 1 << 20)
             {
@@ -33,8 +50,23 @@ internal static class LoadCommand
             {
                 throw new LabException("--messages must be at least 1");
             }
+            if (processes is < 1 or > 64)
+            {
+                throw new LabException($"--processes {processes} is out of range; use 1-64");
+            }
+            if (sources is < 0 or > 254)
+            {
+                throw new LabException($"--sources {sources} is out of range; use 0 (the kernel picks) to 254 (127.0.0.1-127.0.0.254)");
+            }
             TimeSpan? window = messages is null ? Durations.Parse(duration ?? "10s", "--duration") : null;
-            options = new LoadOptions(Sys.ResolveIPv4(host), port, connections, size, window, messages, pattern == "seed", Math.Max(1, threads), Durations.Parse(timeout, "--timeout"));
+            options = new LoadOptions(Sys.ResolveIPv4(host), port, connections, size, window, messages, pattern == "seed", threads, Durations.Parse(timeout, "--timeout"))
+            {
+                Sources = SourceAddresses.Loopback(sources, connections),
+            };
+            if (sources > 0 && options.Host.GetAddressBytes()[0] != 127)
+            {
+                throw new LabException($"--sources binds to 127.0.0.x, which reaches loopback servers only; the server {options.Host} is not on 127.0.0.0/8");
+            }
         }
         catch (LabException e)
         {
@@ -45,7 +77,11 @@ internal static class LoadCommand
         LoadResult result;
         try
         {
-            result = RunWithProgress(options);
+            result = processes > 1 ? LoadProcesses.Run(options, processes, sources) : RunWithProgress(options);
+            if (resultFile is not null)
+            {
+                LoadResultFile.Write(resultFile, result);
+            }
         }
         catch (LabException e)
         {
@@ -61,7 +97,15 @@ internal static class LoadCommand
         Report(result);
         if (json is not null)
         {
-            File.WriteAllText(json, result.ToJson());
+            try
+            {
+                File.WriteAllText(json, result.ToJson());
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                Console.Error.WriteLine($"plexus load: cannot write --json {json}: {e.Message}");
+                return 1;
+            }
         }
         return result.Errors == 0 && result.Connected == options.Connections ? 0 : 1;
     }
@@ -76,7 +120,7 @@ internal static class LoadCommand
         {
             AnsiConsole.Status().Start(Line(), ctx =>
             {
-                while (!run.Wait(250))
+                while (!Finished(run, 250))
                 {
                     ctx.Status(Markup.Escape(Line()));
                 }
@@ -85,7 +129,7 @@ internal static class LoadCommand
         else
         {
             // Plain output for logs and pipes: one line a second once the run has started.
-            while (!run.Wait(1000))
+            while (!Finished(run, 1000))
             {
                 if (progress.Phase == "running")
                 {
@@ -95,6 +139,9 @@ internal static class LoadCommand
         }
         return run.GetAwaiter().GetResult();
     }
+
+    /// <summary>Waits up to <paramref name="ms"/> for the run; unlike <c>Task.Wait</c> never throws, so a failure surfaces once, unwrapped, from <c>GetResult</c>.</summary>
+    private static bool Finished(Task run, int ms) => ((IAsyncResult)run).AsyncWaitHandle.WaitOne(ms);
 
     private static void Report(LoadResult r)
     {

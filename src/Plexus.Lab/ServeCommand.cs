@@ -18,6 +18,14 @@ internal static class ServeCommand
             {
                 throw new LabException($"--port {port} is out of range; use 1-65535");
             }
+            if (workers is < 0 or > 256)
+            {
+                throw new LabException($"--workers {workers} is out of range; use 1-256 (or leave it out for the model's default)");
+            }
+            if (maxProcesses is < 1 or > 10_000)
+            {
+                throw new LabException($"--max-processes {maxProcesses} is out of range; use 1-10000");
+            }
             options = new ServeOptions(Sys.ResolveIPv4(host), port, workers, maxProcesses);
         }
         catch (LabException e)

@@ -71,6 +71,24 @@ public sealed unsafe class IoUringTests
     }
 
     [Fact]
+    public void A_poll_completes_only_once_its_descriptor_is_readable()
+    {
+        (Socket a, Socket b) = Fds.TcpPair();
+        using (a) using (b)
+        {
+            using var ring = new IoUring(8);
+            Assert.True(ring.TryPoll((int)b.Handle, events: 1, userData: 7)); // POLLIN
+            ring.SubmitAndWait(0);
+            Assert.Equal(0, ring.SubmitAndWait(1, TimeSpan.FromMilliseconds(50)));
+            Assert.False(ring.TryGetCompletion(out _)); // nothing to read yet: still waiting
+            a.Send("x"u8);
+            IoUringCompletion done = Next(ring);
+            Assert.Equal(7UL, done.UserData);
+            Assert.True((done.Result & 1) != 0, $"events {done.Result}");
+        }
+    }
+
+    [Fact]
     public void A_multishot_accept_completes_once_per_connection_and_stays_armed()
     {
         using var listener = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);

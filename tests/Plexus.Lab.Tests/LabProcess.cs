@@ -13,7 +13,7 @@ internal sealed partial class LabProcess : IDisposable
     private readonly List<string> _stdout = [];
     private readonly List<string> _stderr = [];
 
-    private LabProcess(string[] args)
+    private LabProcess(string[] args, IReadOnlyDictionary<string, string>? environment = null)
     {
         var start = new ProcessStartInfo("dotnet")
         {
@@ -22,6 +22,10 @@ internal sealed partial class LabProcess : IDisposable
             UseShellExecute = false,
         };
         start.ArgumentList.Add(PlexusDll);
+        foreach ((string name, string value) in environment ?? new Dictionary<string, string>())
+        {
+            start.Environment[name] = value;
+        }
         foreach (string arg in args)
         {
             start.ArgumentList.Add(arg);
@@ -66,9 +70,12 @@ internal sealed partial class LabProcess : IDisposable
     public static LabProcess Start(params string[] args) => new(args);
 
     /// <summary>Starts <c>plexus serve</c> and waits for its <c>listening</c> line.</summary>
-    public static LabProcess Serve(string model, int port, params string[] extra)
+    public static LabProcess Serve(string model, int port, params string[] extra) => Serve(model, port, null, extra);
+
+    /// <summary>Starts <c>plexus serve</c> with extra environment variables and waits for its <c>listening</c> line.</summary>
+    public static LabProcess Serve(string model, int port, IReadOnlyDictionary<string, string>? environment, params string[] extra)
     {
-        var server = Start(["serve", "--model", model, "--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture), .. extra]);
+        var server = new LabProcess(["serve", "--model", model, "--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture), .. extra], environment);
         if (!server.WaitForLine(l => l.Contains("listening", StringComparison.Ordinal), TimeSpan.FromSeconds(60)))
         {
             string output = server.Output;

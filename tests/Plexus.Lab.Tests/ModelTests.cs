@@ -6,7 +6,7 @@ namespace Plexus.Lab.Tests;
 public sealed class ModelTests
 {
     /// <summary>Every model `plexus serve` offers.</summary>
-    public static TheoryData<string> Models => new(["threads", "processes", "select", "poll", "epoll", "epoll-et", "coroutines", "dotnet-async", "prefork"]);
+    public static TheoryData<string> Models => new(["threads", "processes", "select", "poll", "epoll", "epoll-et", "coroutines", "dotnet-async", "prefork", "nonblocking", "sigio", "io-uring"]);
 
     [Theory]
     [MemberData(nameof(Models))]

@@ -22,6 +22,7 @@ public sealed unsafe class IoUring : IDisposable
 {
     private const int ETIME = 62;
     private const int EBUSY = 16;
+    private const byte IORING_OP_POLL_ADD = 6;
 
     private readonly SafeFd _ring;
     private readonly byte* _rings;
@@ -185,6 +186,22 @@ public sealed unsafe class IoUring : IDisposable
         sqe->Addr = (ulong)buffer;
         sqe->Len = (uint)length;
         sqe->OpFlags = MSG_NOSIGNAL;
+        sqe->UserData = userData;
+        return true;
+    }
+
+    /// <summary>
+    /// Queues a one-shot poll of <paramref name="fd"/> for <paramref name="events"/> (<c>POLLIN</c> = 1,
+    /// <c>POLLOUT</c> = 4...): it completes once the descriptor is ready, with the events that occurred.
+    /// Works on any pollable descriptor (pipes, eventfds), not only sockets.
+    /// </summary>
+    public bool TryPoll(int fd, uint events, ulong userData)
+    {
+        IoUringSqe* sqe = Next();
+        if (sqe is null) return false;
+        sqe->Opcode = IORING_OP_POLL_ADD;
+        sqe->Fd = fd;
+        sqe->OpFlags = events; // poll32_events shares the operation-flags word
         sqe->UserData = userData;
         return true;
     }

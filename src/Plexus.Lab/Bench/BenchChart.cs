@@ -2,7 +2,10 @@ using ScottPlot;
 
 namespace Plexus.Lab.Bench;
 
-/// <summary>The bench's chart: server CPU per round trip (the primary figure) and round trips/s, per model and level.</summary>
+/// <summary>
+/// The bench's chart: server CPU per round trip (the primary figure) and round trips/s, per model
+/// and level; models in the order of the seed's five I/O models, each labelled with its group.
+/// </summary>
 internal static class BenchChart
 {
     public static void Save(List<BenchCell> cells, string[] models, int[] levels, string path)
@@ -33,7 +36,7 @@ internal static class BenchChart
             plot.Legend.ManualItems.Add(new LegendItem { LabelText = $"{levels[l]:N0} connections", FillColor = color });
         }
         plot.Add.Bars(bars);
-        Tick[] ticks = [.. models.Select((m, i) => new Tick(i * (levels.Length + 1) + (levels.Length - 1) / 2.0, m))];
+        Tick[] ticks = [.. models.Select((m, i) => new Tick(i * (levels.Length + 1) + (levels.Length - 1) / 2.0, $"{m}\n{ModelGroups.Of(m)}"))];
         plot.Axes.Bottom.TickGenerator = new ScottPlot.TickGenerators.NumericManual(ticks);
         plot.Axes.Bottom.MajorTickStyle.Length = 0;
         plot.Axes.Margins(bottom: 0, top: 0.3);

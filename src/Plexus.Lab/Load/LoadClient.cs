@@ -27,7 +27,7 @@ internal static class LoadClient
         ulong limit = Sys.RaiseFileLimit((ulong)options.Connections + 256);
         if (limit < (ulong)options.Connections + 64)
         {
-            throw new LabException($"{options.Connections} connections need about {options.Connections + 64} descriptors but this process may open only {limit}; raise the hard limit (ulimit -Hn) or run as root");
+            throw new LabException($"{options.Connections} connections need about {options.Connections + 64} descriptors but this process may open only {limit}; spread them over load processes (--processes) or raise the hard limit (ulimit -Hn, as root)");
         }
         int threads = Math.Clamp(options.Threads, 1, Math.Max(1, options.Connections));
         using var shared = new Shared(threads + 1);
@@ -177,7 +177,11 @@ internal static class LoadClient
                     c.Id = firstId + i;
                     c.Fd = Sys.OpenClientSocket();
                     c.State = 1;
-                    int connected = Sys.Connect(c.Fd, options.Host, options.Port);
+                    int connected = options.Sources.Length == 0 ? 0 : Sys.BindSource(c.Fd, options.Sources[c.Id % options.Sources.Length]);
+                    if (connected == 0)
+                    {
+                        connected = Sys.Connect(c.Fd, options.Host, options.Port);
+                    }
                     if (connected < 0 && connected != -Errnos.EINPROGRESS)
                     {
                         Fail(ref c, -connected);

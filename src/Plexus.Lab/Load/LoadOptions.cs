@@ -15,6 +15,12 @@ namespace Plexus.Lab.Load;
 internal sealed record LoadOptions(
     IPAddress Host, int Port, int Connections, int Size, TimeSpan? Duration, int? Messages, bool SeedPattern, int Threads, TimeSpan Timeout)
 {
+    /// <summary>
+    /// Loopback source addresses the connections bind to in turn (empty: the kernel picks). One
+    /// address gives one ephemeral port range (about 28,000 ports) towards the server's address and port.
+    /// </summary>
+    public IPAddress[] Sources { get; init; } = [];
+
     /// <summary>The seed client's messages (<c>socket-client.py</c>), sent one per round trip, in turn.</summary>
     public static readonly byte[][] SeedMessages = ["This is the message. "u8.ToArray(), "It will be sent "u8.ToArray(), "in parts."u8.ToArray()];
 }

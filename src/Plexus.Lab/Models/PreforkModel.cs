@@ -8,8 +8,9 @@ namespace Plexus.Lab.Models;
 /// N worker processes, each with its own listening socket on the same port (<c>SO_REUSEPORT</c>:
 /// the kernel spreads new connections across them) and its own epoll loop. No fork in .NET, so the
 /// workers are Plexus child processes; a control pipe tells each to stop and brings its counts back.
+/// Each worker runs <paramref name="loop"/>: epoll for <c>prefork</c>, a ring for <c>io-uring --workers N</c>.
 /// </summary>
-internal sealed class PreforkModel : ServerModel
+internal sealed class PreforkModel(WorkerLoop loop = WorkerLoop.Epoll) : ServerModel
 {
     private static readonly TimeSpan s_startTimeout = TimeSpan.FromSeconds(30);
 
@@ -28,7 +29,7 @@ internal sealed class PreforkModel : ServerModel
                 ChildProcess child;
                 try
                 {
-                    child = ChildProcess.Create(Worker, options.Host.ToString(), options.Port, theirs);
+                    child = ChildProcess.Create(Worker, options.Host.ToString(), options.Port, (int)loop, theirs);
                     child.Name = $"prefork-{i + 1}";
                     child.Start();
                 }
@@ -53,7 +54,7 @@ internal sealed class PreforkModel : ServerModel
             }
             Sys.Close(reservation);
             reservation = -1;
-            log($"prefork: {workers} worker processes share the port (SO_REUSEPORT), pids {string.Join(", ", children.Select(c => c.Child.Pid))}");
+            log($"{(loop == WorkerLoop.Epoll ? "prefork" : "io-uring")}: {workers} worker processes share the port (SO_REUSEPORT), pids {string.Join(", ", children.Select(c => c.Child.Pid))}");
             ready();
             stop.WaitHandle.WaitOne();
         }
@@ -92,8 +93,8 @@ internal sealed class PreforkModel : ServerModel
         }
     }
 
-    /// <summary>A worker process: listen with SO_REUSEPORT, run an epoll loop until the parent says stop.</summary>
-    private static void Worker(string host, int port, Connection control)
+    /// <summary>A worker process: listen with SO_REUSEPORT, run its loop until the parent says stop.</summary>
+    private static void Worker(string host, int port, int loop, Connection control)
     {
         using (control)
         {
@@ -111,7 +112,14 @@ internal sealed class PreforkModel : ServerModel
             var stats = new ServerStats();
             try
             {
-                EpollModel.Serve(listener, edgeTriggered: false, stats, stopFd: control.Fd, CancellationToken.None);
+                if ((WorkerLoop)loop == WorkerLoop.IoUring)
+                {
+                    IoUringEchoLoop.Serve(listener, stats, stopFd: control.Fd, CancellationToken.None);
+                }
+                else
+                {
+                    EpollModel.Serve(listener, edgeTriggered: false, stats, stopFd: control.Fd, CancellationToken.None);
+                }
             }
             finally
             {

@@ -39,6 +39,9 @@ internal abstract class ServerModel
         ["coroutines"] = () => new CoroutinesModel(),
         ["dotnet-async"] = () => new DotnetAsyncModel(),
         ["prefork"] = () => new PreforkModel(),
+        ["nonblocking"] = () => new NonBlockingModel(),
+        ["sigio"] = () => new SigioModel(),
+        ["io-uring"] = () => new IoUringModel(),
     };
 
     public static ServerModel Create(string name) => All.TryGetValue(name, out Func<ServerModel>? create)

@@ -66,6 +66,21 @@ internal static class Sys
     public static int Select(int descriptorCount, ref FdSet read, ref FdSet write, int timeoutMs)
         => FdSet.Select(descriptorCount, ref read, ref write, timeoutMs);
 
+    /// <summary>The calling thread's kernel id.</summary>
+    public static int ThreadId() => Signals.CurrentThreadId();
+
+    /// <summary>Blocks <paramref name="signals"/> in the calling thread, so they wait to be read from a signalfd.</summary>
+    public static void BlockSignals(params ReadOnlySpan<int> signals) => Signals.BlockInCurrentThread(signals);
+
+    /// <summary>A non-blocking signalfd for <paramref name="signals"/>.</summary>
+    public static int SignalFdCreate(params ReadOnlySpan<int> signals) => SignalFd.Create(nonBlocking: true, signals);
+
+    /// <summary>Reads pending signals: how many, or the negated errno.</summary>
+    public static int SignalFdRead(int fd, Span<SignalFdInfo> into) => SignalFd.Read(fd, into);
+
+    /// <summary>Makes <paramref name="fd"/> signal-driven: its readiness queues <paramref name="signal"/> to thread <paramref name="threadId"/>.</summary>
+    public static void EnableSignalDrivenIo(int fd, int signal, int threadId) => SignalDrivenIo.Enable(fd, signal, threadId);
+
     /// <summary>A non-blocking, close-on-exec TCP socket with <c>TCP_NODELAY</c> (ping-pong must not wait for Nagle).</summary>
     public static int OpenClientSocket()
     {
@@ -84,6 +99,9 @@ internal static class Sys
 
     /// <summary>Starts connecting: 0, or the negated errno (<c>-EINPROGRESS</c> while under way).</summary>
     public static int Connect(int fd, IPAddress address, int port) => Sockets.Connect(fd, address, port);
+
+    /// <summary>Binds a client socket to source address <paramref name="source"/>, its port picked at connect: 0, or the negated errno.</summary>
+    public static int BindSource(int fd, IPAddress source) => SourceAddress.Bind(fd, source);
 
     /// <summary>The socket's pending error (0 once a non-blocking connect succeeded).</summary>
     public static int SocketError(int fd) => Sockets.PendingError(fd);
