@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
+using System.Runtime.InteropServices;
 using Plexus.IO;
 using Plexus.Native;
 
@@ -14,6 +15,8 @@ namespace Plexus.Lab.Models;
 /// </summary>
 internal sealed class StreamsModel : ServerModel
 {
+    private const PosixSignal SigUsr1 = (PosixSignal)10;
+
     public override void Run(ServeOptions options, ServerStats stats, Action<string> log, Action ready, CancellationToken stop)
     {
         using var loop = new EventLoop();
@@ -28,11 +31,14 @@ internal sealed class StreamsModel : ServerModel
         }
         loop.ExceptionHandler = (_, context) => log($"{context.Message}: {context.Exception.Message}");
         using CancellationTokenRegistration stopping = stop.Register(() => loop.CallSoonThreadSafe(loop.Stop));
+        // For the streams benchmark: the whole process's allocations since ready, on SIGUSR1 (a
+        // snapshot once the load is connected) and at the stop; the difference is the steady state.
         long allocatedAtReady = GC.GetTotalAllocatedBytes(precise: true);
+        void LogAllocated() => log($"allocated {GC.GetTotalAllocatedBytes(precise: true) - allocatedAtReady} bytes since ready");
+        loop.AddSignalHandler(SigUsr1, LogAllocated);
         ready();
         loop.RunForever();
-        // For the streams benchmark: the whole process's allocations while serving (connects included).
-        log($"allocated {GC.GetTotalAllocatedBytes(precise: true) - allocatedAtReady} bytes while serving");
+        LogAllocated();
         server.Close();
         // Disposing the loop (by `using`) cancels every handler still reading and closes its connection.
     }
