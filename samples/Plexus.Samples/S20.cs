@@ -32,9 +32,17 @@ internal static class S20
             byte[] bytes = Encoding.UTF8.GetBytes(text);
             foreach (LoopStreamWriter to in clients.Keys)
             {
-                if (to != from && to.BufferedCount < SlowClientBacklog)
+                if (to == from || to.BufferedCount >= SlowClientBacklog)
+                {
+                    continue;
+                }
+                try
                 {
                     to.Write(bytes);
+                }
+                catch (Exception e) when (e is System.Net.Sockets.SocketException or ObjectDisposedException)
+                {
+                    // That client is gone (reset); its own handler sees it on its next read and leaves.
                 }
             }
         }
@@ -63,6 +71,10 @@ internal static class S20
             catch (OperationCanceledException)
             {
                 writer.Write(Encoding.UTF8.GetBytes(deadline.Expired ? $"idle for {idle.TotalSeconds:0} s, bye\n" : "server shutting down, bye\n"));
+            }
+            catch (System.Net.Sockets.SocketException)
+            {
+                // The client reset the connection: it left.
             }
             catch (StreamLimitExceededException)
             {

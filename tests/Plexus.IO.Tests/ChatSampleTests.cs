@@ -81,6 +81,55 @@ public sealed class ChatSampleTests
         chatty.ReadUntil("server shutting down, bye");
     }
 
+    [Fact]
+    public void Running_out_of_descriptors_pauses_accepting_and_clients_waiting_are_served_once_others_leave()
+    {
+        const int limit = 128;
+        const int clientCount = 160; // more than the server has descriptors for
+        int port = Fds.FreePort();
+        using SampleProcess server = SampleProcess.StartWithFileLimit(limit, "s20", "--port", port.ToString(CultureInfo.InvariantCulture), "--idle", "120");
+        server.WaitFor("listening", Patience);
+        var clients = new List<LineClient>();
+        try
+        {
+            // Every connect completes in the kernel's backlog; the server accepts until EMFILE.
+            for (int i = 0; i < clientCount; i++)
+            {
+                clients.Add(new LineClient(port));
+            }
+            // The server has taken every descriptor it may: the next accept fails with EMFILE.
+            WaitUntil(() => Directory.GetFiles($"/proc/{server.Pid}/fd").Length >= limit - 1);
+
+            // Freeing descriptors lets the server accept the rest: every client is welcomed in the end
+            // (the 40 left fit in the descriptors the server has once the first 120 are gone).
+            foreach (LineClient client in clients.Take(120))
+            {
+                client.ReadUntilPrefix("welcome, ");
+                client.Dispose();
+            }
+            foreach (LineClient client in clients.Skip(120))
+            {
+                client.ReadUntilPrefix("welcome, ");
+            }
+            Assert.Equal(0, server.Terminate(Patience));
+            Assert.Contains($"served {clientCount} clients", server.Output, StringComparison.Ordinal);
+        }
+        finally
+        {
+            clients.ForEach(c => c.Dispose());
+        }
+    }
+
+    private static void WaitUntil(Func<bool> condition)
+    {
+        var watch = System.Diagnostics.Stopwatch.StartNew();
+        while (!condition())
+        {
+            Assert.True(watch.Elapsed < Patience, "condition not met in time");
+            Thread.Sleep(20);
+        }
+    }
+
     /// <summary>A blocking client that reads the server's lines one by one.</summary>
     private sealed class LineClient : IDisposable
     {
@@ -129,6 +178,14 @@ public sealed class ChatSampleTests
                 {
                     return lines;
                 }
+            }
+        }
+
+        /// <summary>Reads lines until one starts with <paramref name="prefix"/>.</summary>
+        public void ReadUntilPrefix(string prefix)
+        {
+            while (!(ReadLine() ?? throw new InvalidOperationException($"the server closed before sending '{prefix}…'")).StartsWith(prefix, StringComparison.Ordinal))
+            {
             }
         }
 
