@@ -106,6 +106,9 @@ public sealed unsafe class LoopSocket : IDisposable
 
     internal bool ReadWatched { get; set; }
 
+    /// <summary>A receive into a non-empty buffer returned 0: on a stream socket, the peer closed its side.</summary>
+    internal bool ReceivedEnd { get; set; }
+
     internal bool WriteWatched { get; set; }
 
     /// <summary>Creates an unconnected non-blocking TCP socket of <paramref name="family"/> (IPv4 unless said otherwise).</summary>

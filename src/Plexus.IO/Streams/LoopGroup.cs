@@ -35,7 +35,17 @@ public sealed class LoopGroup : IDisposable
         {
             member.Start();
         }
-        Loops = Array.ConvertAll(_members, m => m.WaitStarted());
+        try
+        {
+            Loops = Array.ConvertAll(_members, m => m.WaitStarted());
+        }
+        catch
+        {
+            // A loop could not be made: end the ones that were, so no thread or listener is left behind.
+            _shutdown.TrySetResult(TimeSpan.Zero);
+            Array.ForEach(_members, m => m.Join());
+            throw;
+        }
     }
 
     /// <summary>Where every loop listens (with the port the kernel chose for port 0).</summary>
