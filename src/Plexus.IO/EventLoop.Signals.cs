@@ -72,6 +72,30 @@ public sealed partial class EventLoop
         }, cancellationToken);
     }
 
+    /// <summary>
+    /// Starts asynchronous <paramref name="work"/> on the thread pool and completes on the loop thread
+    /// with its task's result or exception: any executor that hands back a task (a process pool's
+    /// <c>SubmitAsync</c>, a remote call) runs off the loop, and the coroutine resumes on the loop.
+    /// <code>int square = await loop.RunInExecutorAsync(() => pool.SubmitAsync(Square, 7));</code>
+    /// </summary>
+    public Task<T> RunInExecutorAsync<T>(Func<Task<T>> work, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(work);
+        CheckThread(nameof(RunInExecutorAsync));
+        return CompleteOnLoop(Task.Run(work, cancellationToken));
+    }
+
+    /// <summary>Starts asynchronous <paramref name="work"/> on the thread pool and completes on the loop thread when its task ends.</summary>
+    public Task RunInExecutorAsync(Func<Task> work, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(work);
+        return RunInExecutorAsync<bool>(async () =>
+        {
+            await work().ConfigureAwait(false);
+            return true;
+        }, cancellationToken);
+    }
+
     private void DisposeSignalHandlers()
     {
         if (_signalHandlers is null)

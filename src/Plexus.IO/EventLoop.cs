@@ -282,7 +282,10 @@ public sealed partial class EventLoop : SynchronizationContext, IDisposable
         _stopping = true;
     }
 
-    /// <summary>Passes an error to <see cref="ExceptionHandler"/>, or writes it to stderr (Python's <c>call_exception_handler</c>).</summary>
+    /// <summary>
+    /// Passes an error to <see cref="ExceptionHandler"/>, or writes it to stderr (Python's
+    /// <c>call_exception_handler</c>). Never throws: it is called from the loop's own error paths.
+    /// </summary>
     public void CallExceptionHandler(LoopExceptionContext context)
     {
         ArgumentNullException.ThrowIfNull(context);
@@ -296,10 +299,26 @@ public sealed partial class EventLoop : SynchronizationContext, IDisposable
             }
             catch (Exception e)
             {
-                Console.Error.WriteLine($"Plexus event loop: the exception handler failed: {e}");
+                WriteError($"Plexus event loop: the exception handler failed: {e}");
             }
         }
-        Console.Error.WriteLine($"Plexus event loop: {context.Message}: {context.Exception}");
+        WriteError($"Plexus event loop: {context.Message}: {context.Exception}");
+    }
+
+    /// <summary>
+    /// Writes a line to stderr, dropping it when that fails: .NET opens its stderr writer on first use
+    /// by duplicating descriptor 2, which fails when the process is out of descriptors, the very error
+    /// being reported; a throw here would end the caller (a server's accept loop) instead.
+    /// </summary>
+    private static void WriteError(string line)
+    {
+        try
+        {
+            Console.Error.WriteLine(line);
+        }
+        catch (IOException)
+        {
+        }
     }
 
     /// <summary>Runs <paramref name="d"/> on the loop: directly queued on the loop thread, through the thread-safe queue from elsewhere.</summary>

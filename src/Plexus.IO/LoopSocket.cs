@@ -73,6 +73,16 @@ public sealed unsafe class LoopSocket : IDisposable
         set => SetOption(LibC.IPPROTO_TCP, LibC.TCP_NODELAY, value ? 1 : 0, "TCP_NODELAY");
     }
 
+    /// <summary>
+    /// Lets several sockets bind the same address and port (<c>SO_REUSEPORT</c>); set it before
+    /// <see cref="Bind"/>. The kernel then spreads incoming connections across the listeners.
+    /// </summary>
+    public bool ReusePort
+    {
+        get => GetOption(LibC.SOL_SOCKET, LibC.SO_REUSEPORT, "SO_REUSEPORT") != 0;
+        set => SetOption(LibC.SOL_SOCKET, LibC.SO_REUSEPORT, value ? 1 : 0, "SO_REUSEPORT");
+    }
+
     /// <summary>The kernel send buffer size (<c>SO_SNDBUF</c>; Linux doubles what is set).</summary>
     public int SendBufferSize
     {
@@ -95,6 +105,9 @@ public sealed unsafe class LoopSocket : IDisposable
     internal EventLoop? Loop { get; set; }
 
     internal bool ReadWatched { get; set; }
+
+    /// <summary>A receive into a non-empty buffer returned 0: on a stream socket, the peer closed its side.</summary>
+    internal bool ReceivedEnd { get; set; }
 
     internal bool WriteWatched { get; set; }
 

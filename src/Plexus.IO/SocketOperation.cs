@@ -234,6 +234,10 @@ internal sealed unsafe class SocketOperation : IValueTaskSource<int>, IValueTask
             }
             if (n >= 0)
             {
+                if (n == 0 && !_buffer.IsEmpty)
+                {
+                    _socket.ReceivedEnd = true;
+                }
                 Succeed((int)n);
                 return true;
             }

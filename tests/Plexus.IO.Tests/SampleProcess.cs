@@ -12,14 +12,21 @@ internal sealed class SampleProcess : IDisposable
     private readonly StringBuilder _err = new();
     private readonly SemaphoreSlim _lines = new(0);
 
-    private SampleProcess(string[] args)
+    private SampleProcess(string[] args, int? fileLimit = null)
     {
-        var info = new ProcessStartInfo("dotnet")
+        var info = new ProcessStartInfo(fileLimit is null ? "dotnet" : "/bin/sh")
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
         };
+        if (fileLimit is { } limit)
+        {
+            // The shell lowers the descriptor limit and becomes dotnet (exec): the PID stays the sample's.
+            info.ArgumentList.Add("-c");
+            info.ArgumentList.Add($"ulimit -n {limit} && exec dotnet \"$@\"");
+            info.ArgumentList.Add("sh");
+        }
         info.ArgumentList.Add(SamplesDll);
         foreach (string a in args)
         {
@@ -79,6 +86,9 @@ internal sealed class SampleProcess : IDisposable
     public int Pid => _process.Id;
 
     public static SampleProcess Start(params string[] args) => new(args);
+
+    /// <summary>Starts a sample whose soft descriptor limit (<c>ulimit -n</c>) is <paramref name="fileLimit"/>.</summary>
+    public static SampleProcess StartWithFileLimit(int fileLimit, params string[] args) => new(args, fileLimit);
 
     /// <summary>Runs a sample to completion and returns its exit code and output.</summary>
     public static (int ExitCode, string Output, string Error) Run(TimeSpan timeout, params string[] args)

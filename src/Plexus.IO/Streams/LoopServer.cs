@@ -1,4 +1,6 @@
 using System.Net;
+using System.Net.Sockets;
+using Plexus.Native;
 
 namespace Plexus.IO;
 
@@ -6,10 +8,17 @@ namespace Plexus.IO;
 /// A listening socket whose connections each run a handler with a reader and a writer (Python's
 /// <c>asyncio.Server</c> from <c>start_server</c>), made by <see cref="EventLoop.StartServerAsync"/>.
 /// When a handler returns, its writer flushes and closes the connection; a handler's exception goes
-/// to the loop's <see cref="EventLoop.ExceptionHandler"/>. Use it on the loop's thread.
+/// to the loop's <see cref="EventLoop.ExceptionHandler"/>. Running out of descriptors does not stop it:
+/// it reports the shortage, pauses accepting briefly and retries. Use it on the loop's thread.
 /// </summary>
 public sealed class LoopServer : IAsyncDisposable
 {
+    /// <summary>How long accepting pauses when the process is out of descriptors (asyncio waits 1 s).</summary>
+    private static readonly TimeSpan AcceptRetryDelay = TimeSpan.FromMilliseconds(100);
+
+    private const int ENOMEM = 12;
+    private const int ENOBUFS = 105;
+
     private readonly EventLoop _loop;
     private readonly LoopSocket _listener;
     private readonly Func<LoopStreamReader, LoopStreamWriter, Task> _handler;
@@ -68,11 +77,34 @@ public sealed class LoopServer : IAsyncDisposable
 
     private async Task AcceptAsync()
     {
+        bool reportedShortage = false;
         try
         {
             while (true)
             {
-                LoopSocket connection = await _loop.AcceptAsync(_listener, _closing.Token).ConfigureAwait(true);
+                LoopSocket connection;
+                try
+                {
+                    connection = await _loop.AcceptAsync(_listener, _closing.Token).ConfigureAwait(true);
+                }
+                catch (ErrnoException e) when (e.Errno is Errnos.EMFILE or Errnos.ENFILE or ENOBUFS or ENOMEM)
+                {
+                    // Out of descriptors or memory: the connection waits in the backlog. As asyncio does,
+                    // say so (once per shortage), pause accepting and retry; closes elsewhere free descriptors.
+                    if (!reportedShortage)
+                    {
+                        reportedShortage = true;
+                        _loop.CallExceptionHandler(new LoopExceptionContext(
+                            $"the server on {LocalEndPoint} cannot accept ({e.Message}); retrying every {AcceptRetryDelay.TotalMilliseconds:0} ms until descriptors are freed (raise the limit with FileDescriptorLimit.Raise)", e));
+                    }
+                    await _loop.Sleep(AcceptRetryDelay, _closing.Token).ConfigureAwait(true);
+                    continue;
+                }
+                catch (SocketException e) when (e.SocketErrorCode is SocketError.ConnectionAborted or SocketError.ConnectionReset)
+                {
+                    continue; // that connection was gone before it was accepted
+                }
+                reportedShortage = false;
                 _ = HandleAsync(connection);
             }
         }

@@ -37,6 +37,7 @@ internal abstract class ServerModel
         ["epoll"] = () => new EpollModel(edgeTriggered: false),
         ["epoll-et"] = () => new EpollModel(edgeTriggered: true),
         ["coroutines"] = () => new CoroutinesModel(),
+        ["streams"] = () => new StreamsModel(),
         ["dotnet-async"] = () => new DotnetAsyncModel(),
         ["prefork"] = () => new PreforkModel(),
         ["nonblocking"] = () => new NonBlockingModel(),
