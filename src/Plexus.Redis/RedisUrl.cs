@@ -1,0 +1,70 @@
+using System.Net;
+using StackExchange.Redis;
+
+namespace Plexus.Redis;
+
+/// <summary>
+/// A Redis connection string, <c>redis://[user][:password]@host[:port][/db][?auth=none]</c>
+/// (<c>rediss://</c> for TLS), read into StackExchange.Redis options.
+/// </summary>
+/// <remarks>
+/// A URL without a password is refused unless it says <c>?auth=none</c>: a task queue reachable
+/// from many hosts runs code on them, so an open server must be an explicit choice.
+/// </remarks>
+internal sealed record RedisUrl(string Host, int Port, string? User, string? Password, bool Tls, int Database)
+{
+    /// <summary>The URL without its password, for messages and logs.</summary>
+    public string Display => $"{(Tls ? "rediss" : "redis")}://{(User is null ? "" : User + "@")}{Host}:{Port}/{Database}";
+
+    public static RedisUrl Parse(string url)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(url);
+        if (!Uri.TryCreate(url, UriKind.Absolute, out Uri? uri) || uri.Scheme is not ("redis" or "rediss"))
+        {
+            throw new ArgumentException($"'{url}' is not a Redis URL; write redis://:PASSWORD@HOST:6379 (rediss:// for TLS)", nameof(url));
+        }
+        string? user = null, password = null;
+        if (uri.UserInfo.Length > 0)
+        {
+            string[] parts = uri.UserInfo.Split(':', 2);
+            user = parts[0].Length > 0 ? Uri.UnescapeDataString(parts[0]) : null;
+            password = parts.Length > 1 && parts[1].Length > 0 ? Uri.UnescapeDataString(parts[1]) : null;
+        }
+        bool noAuth = uri.Query.TrimStart('?').Split('&').Any(p => p.Equals("auth=none", StringComparison.OrdinalIgnoreCase));
+        if (password is null && !noAuth)
+        {
+            throw new ArgumentException(
+                $"the Redis URL for {uri.Host}:{(uri.IsDefaultPort ? 6379 : uri.Port)} has no password; add one (redis://:PASSWORD@host:port, or redis://USER:PASSWORD@... for an ACL user) or add ?auth=none to connect to an unprotected server on purpose",
+                nameof(url));
+        }
+        int database = 0;
+        string path = uri.AbsolutePath.Trim('/');
+        if (path.Length > 0 && !int.TryParse(path, System.Globalization.CultureInfo.InvariantCulture, out database))
+        {
+            throw new ArgumentException($"'{path}' in the Redis URL is not a database number; write redis://host:port/0", nameof(url));
+        }
+        return new RedisUrl(uri.Host, uri.IsDefaultPort || uri.Port < 0 ? 6379 : uri.Port, user, password, uri.Scheme == "rediss", database);
+    }
+
+    /// <summary>Options for a connection that fails fast at first connect and reconnects by itself afterwards.</summary>
+    public ConfigurationOptions ToOptions(string clientName)
+    {
+        var options = new ConfigurationOptions
+        {
+            User = User,
+            Password = Password,
+            Ssl = Tls,
+            SslHost = Tls ? Host : null,
+            DefaultDatabase = Database,
+            ClientName = clientName,
+            AbortOnConnectFail = true,
+            ConnectTimeout = 5000,
+            AsyncTimeout = 10000,
+            SyncTimeout = 10000,
+            ConnectRetry = 1,
+            ReconnectRetryPolicy = new LinearRetry(500),
+        };
+        options.EndPoints.Add(IPAddress.TryParse(Host, out IPAddress? ip) ? new IPEndPoint(ip, Port) : new DnsEndPoint(Host, Port));
+        return options;
+    }
+}
