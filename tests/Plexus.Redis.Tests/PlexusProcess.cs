@@ -8,6 +8,7 @@ internal sealed partial class PlexusProcess : IDisposable
 {
     private readonly Process _process;
     private readonly List<string> _lines = [];
+    private bool _disposed;
 
     private PlexusProcess(IEnumerable<string> command)
     {
@@ -72,8 +73,23 @@ internal sealed partial class PlexusProcess : IDisposable
 
     public void Signal(int signal) => Assert.Equal(0, SendSignal(Pid, signal));
 
+    /// <summary>SIGKILLs this process alone (as a host that loses power): its own children must notice and end by themselves.</summary>
+    public void Kill()
+    {
+        if (!_process.HasExited)
+        {
+            _process.Kill(entireProcessTree: false);
+            _process.WaitForExit();
+        }
+    }
+
     public void Dispose()
     {
+        if (_disposed)
+        {
+            return;
+        }
+        _disposed = true;
         if (!_process.HasExited)
         {
             _process.Kill(entireProcessTree: true);
