@@ -114,7 +114,10 @@ public sealed partial class RedisPool : IProcessPool
         FailAll(new ObjectDisposedException(nameof(RedisPool), $"the pool on {_url.Display} was disposed before this task's result arrived"));
         try
         {
-            await _db.KeyDeleteAsync(_keys.Replies(_clientId)).ConfigureAwait(false);
+            if (_connection.IsConnected)
+            {
+                await _db.KeyDeleteAsync(_keys.Replies(_clientId)).ConfigureAwait(false);
+            }
         }
         catch (RedisException)
         {

@@ -1,5 +1,4 @@
 using System.Collections.Concurrent;
-using System.Threading.Channels;
 using Plexus.Processes;
 using StackExchange.Redis;
 
@@ -31,7 +30,7 @@ public sealed partial class RedisWorker
     private readonly ProcessPool _pool;
     private readonly int _capacity;
     private readonly ConcurrentDictionary<RedisValue, Task> _running = new();
-    private readonly Channel<bool> _wakeups = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
+    private readonly RedisWakeup _wakeup = new();
     private long _done;
     private long _failed;
     private long _released;
@@ -126,24 +125,15 @@ public sealed partial class RedisWorker
                     continue;
                 }
             }
-            using var nap = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-            nap.CancelAfter(TimeSpan.FromSeconds(1));
-            try
-            {
-                await _wakeups.Reader.ReadAsync(nap.Token).ConfigureAwait(false);
-            }
-            catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
-            {
-                // A second without a wake-up: read anyway, in case one was lost in a reconnect.
-            }
-            catch (OperationCanceledException)
+            // A second without a wake-up: read anyway, in case one was lost in a reconnect.
+            if (!await _wakeup.WaitAsync(TimeSpan.FromSeconds(1), cancellationToken).ConfigureAwait(false))
             {
                 return;
             }
         }
     }
 
-    private void Wake() => _wakeups.Writer.TryWrite(true);
+    private void Wake() => _wakeup.Set();
 
     private void Start(StreamEntry raw)
     {

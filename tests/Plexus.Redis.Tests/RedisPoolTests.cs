@@ -97,6 +97,21 @@ public sealed class RedisPoolTests
     }
 
     [Fact]
+    public async Task A_call_in_flight_fails_with_a_clear_error_when_redis_stays_away_past_the_loss_timeout()
+    {
+        using var redis = new RedisServer();
+        await using RedisPool pool = await RedisPool.ConnectAsync(redis.Url, new RedisPoolOptions { Queue = "lost", ConnectionLossTimeout = TimeSpan.FromSeconds(2) });
+        Task<long> call = pool.SubmitAsync(RedisTargets.Square, 3); // no worker: it can only wait
+        await Wait.UntilAsync(async () => (await pool.GetStatusAsync()).Queued == 1, TimeSpan.FromSeconds(20), "the task was not queued");
+
+        redis.Kill();
+
+        var error = await Assert.ThrowsAsync<RedisPoolConnectionException>(() => call.WaitAsync(TimeSpan.FromSeconds(60)));
+        Assert.Contains("lost the connection to redis", error.Message, StringComparison.Ordinal);
+        Assert.Equal(0, pool.InFlight);
+    }
+
+    [Fact]
     public async Task A_wrong_password_fails_at_connect_with_a_clear_error()
     {
         using var redis = new RedisServer();
