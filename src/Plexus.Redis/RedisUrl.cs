@@ -5,7 +5,8 @@ namespace Plexus.Redis;
 
 /// <summary>
 /// A Redis connection string, <c>redis://[user][:password]@host[:port][/db][?auth=none]</c>
-/// (<c>rediss://</c> for TLS), read into StackExchange.Redis options.
+/// (<c>rediss://</c> for TLS), or <c>unix:///path/to/redis.sock?password=…[&amp;user=…][&amp;db=N]</c>
+/// for a Unix socket, read into StackExchange.Redis options.
 /// </summary>
 /// <remarks>
 /// A URL without a password is refused unless it says <c>?auth=none</c>: a task queue reachable
@@ -13,15 +14,31 @@ namespace Plexus.Redis;
 /// </remarks>
 internal sealed record RedisUrl(string Host, int Port, string? User, string? Password, bool Tls, int Database)
 {
+    /// <summary>The Unix socket to connect to instead of <see cref="Host"/>:<see cref="Port"/>, if any.</summary>
+    public string? SocketPath { get; init; }
+
     /// <summary>The URL without its password, for messages and logs.</summary>
-    public string Display => $"{(Tls ? "rediss" : "redis")}://{(User is null ? "" : User + "@")}{Host}:{Port}/{Database}";
+    public string Display => SocketPath is not null ? $"unix://{SocketPath}" : $"{(Tls ? "rediss" : "redis")}://{(User is null ? "" : User + "@")}{Host}:{Port}/{Database}";
 
     public static RedisUrl Parse(string url)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(url);
-        if (!Uri.TryCreate(url, UriKind.Absolute, out Uri? uri) || uri.Scheme is not ("redis" or "rediss"))
+        if (!Uri.TryCreate(url, UriKind.Absolute, out Uri? uri) || uri.Scheme is not ("redis" or "rediss" or "unix"))
         {
-            throw new ArgumentException($"'{url}' is not a Redis URL; write redis://:PASSWORD@HOST:6379 (rediss:// for TLS)", nameof(url));
+            throw new ArgumentException($"'{url}' is not a Redis URL; write redis://:PASSWORD@HOST:6379 (rediss:// for TLS, unix:///path/redis.sock?password=PASSWORD for a socket)", nameof(url));
+        }
+        Dictionary<string, string> query = uri.Query.TrimStart('?').Split('&', StringSplitOptions.RemoveEmptyEntries)
+            .Select(p => p.Split('=', 2)).ToDictionary(p => p[0].ToLowerInvariant(), p => p.Length > 1 ? Uri.UnescapeDataString(p[1]) : "");
+        bool noAuth = query.GetValueOrDefault("auth") == "none";
+        if (uri.Scheme == "unix")
+        {
+            string? socketPassword = query.GetValueOrDefault("password");
+            if (string.IsNullOrEmpty(socketPassword) && !noAuth)
+            {
+                throw new ArgumentException($"the Redis URL for {uri.AbsolutePath} has no password; add ?password=PASSWORD (and &user=USER for an ACL user), or ?auth=none to connect to an unprotected server on purpose", nameof(url));
+            }
+            int db = int.TryParse(query.GetValueOrDefault("db"), System.Globalization.CultureInfo.InvariantCulture, out int n) ? n : 0;
+            return new RedisUrl("localhost", 0, query.GetValueOrDefault("user"), socketPassword, false, db) { SocketPath = uri.AbsolutePath };
         }
         string? user = null, password = null;
         if (uri.UserInfo.Length > 0)
@@ -30,7 +47,6 @@ internal sealed record RedisUrl(string Host, int Port, string? User, string? Pas
             user = parts[0].Length > 0 ? Uri.UnescapeDataString(parts[0]) : null;
             password = parts.Length > 1 && parts[1].Length > 0 ? Uri.UnescapeDataString(parts[1]) : null;
         }
-        bool noAuth = uri.Query.TrimStart('?').Split('&').Any(p => p.Equals("auth=none", StringComparison.OrdinalIgnoreCase));
         if (password is null && !noAuth)
         {
             throw new ArgumentException(
@@ -64,7 +80,8 @@ internal sealed record RedisUrl(string Host, int Port, string? User, string? Pas
             ConnectRetry = 1,
             ReconnectRetryPolicy = new LinearRetry(500),
         };
-        options.EndPoints.Add(IPAddress.TryParse(Host, out IPAddress? ip) ? new IPEndPoint(ip, Port) : new DnsEndPoint(Host, Port));
+        options.EndPoints.Add(SocketPath is not null ? (EndPoint)new System.Net.Sockets.UnixDomainSocketEndPoint(SocketPath)
+            : IPAddress.TryParse(Host, out IPAddress? ip) ? new IPEndPoint(ip, Port) : new DnsEndPoint(Host, Port));
         return options;
     }
 }

@@ -13,11 +13,16 @@ internal sealed class RedisServer : IDisposable
     public const string Password = "plexus-test-password";
 
     private readonly string _binary;
+    private readonly string[] _launcher;
+    private readonly string _bind;
     private Process? _process;
 
-    public RedisServer()
+    /// <summary>Starts a server on loopback, or under <paramref name="launcher"/> (e.g. <c>ip netns exec NS</c>) bound to <paramref name="bind"/>.</summary>
+    public RedisServer(string[]? launcher = null, string bind = "127.0.0.1")
     {
         _binary = FindBinary();
+        _launcher = launcher ?? [];
+        _bind = bind;
         Port = FreePort();
         Directory = System.IO.Directory.CreateTempSubdirectory("plexus-redis-").FullName;
         Start();
@@ -27,25 +32,31 @@ internal sealed class RedisServer : IDisposable
 
     public string Directory { get; }
 
-    public string Url => $"redis://:{Password}@127.0.0.1:{Port}";
+    public string Url => $"redis://:{Password}@{_bind}:{Port}";
+
+    public string Socket => Path.Combine(Directory, "redis.sock");
+
+    /// <summary>The same server through its Unix socket, which reaches it from any network namespace.</summary>
+    public string SocketUrl => $"unix://{Socket}?password={Password}";
 
     public int Pid => _process?.Id ?? 0;
 
     /// <summary>Starts (or restarts) the server on the same port and directory, so the append-only file is replayed.</summary>
     public void Start()
     {
-        var start = new ProcessStartInfo(_binary)
+        var start = new ProcessStartInfo(_launcher.Length > 0 ? _launcher[0] : _binary)
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             WorkingDirectory = Directory,
         };
-        foreach (string arg in new[]
-        {
-            "--port", Port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--bind", "127.0.0.1", "--dir", Directory,
+        foreach (string arg in _launcher.Skip(1).Concat(_launcher.Length > 0 ? [_binary] : []).Concat(
+        [
+            "--port", Port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--bind", _bind, "--dir", Directory,
+            "--unixsocket", Socket, "--unixsocketperm", "700",
             "--requirepass", Password, "--appendonly", "yes", "--appendfsync", "always", "--save", "", "--daemonize", "no",
             "--protected-mode", "yes", "--logfile", "",
-        })
+        ]))
         {
             start.ArgumentList.Add(arg);
         }
@@ -85,9 +96,9 @@ internal sealed class RedisServer : IDisposable
     {
         try
         {
-            using var client = new TcpClient();
-            client.Connect(IPAddress.Loopback, Port);
-            using NetworkStream stream = client.GetStream();
+            using var client = new System.Net.Sockets.Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+            client.Connect(new UnixDomainSocketEndPoint(Socket));
+            using var stream = new NetworkStream(client);
             byte[] ask = System.Text.Encoding.ASCII.GetBytes($"AUTH {Password}\r\nPING\r\n");
             stream.Write(ask);
             var buffer = new byte[64];
