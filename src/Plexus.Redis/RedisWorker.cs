@@ -145,7 +145,10 @@ public sealed partial class RedisWorker
             return;
         }
         var started = new TaskCompletionSource();
-        _running[entry.EntryId] = started.Task;
+        if (!_running.TryAdd(entry.EntryId, started.Task))
+        {
+            return; // this worker claimed back an entry it is still running (a refresh came late): one run is enough
+        }
         _ = RunTaskAsync(entry).ContinueWith(_ =>
         {
             _running.TryRemove(entry.EntryId, out Task? _);

@@ -52,7 +52,7 @@ internal sealed partial class PlexusProcess : IDisposable
             "--queue", queue, "--visibility-timeout", visibility.ToString(System.Globalization.CultureInfo.InvariantCulture),
             "--max-deliveries", maxDeliveries.ToString(System.Globalization.CultureInfo.InvariantCulture), "--status-interval", "1",
         ], launcher);
-        worker.WaitForLine(" ready:", TimeSpan.FromSeconds(60));
+        worker.WaitForLine(" ready:", TimeSpan.FromSeconds(120));
         return worker;
     }
 

@@ -85,17 +85,17 @@ public sealed class RedisSharedStateTests
         using var redis = new RedisServer();
         await using RedisManager first = await RedisManager.ConnectAsync(redis.Url);
         await using RedisManager second = await RedisManager.ConnectAsync(redis.Url);
-        RedisLock mine = first.GetLock("resource", leaseTime: TimeSpan.FromMilliseconds(900));
-        RedisLock theirs = second.GetLock("resource", leaseTime: TimeSpan.FromMilliseconds(900));
+        RedisLock mine = first.GetLock("resource", leaseTime: TimeSpan.FromSeconds(2));
+        RedisLock theirs = second.GetLock("resource", leaseTime: TimeSpan.FromSeconds(2));
 
         RedisLockLease lease = await mine.AcquireAsync(TimeSpan.FromSeconds(10));
         Task<RedisLockLease> waiter = theirs.AcquireAsync(TimeSpan.FromSeconds(30));
-        long until = Environment.TickCount64 + 3 * 900; // three lease times: only renewal keeps it
+        long until = Environment.TickCount64 + 5_000; // two and a half lease times: only renewal keeps it
         while (Environment.TickCount64 < until)
         {
             Assert.Null(await theirs.TryAcquireAsync());
             Assert.False(waiter.IsCompleted);
-            await Task.Delay(100);
+            await Task.Delay(250);
         }
         Assert.True(lease.IsHeld);
         long firstToken = lease.FencingToken;

@@ -16,14 +16,14 @@ public sealed class RedisWorkerFailureTests : IDisposable
     {
         using var redis = new RedisServer();
         await using RedisPool pool = await RedisPool.ConnectAsync(redis.Url, new RedisPoolOptions { Queue = "kill" });
-        using PlexusProcess doomed = PlexusProcess.StartWorker(redis.Url, "kill", processes: 2, visibility: 2);
+        using PlexusProcess doomed = PlexusProcess.StartWorker(redis.Url, "kill", processes: 2, visibility: 5);
         Task<int>[] quick = Enumerable.Range(1, 20).Select(i => pool.SubmitAsync(RedisTargets.Record, _dir, i)).ToArray();
         Task<int> slow = pool.SubmitAsync(RedisTargets.RecordGated, _dir, 0);
         await Task.WhenAll(quick).WaitAsync(TimeSpan.FromSeconds(60));
         Wait.Until(() => Count("start 0 ") == 1, TimeSpan.FromSeconds(60), "the gated task did not start");
 
         doomed.Kill(); // SIGKILL, mid-task: its processes see their parent vanish and end
-        using PlexusProcess survivor = PlexusProcess.StartWorker(redis.Url, "kill", processes: 1, visibility: 2);
+        using PlexusProcess survivor = PlexusProcess.StartWorker(redis.Url, "kill", processes: 1, visibility: 5);
         Wait.Until(() => Count("start 0 ") == 2, TimeSpan.FromSeconds(60), "the dead worker's task was not claimed again");
         File.WriteAllText(Path.Combine(_dir, "gate"), "");
 
