@@ -43,7 +43,7 @@ public sealed partial class RedisWorker
         _db = db;
         _pool = pool;
         Name = name;
-        _capacity = options.Processes + (options.Prefetch ?? options.Processes);
+        _capacity = options.Processes + (options.Prefetch ?? 4 * options.Processes);
     }
 
     /// <summary>This worker's consumer name in the group: <c>host-pid-random</c>.</summary>

@@ -15,7 +15,11 @@ public sealed class RedisWorkerOptions
     /// <summary>The queue to serve; default <c>default</c>.</summary>
     public string Queue { get; set; } = "default";
 
-    /// <summary>Entries this worker holds beyond those running, so its processes never wait for Redis. Default: as many as processes.</summary>
+    /// <summary>
+    /// Entries this worker holds beyond those running, so its processes never wait for Redis.
+    /// Default: four per process (small tasks need it for throughput; for long tasks set it low,
+    /// or a busy worker holds tasks an idle one could run).
+    /// </summary>
     public int? Prefetch { get; set; }
 
     /// <summary>
