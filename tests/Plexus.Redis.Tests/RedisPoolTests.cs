@@ -123,6 +123,22 @@ public sealed class RedisPoolTests
     }
 
     [Fact]
+    public async Task An_acl_user_in_the_url_connects_and_runs_tasks()
+    {
+        using var redis = new RedisServer();
+        await using (StackExchange.Redis.ConnectionMultiplexer admin = await StackExchange.Redis.ConnectionMultiplexer.ConnectAsync($"127.0.0.1:{redis.Port},password={RedisServer.Password}"))
+        {
+            await admin.GetDatabase().ExecuteAsync("ACL", "SETUSER", "plexus-client", "on", ">client-secret", "~plexus:*", "&plexus:*", "+@all");
+        }
+        using PlexusProcess host = PlexusProcess.StartWorker(redis.Url, "acl");
+
+        await using RedisPool pool = await RedisPool.ConnectAsync($"redis://plexus-client:client-secret@127.0.0.1:{redis.Port}", new RedisPoolOptions { Queue = "acl" });
+
+        Assert.Equal(144L, pool.Apply(RedisTargets.Square, 12));
+        await Assert.ThrowsAsync<RedisPoolConnectionException>(() => RedisPool.ConnectAsync($"redis://plexus-client:wrong@127.0.0.1:{redis.Port}"));
+    }
+
+    [Fact]
     public async Task A_url_without_a_password_is_refused_unless_it_says_auth_none()
     {
         var error = await Assert.ThrowsAsync<ArgumentException>(() => RedisPool.ConnectAsync("redis://127.0.0.1:1"));
