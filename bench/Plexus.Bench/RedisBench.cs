@@ -8,9 +8,10 @@ using Plexus.Redis;
 /// <summary>
 /// RedisPool against a local redis-server and one `plexus worker --processes 2` on loopback,
 /// beside ProcessPool(2) in the same run: no-op tasks/s (one entry per task), map items/s, and the
-/// p50/p99 of one Apply round trip. Needs redis-server on PATH (apt-get install redis-server).
+/// p50/p99 of one Apply round trip; Python RQ on the same server as a second baseline when
+/// python3-rq is installed. Needs redis-server (apt-get install redis-server).
 /// </summary>
-internal static class RedisBench
+internal static partial class RedisBench
 {
     private static readonly string[] ServerPaths = ["/usr/bin/redis-server", "/usr/local/bin/redis-server"];
     private static readonly (string Key, string Label)[] Metrics =
@@ -47,11 +48,13 @@ internal static class RedisBench
             {
                 local = Measure(processPool);
             }
-            Console.WriteLine("RedisPool (loopback redis-server, 1 worker host x 2 processes) vs ProcessPool(2), same run");
-            Console.WriteLine($"{"metric",-30}{"Redis",14}{"local",14}{"ratio",9}");
+            Dictionary<string, double>? rq = RunRq(url, dir);
+            Console.WriteLine("RedisPool (loopback redis-server, 1 worker host x 2 processes) vs ProcessPool(2) and Python RQ (2 rq workers), same run");
+            Console.WriteLine($"{"metric",-30}{"Redis",14}{"local",14}{"ratio",9}{"RQ",14}{"vs RQ",9}");
             foreach ((string key, string label) in Metrics)
             {
-                Console.WriteLine($"{label,-30}{remote[key],14:N0}{local[key],14:N0}{remote[key] / local[key],8:0.00}x");
+                string rqColumns = rq is not null && rq.TryGetValue(key, out double r) ? $"{r,14:N0}{remote[key] / r,8:0.00}x" : $"{"-",14}{"",9}";
+                Console.WriteLine($"{label,-30}{remote[key],14:N0}{local[key],14:N0}{remote[key] / local[key],8:0.00}x{rqColumns}");
             }
             return 0;
         }
