@@ -5,7 +5,7 @@ namespace Plexus.Redis;
 
 /// <summary>
 /// A Redis connection string, <c>redis://[user][:password]@host[:port][/db][?auth=none]</c>
-/// (<c>rediss://</c> for TLS), or <c>unix:///path/to/redis.sock?password=…[&amp;user=…][&amp;db=N]</c>
+/// (<c>rediss://…[?ca=CA.pem]</c> for TLS), or <c>unix:///path/to/redis.sock?password=…[&amp;user=…][&amp;db=N]</c>
 /// for a Unix socket, read into StackExchange.Redis options.
 /// </summary>
 /// <remarks>
@@ -16,6 +16,9 @@ internal sealed record RedisUrl(string Host, int Port, string? User, string? Pas
 {
     /// <summary>The Unix socket to connect to instead of <see cref="Host"/>:<see cref="Port"/>, if any.</summary>
     public string? SocketPath { get; init; }
+
+    /// <summary>For TLS: a PEM file of the CA that issued the server's certificate (<c>?ca=PATH</c>); the server's certificate must chain to it.</summary>
+    public string? CaPath { get; init; }
 
     /// <summary>The URL without its password, for messages and logs.</summary>
     public string Display => SocketPath is not null ? $"unix://{SocketPath}" : $"{(Tls ? "rediss" : "redis")}://{(User is null ? "" : User + "@")}{Host}:{Port}/{Database}";
@@ -59,7 +62,12 @@ internal sealed record RedisUrl(string Host, int Port, string? User, string? Pas
         {
             throw new ArgumentException($"'{path}' in the Redis URL is not a database number; write redis://host:port/0", nameof(url));
         }
-        return new RedisUrl(uri.Host, uri.IsDefaultPort || uri.Port < 0 ? 6379 : uri.Port, user, password, uri.Scheme == "rediss", database);
+        string? ca = query.GetValueOrDefault("ca");
+        if (ca is not null && !File.Exists(ca))
+        {
+            throw new ArgumentException($"the CA file {ca} named by ?ca= in the Redis URL does not exist", nameof(url));
+        }
+        return new RedisUrl(uri.Host, uri.IsDefaultPort || uri.Port < 0 ? 6379 : uri.Port, user, password, uri.Scheme == "rediss", database) { CaPath = ca };
     }
 
     /// <summary>Options for a connection that fails fast at first connect and reconnects by itself afterwards.</summary>
@@ -80,6 +88,10 @@ internal sealed record RedisUrl(string Host, int Port, string? User, string? Pas
             ConnectRetry = 1,
             ReconnectRetryPolicy = new LinearRetry(500),
         };
+        if (Tls && CaPath is not null)
+        {
+            options.TrustIssuer(CaPath);
+        }
         options.EndPoints.Add(SocketPath is not null ? (EndPoint)new System.Net.Sockets.UnixDomainSocketEndPoint(SocketPath)
             : IPAddress.TryParse(Host, out IPAddress? ip) ? new IPEndPoint(ip, Port) : new DnsEndPoint(Host, Port));
         return options;

@@ -15,16 +15,21 @@ internal sealed class RedisServer : IDisposable
     private readonly string _binary;
     private readonly string[] _launcher;
     private readonly string _bind;
+    private readonly string[] _extra;
     private Process? _process;
 
     /// <summary>Starts a server on loopback, or under <paramref name="launcher"/> (e.g. <c>ip netns exec NS</c>) bound to <paramref name="bind"/>.</summary>
-    public RedisServer(string[]? launcher = null, string bind = "127.0.0.1")
+    /// <param name="launcher">A command to start it under, e.g. <c>ip netns exec NS</c>.</param>
+    /// <param name="bind">The address to listen on.</param>
+    /// <param name="extraArgs">More redis-server options, after the defaults (so they override them).</param>
+    public RedisServer(string[]? launcher = null, string bind = "127.0.0.1", Func<RedisServer, string[]>? extraArgs = null)
     {
         _binary = FindBinary();
         _launcher = launcher ?? [];
         _bind = bind;
         Port = FreePort();
         Directory = System.IO.Directory.CreateTempSubdirectory("plexus-redis-").FullName;
+        _extra = extraArgs?.Invoke(this) ?? [];
         Start();
     }
 
@@ -56,6 +61,7 @@ internal sealed class RedisServer : IDisposable
             "--unixsocket", Socket, "--unixsocketperm", "700",
             "--requirepass", Password, "--appendonly", "yes", "--appendfsync", "always", "--save", "", "--daemonize", "no",
             "--protected-mode", "yes", "--logfile", "",
+            .. _extra,
         ]))
         {
             start.ArgumentList.Add(arg);
