@@ -16,7 +16,8 @@ public sealed partial class RedisPool
         cancellationToken.ThrowIfCancellationRequested();
         string taskId = $"{_clientId}:{Interlocked.Increment(ref _sequence)}";
         var promise = new TaskCompletionSource<TResult[]>(TaskCreationOptions.RunContinuationsAsynchronously);
-        var pending = new RedisPendingTask(taskId, target.Target.DisplayName, reply => Finish(promise, target, reply, count), e => promise.TrySetException(e));
+        var pending = new RedisPendingTask(taskId, target.Target.DisplayName, reply => Finish(promise, target, reply, count),
+            e => _ = e is OperationCanceledException cancelled ? promise.TrySetCanceled(cancelled.CancellationToken) : promise.TrySetException(e));
         _pending[taskId] = pending;
         NameValueEntry[] fields =
         [

@@ -9,11 +9,13 @@ internal static class RedisScripts
     /// <summary>
     /// KEYS: tasks, replies, reasons. ARGV: group, entry id, reply, replies-wake channel.
     /// Acks the entry; if this was the first ack, pushes the reply and wakes the client. Returns 1 or 0.
+    /// A reply list expires a day after its last push, so a client that died leaves nothing behind for ever.
     /// </summary>
     public const string Complete = """
         local acked = redis.call('XACK', KEYS[1], ARGV[1], ARGV[2])
         if acked == 1 then
           redis.call('RPUSH', KEYS[2], ARGV[3])
+          redis.call('PEXPIRE', KEYS[2], 86400000)
           redis.call('PUBLISH', ARGV[4], '1')
         end
         redis.call('XDEL', KEYS[1], ARGV[2])
@@ -31,6 +33,7 @@ internal static class RedisScripts
         if acked == 1 then
           redis.call('XADD', KEYS[4], '*', 'task', ARGV[5], 'target', ARGV[6], 'deliveries', ARGV[7], 'reason', ARGV[8], 'entry', ARGV[2], 'worker', ARGV[9])
           redis.call('RPUSH', KEYS[2], ARGV[3])
+          redis.call('PEXPIRE', KEYS[2], 86400000)
           redis.call('PUBLISH', ARGV[4], '1')
         end
         redis.call('XDEL', KEYS[1], ARGV[2])

@@ -92,6 +92,7 @@ public sealed class RedisPoolTests
         await cancel.CancelAsync();
 
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => call);
+        Assert.True(call.IsCanceled, $"the call ended {call.Status}, not Canceled");
         await Wait.UntilAsync(async () => (await pool.GetStatusAsync()).Queued == 0, TimeSpan.FromSeconds(20), "the cancelled entry stayed in the stream");
         Assert.Equal(0, pool.InFlight);
     }
