@@ -1,4 +1,5 @@
-using System.Diagnostics;
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
 
 namespace Plexus.Redis.Tests;
 
@@ -23,30 +24,28 @@ public sealed class RedisTlsTests
         await Assert.ThrowsAsync<RedisPoolConnectionException>(() => RedisPool.ConnectAsync($"redis://:{RedisServer.Password}@127.0.0.1:{redis.Port}"));
     }
 
-    /// <summary>A throwaway CA and a server certificate for 127.0.0.1 signed by it, made with openssl.</summary>
+    /// <summary>A throwaway CA and a server certificate for 127.0.0.1 signed by it, as PEM files (made here: no openssl binary needed).</summary>
     private static (string Ca, string Cert, string Key) MakeCertificates(string dir)
     {
-        string ca = Path.Combine(dir, "ca.crt"), caKey = Path.Combine(dir, "ca.key");
-        string cert = Path.Combine(dir, "server.crt"), key = Path.Combine(dir, "server.key"), csr = Path.Combine(dir, "server.csr");
-        string ext = Path.Combine(dir, "san.cnf");
-        File.WriteAllText(ext, "subjectAltName=IP:127.0.0.1\n");
-        OpenSsl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", caKey, "-out", ca, "-days", "1", "-subj", "/CN=plexus-test-ca");
-        OpenSsl("req", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", csr, "-subj", "/CN=127.0.0.1");
-        OpenSsl("x509", "-req", "-in", csr, "-CA", ca, "-CAkey", caKey, "-CAcreateserial", "-out", cert, "-days", "1", "-extfile", ext);
-        return (ca, cert, key);
-    }
+        using RSA caKey = RSA.Create(2048);
+        var caRequest = new CertificateRequest("CN=plexus-test-ca", caKey, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);
+        caRequest.CertificateExtensions.Add(new X509BasicConstraintsExtension(true, false, 0, true));
+        caRequest.CertificateExtensions.Add(new X509KeyUsageExtension(X509KeyUsageFlags.KeyCertSign | X509KeyUsageFlags.CrlSign, true));
+        DateTimeOffset now = DateTimeOffset.UtcNow;
+        using X509Certificate2 caCert = caRequest.CreateSelfSigned(now.AddMinutes(-5), now.AddDays(1));
 
-    private static void OpenSsl(params string[] args)
-    {
-        var start = new ProcessStartInfo("openssl") { RedirectStandardError = true, RedirectStandardOutput = true };
-        foreach (string arg in args)
-        {
-            start.ArgumentList.Add(arg);
-        }
-        using Process openssl = Process.Start(start)!;
-        string error = openssl.StandardError.ReadToEnd();
-        openssl.StandardOutput.ReadToEnd();
-        openssl.WaitForExit();
-        Assert.True(openssl.ExitCode == 0, $"openssl {string.Join(' ', args)}: {error}");
+        using RSA serverKey = RSA.Create(2048);
+        var request = new CertificateRequest("CN=127.0.0.1", serverKey, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);
+        var san = new SubjectAlternativeNameBuilder();
+        san.AddIpAddress(System.Net.IPAddress.Loopback);
+        request.CertificateExtensions.Add(san.Build());
+        request.CertificateExtensions.Add(new X509EnhancedKeyUsageExtension([new Oid("1.3.6.1.5.5.7.3.1")], false)); // server authentication
+        using X509Certificate2 serverCert = request.Create(caCert, now.AddMinutes(-5), now.AddDays(1), [1, 2, 3, 4]);
+
+        (string ca, string cert, string key) = (Path.Combine(dir, "ca.crt"), Path.Combine(dir, "server.crt"), Path.Combine(dir, "server.key"));
+        File.WriteAllText(ca, caCert.ExportCertificatePem());
+        File.WriteAllText(cert, serverCert.ExportCertificatePem());
+        File.WriteAllText(key, serverKey.ExportPkcs8PrivateKeyPem());
+        return (ca, cert, key);
     }
 }
