@@ -49,12 +49,15 @@ internal static partial class RedisBench
                 local = Measure(processPool);
             }
             Dictionary<string, double>? rq = RunRq(url, dir);
-            Console.WriteLine("RedisPool (loopback redis-server, 1 worker host x 2 processes) vs ProcessPool(2) and Python RQ (2 rq workers), same run");
-            Console.WriteLine($"{"metric",-30}{"Redis",14}{"local",14}{"ratio",9}{"RQ",14}{"vs RQ",9}");
+            Dictionary<string, double>? celery = RunCelery(url, dir);
+            Console.WriteLine("RedisPool (loopback redis-server, 1 worker host x 2 processes) vs ProcessPool(2), Python RQ (2 rq workers) and Celery (-c 2), same run");
+            Console.WriteLine($"{"metric",-30}{"Redis",12}{"local",14}{"ratio",9}{"RQ",10}{"vs RQ",9}{"Celery",10}{"vs Celery",11}");
             foreach ((string key, string label) in Metrics)
             {
-                string rqColumns = rq is not null && rq.TryGetValue(key, out double r) ? $"{r,14:N0}{remote[key] / r,8:0.00}x" : $"{"-",14}{"",9}";
-                Console.WriteLine($"{label,-30}{remote[key],14:N0}{local[key],14:N0}{remote[key] / local[key],8:0.00}x{rqColumns}");
+                Console.WriteLine($"{label,-30}{remote[key],12:N0}{local[key],14:N0}{remote[key] / local[key],8:0.00}x{Against(rq)}{Against(celery)}");
+
+                string Against(Dictionary<string, double>? other)
+                    => other is not null && other.TryGetValue(key, out double v) ? $"{v,10:N0}{remote[key] / v,8:0.00}x " : $"{"-",10}{"",9}";
             }
             return 0;
         }
