@@ -47,4 +47,6 @@ bench.SetAction(p => BenchCommand.Run(p.GetValue(models), p.GetValue(levels)!, p
 root.Subcommands.Add(serve);
 root.Subcommands.Add(load);
 root.Subcommands.Add(bench);
+root.Subcommands.Add(WorkerCommand.Create());
+root.Subcommands.Add(PoolCommand.Create());
 return CommandLine.Invoke(root, args);

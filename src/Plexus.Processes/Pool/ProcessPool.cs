@@ -22,7 +22,7 @@ namespace Plexus.Processes;
 /// <see cref="ProcessPoolInitializerException"/>. Callbacks run in this process on a thread-pool
 /// thread, never on the caller's thread.
 /// </remarks>
-public sealed partial class ProcessPool : IDisposable, IAsyncDisposable
+public sealed partial class ProcessPool : IProcessPool
 {
     [ThreadStatic, System.Diagnostics.CodeAnalysis.SuppressMessage("Style", "IDE1006", Justification = "t_ marks a thread-static field")]
     private static bool t_onReaderThread;

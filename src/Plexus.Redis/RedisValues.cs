@@ -1,0 +1,12 @@
+using Plexus.Processes.Serialization;
+using StackExchange.Redis;
+
+namespace Plexus.Redis;
+
+/// <summary>Values in and out of Redis with Plexus's serializer, by declared type.</summary>
+internal static class RedisValues
+{
+    public static RedisValue Write<T>(T value) => PlexusSerializer.Serialize(value);
+
+    public static T Read<T>(RedisValue value) => PlexusSerializer.Deserialize<T>((byte[])value!);
+}
