@@ -13,8 +13,8 @@ using Plexus.Redis;
 /// </summary>
 internal static partial class RedisBench
 {
-    private static readonly string[] ServerPaths = ["/usr/bin/redis-server", "/usr/local/bin/redis-server"];
-    private static readonly (string Key, string Label)[] Metrics =
+    private static readonly string[] s_serverPaths = ["/usr/bin/redis-server", "/usr/local/bin/redis-server"];
+    private static readonly (string Key, string Label)[] s_metrics =
     [
         ("tasks_per_s", "no-op tasks/s (1 entry each)"), ("map_per_s", "map items/s (chunks of 1,000)"),
         ("p50_us", "Apply round trip p50 us"), ("p99_us", "Apply round trip p99 us"),
@@ -22,7 +22,7 @@ internal static partial class RedisBench
 
     public static int Run(string[] args)
     {
-        string? server = ServerPaths.FirstOrDefault(File.Exists);
+        string? server = s_serverPaths.FirstOrDefault(File.Exists);
         if (server is null)
         {
             Console.Error.WriteLine("redis bench: redis-server is not installed; apt-get install -y redis-server");
@@ -52,7 +52,7 @@ internal static partial class RedisBench
             Dictionary<string, double>? celery = RunCelery(url, dir);
             Console.WriteLine("RedisPool (loopback redis-server, 1 worker host x 2 processes) vs ProcessPool(2), Python RQ (2 rq workers) and Celery (-c 2), same run");
             Console.WriteLine($"{"metric",-30}{"Redis",12}{"local",14}{"ratio",9}{"RQ",10}{"vs RQ",9}{"Celery",10}{"vs Celery",11}");
-            foreach ((string key, string label) in Metrics)
+            foreach ((string key, string label) in s_metrics)
             {
                 Console.WriteLine($"{label,-30}{remote[key],12:N0}{local[key],14:N0}{remote[key] / local[key],8:0.00}x{Against(rq)}{Against(celery)}");
 

@@ -42,7 +42,7 @@ internal static class StreamsBench
         asyncio.run(main(int(sys.argv[1])))
         """;
 
-    private static readonly string[] Servers = ["streams", "coroutines", "python-uvloop"];
+    private static readonly string[] s_servers = ["streams", "coroutines", "python-uvloop"];
 
     public static int Run(string[] args)
     {
@@ -63,9 +63,9 @@ internal static class StreamsBench
                 for (int round = 0; round < rounds; round++)
                 {
                     var cpu = new Dictionary<string, double>();
-                    for (int k = 0; k < Servers.Length; k++)
+                    for (int k = 0; k < s_servers.Length; k++)
                     {
-                        string server = Servers[(k + round) % Servers.Length];
+                        string server = s_servers[(k + round) % s_servers.Length];
                         Measurement m = Measure(plexus, script, server, connections, seconds);
                         cpu[server] = m.SteadyCpuMicrosPerTrip;
                         if (m.AllocatedPerTrip is { } a)

@@ -6,7 +6,7 @@ namespace Plexus.Redis;
 public sealed partial class RedisPool
 {
     /// <summary>
-    /// Adds one entry (a batch of <paramref name="count"/> encoded calls) to the task stream and
+    /// Adds one entry (a Batch of <paramref name="count"/> encoded calls) to the task stream and
     /// returns its results. Commands are not awaited one by one: the connection pipelines the
     /// entries of a map, so many chunks share a round trip.
     /// </summary>
@@ -105,7 +105,7 @@ public sealed partial class RedisPool
 
     private async Task DrainAsync()
     {
-        const int batch = 512;
+        const int Batch = 512;
         int seen = Volatile.Read(ref _drainRequests);
         while (true)
         {
@@ -113,7 +113,7 @@ public sealed partial class RedisPool
             {
                 while (!_disposed)
                 {
-                    RedisValue[] items = await _db.ListLeftPopAsync(_keys.Replies(_clientId), batch).ConfigureAwait(false);
+                    RedisValue[] items = await _db.ListLeftPopAsync(_keys.Replies(_clientId), Batch).ConfigureAwait(false);
                     if (items is null || items.Length == 0)
                     {
                         break;
@@ -122,7 +122,7 @@ public sealed partial class RedisPool
                     {
                         Dispatch((byte[])item!);
                     }
-                    if (items.Length < batch)
+                    if (items.Length < Batch)
                     {
                         break;
                     }

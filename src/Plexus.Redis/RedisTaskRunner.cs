@@ -14,11 +14,11 @@ namespace Plexus.Redis;
 /// </summary>
 internal static class RedisTaskRunner
 {
-    private static readonly Dictionary<string, (MethodInfo Method, object? Instance, Type[] Parameters)> Resolved = [];
-    private static Assembly? _app;
+    private static readonly Dictionary<string, (MethodInfo Method, object? Instance, Type[] Parameters)> s_resolved = [];
+    private static Assembly? s_app;
 
     /// <summary>The pool's initializer: loads the app at <paramref name="appPath"/> into this process.</summary>
-    public static void LoadApp(string appPath) => _app = Assembly.LoadFrom(appPath);
+    public static void LoadApp(string appPath) => s_app = Assembly.LoadFrom(appPath);
 
     /// <summary>Runs the calls of one entry (<c>[[args…], …]</c>) and returns their results (<c>[result, …]</c>), each by its declared type.</summary>
     public static byte[] Run(string hint, byte[] calls)
@@ -58,11 +58,11 @@ internal static class RedisTaskRunner
 
     private static (MethodInfo, object?, Type[]) Resolve(string hint)
     {
-        if (Resolved.TryGetValue(hint, out var known))
+        if (s_resolved.TryGetValue(hint, out var known))
         {
             return known;
         }
-        Assembly app = _app ?? throw new InvalidOperationException("the worker's app was not loaded; start the worker with --app PATH_TO_APP.dll");
+        Assembly app = s_app ?? throw new InvalidOperationException("the worker's app was not loaded; start the worker with --app PATH_TO_APP.dll");
         Target target = Target.FromHint(hint) ?? throw new InvalidDataException($"the task names its target as '{hint}', which is not assembly|module|token");
         string wanted = new AssemblyName(target.AssemblyName).Name ?? "";
         if (!string.Equals(wanted, app.GetName().Name, StringComparison.Ordinal))
@@ -87,7 +87,7 @@ internal static class RedisTaskRunner
             instance = RuntimeHelpers.GetUninitializedObject(owner);
         }
         var entry = (method, instance, method.GetParameters().Select(p => p.ParameterType).ToArray());
-        Resolved[hint] = entry;
+        s_resolved[hint] = entry;
         return entry;
     }
 }

@@ -6,7 +6,7 @@ namespace Plexus.Redis;
 public sealed partial class RedisWorker
 {
     /// <summary>How often a worker refreshes its heartbeat and its running entries.</summary>
-    internal static readonly TimeSpan HeartbeatInterval = TimeSpan.FromSeconds(1);
+    internal static readonly TimeSpan s_heartbeatInterval = TimeSpan.FromSeconds(1);
 
     /// <summary>Every second: the heartbeat (read by <c>RedisPool.GetStatusAsync</c>) and the idle-time reset of every running entry.</summary>
     private async Task HeartbeatLoopAsync(CancellationToken stop)
@@ -20,7 +20,7 @@ public sealed partial class RedisWorker
             {
                 await TryAsync(() => _db.StreamClaimIdsOnlyAsync(_keys.Tasks, RedisKeys.Group, Name, 0, ids)).ConfigureAwait(false);
             }
-            if (!await Pause(HeartbeatInterval, stop).ConfigureAwait(false))
+            if (!await Pause(s_heartbeatInterval, stop).ConfigureAwait(false))
             {
                 return;
             }

@@ -22,7 +22,7 @@ namespace Plexus.Redis;
 /// </remarks>
 public sealed partial class RedisWorker
 {
-    private static readonly Func<string, byte[], byte[]> RunEntry = RedisTaskRunner.Run;
+    private static readonly Func<string, byte[], byte[]> s_runEntry = RedisTaskRunner.Run;
 
     private readonly RedisWorkerOptions _options;
     private readonly RedisKeys _keys;
@@ -161,7 +161,7 @@ public sealed partial class RedisWorker
     {
         try
         {
-            byte[] results = await _pool.SubmitAsync(RunEntry, entry.Hint, entry.Calls).ConfigureAwait(false);
+            byte[] results = await _pool.SubmitAsync(s_runEntry, entry.Hint, entry.Calls).ConfigureAwait(false);
             await EndAsync(entry, RedisReply.Ok(entry.TaskId, results)).ConfigureAwait(false);
             Interlocked.Increment(ref _done);
         }

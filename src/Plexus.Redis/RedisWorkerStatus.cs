@@ -13,7 +13,7 @@ namespace Plexus.Redis;
 /// <param name="Pending">Entries Redis lists as delivered to it and not acknowledged.</param>
 public sealed record RedisWorkerStatus(string Name, DateTimeOffset LastSeen, bool Alive, long Done, long Failed, int InFlight, int Processes, long Pending)
 {
-    internal static readonly TimeSpan AliveWindow = TimeSpan.FromSeconds(5);
+    internal static readonly TimeSpan s_aliveWindow = TimeSpan.FromSeconds(5);
 
     internal static string FormatHeartbeat(DateTimeOffset now, long done, long failed, int inFlight, int processes)
         => string.Create(CultureInfo.InvariantCulture, $"{now.ToUnixTimeMilliseconds()}|{done}|{failed}|{inFlight}|{processes}");
@@ -23,6 +23,6 @@ public sealed record RedisWorkerStatus(string Name, DateTimeOffset LastSeen, boo
         string[] p = heartbeat.Split('|');
         long Number(int i) => p.Length > i && long.TryParse(p[i], CultureInfo.InvariantCulture, out long v) ? v : 0;
         DateTimeOffset seen = DateTimeOffset.FromUnixTimeMilliseconds(Number(0));
-        return new RedisWorkerStatus(name, seen, now - seen < AliveWindow, Number(1), Number(2), (int)Number(3), (int)Number(4), pending);
+        return new RedisWorkerStatus(name, seen, now - seen < s_aliveWindow, Number(1), Number(2), (int)Number(3), (int)Number(4), pending);
     }
 }

@@ -9,14 +9,14 @@ namespace Plexus.IO.Tests;
 [Collection("Samples")]
 public sealed class ChatSampleTests
 {
-    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(30);
+    private static readonly TimeSpan s_patience = TimeSpan.FromSeconds(30);
 
     [Fact]
     public void Lines_go_to_every_other_client_and_SIGTERM_says_goodbye_and_exits_cleanly()
     {
         int port = Fds.FreePort();
         using SampleProcess server = SampleProcess.Start("s20", "--port", port.ToString(CultureInfo.InvariantCulture), "--idle", "120");
-        server.WaitFor("listening", Patience);
+        server.WaitFor("listening", s_patience);
         var clients = new List<LineClient>();
         try
         {
@@ -37,7 +37,7 @@ public sealed class ChatSampleTests
             Assert.DoesNotContain("client1: hello from one", seenByOne); // a sender does not get its own line back
             clients[2].ReadUntil("client2: hi from two");
 
-            Assert.Equal(0, server.Terminate(Patience));
+            Assert.Equal(0, server.Terminate(s_patience));
             foreach (LineClient client in clients)
             {
                 client.ReadUntil("server shutting down, bye");
@@ -57,7 +57,7 @@ public sealed class ChatSampleTests
     {
         int port = Fds.FreePort();
         using SampleProcess server = SampleProcess.Start("s20", "--port", port.ToString(CultureInfo.InvariantCulture), "--idle", "2");
-        server.WaitFor("listening", Patience);
+        server.WaitFor("listening", s_patience);
         using var silent = new LineClient(port);
         Assert.Equal("welcome, client1", silent.ReadLine());
         using var chatty = new LineClient(port);
@@ -69,7 +69,7 @@ public sealed class ChatSampleTests
         Task<List<string>> silentEnd = Task.Run(() => silent.ReadUntil("idle for 2 s, bye"));
         while (!silentEnd.IsCompleted)
         {
-            Assert.True(watch.Elapsed < Patience, "the silent client was never disconnected");
+            Assert.True(watch.Elapsed < s_patience, "the silent client was never disconnected");
             chatty.Send("still here");
             await Task.WhenAny(silentEnd, Task.Delay(500));
         }
@@ -77,28 +77,28 @@ public sealed class ChatSampleTests
         Assert.Null(silent.ReadLine());
         chatty.ReadUntil("* client1 left");
         chatty.Send("alone now");
-        Assert.Equal(0, server.Terminate(Patience));
+        Assert.Equal(0, server.Terminate(s_patience));
         chatty.ReadUntil("server shutting down, bye");
     }
 
     [Fact]
     public void Running_out_of_descriptors_pauses_accepting_and_clients_waiting_are_served_once_others_leave()
     {
-        const int limit = 128;
-        const int clientCount = 160; // more than the server has descriptors for
+        const int Limit = 128;
+        const int ClientCount = 160; // more than the server has descriptors for
         int port = Fds.FreePort();
-        using SampleProcess server = SampleProcess.StartWithFileLimit(limit, "s20", "--port", port.ToString(CultureInfo.InvariantCulture), "--idle", "120");
-        server.WaitFor("listening", Patience);
+        using SampleProcess server = SampleProcess.StartWithFileLimit(Limit, "s20", "--port", port.ToString(CultureInfo.InvariantCulture), "--idle", "120");
+        server.WaitFor("listening", s_patience);
         var clients = new List<LineClient>();
         try
         {
             // Every connect completes in the kernel's backlog; the server accepts until EMFILE.
-            for (int i = 0; i < clientCount; i++)
+            for (int i = 0; i < ClientCount; i++)
             {
                 clients.Add(new LineClient(port));
             }
             // The server has taken every descriptor it may: the next accept fails with EMFILE.
-            WaitUntil(() => Directory.GetFiles($"/proc/{server.Pid}/fd").Length >= limit - 1);
+            WaitUntil(() => Directory.GetFiles($"/proc/{server.Pid}/fd").Length >= Limit - 1);
 
             // Freeing descriptors lets the server accept the rest: every client is welcomed in the end
             // (the 40 left fit in the descriptors the server has once the first 120 are gone).
@@ -111,8 +111,8 @@ public sealed class ChatSampleTests
             {
                 client.ReadUntilPrefix("welcome, ");
             }
-            Assert.Equal(0, server.Terminate(Patience));
-            Assert.Contains($"served {clientCount} clients", server.Output, StringComparison.Ordinal);
+            Assert.Equal(0, server.Terminate(s_patience));
+            Assert.Contains($"served {ClientCount} clients", server.Output, StringComparison.Ordinal);
         }
         finally
         {
@@ -125,7 +125,7 @@ public sealed class ChatSampleTests
         var watch = System.Diagnostics.Stopwatch.StartNew();
         while (!condition())
         {
-            Assert.True(watch.Elapsed < Patience, "condition not met in time");
+            Assert.True(watch.Elapsed < s_patience, "condition not met in time");
             Thread.Sleep(20);
         }
     }
@@ -138,7 +138,7 @@ public sealed class ChatSampleTests
 
         public LineClient(int port)
         {
-            _socket.ReceiveTimeout = (int)Patience.TotalMilliseconds;
+            _socket.ReceiveTimeout = (int)s_patience.TotalMilliseconds;
             _socket.Connect(new IPEndPoint(IPAddress.Loopback, port));
         }
 

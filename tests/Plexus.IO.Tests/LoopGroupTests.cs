@@ -7,14 +7,14 @@ namespace Plexus.IO.Tests;
 /// <summary>Several loops sharing one port with SO_REUSEPORT, and their graceful shutdown.</summary>
 public sealed class LoopGroupTests
 {
-    private static readonly IPEndPoint Any = new(IPAddress.Loopback, 0);
-    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(30);
+    private static readonly IPEndPoint s_any = new(IPAddress.Loopback, 0);
+    private static readonly TimeSpan s_patience = TimeSpan.FromSeconds(30);
 
     [Fact]
     public void Connections_spread_across_the_loops_and_shutdown_closes_them_all()
     {
         var servedBy = new ConcurrentDictionary<EventLoop, int>();
-        using LoopGroup group = LoopGroup.Start(2, Any, async (reader, writer, stopping) =>
+        using LoopGroup group = LoopGroup.Start(2, s_any, async (reader, writer, stopping) =>
         {
             servedBy.AddOrUpdate(EventLoop.Running!, 1, (_, n) => n + 1);
             ReadOnlyMemory<byte> line;
@@ -45,11 +45,11 @@ public sealed class LoopGroupTests
             Assert.All(servedBy.Keys, loop => Assert.Contains(loop, group.Loops));
 
             // The clients stay connected and idle: the handlers wait in ReadLineAsync(stopping).
-            Assert.True(group.Shutdown(Patience), "a handler outlived the grace period although its read was cancelled");
+            Assert.True(group.Shutdown(s_patience), "a handler outlived the grace period although its read was cancelled");
             Assert.All(group.Loops, loop => Assert.True(loop.IsClosed));
             foreach (Socket client in clients)
             {
-                client.ReceiveTimeout = (int)Patience.TotalMilliseconds;
+                client.ReceiveTimeout = (int)s_patience.TotalMilliseconds;
                 Assert.Equal(0, client.Receive(new byte[16])); // closed by the server
             }
             var refused = Assert.Throws<SocketException>(() => Connect(endPoint));
@@ -65,7 +65,7 @@ public sealed class LoopGroupTests
     public void Shutdown_cuts_off_handlers_that_ignore_the_token_after_the_grace_period()
     {
         using var handling = new CountdownEvent(4);
-        using LoopGroup group = LoopGroup.Start(2, Any, async (reader, writer, _) =>
+        using LoopGroup group = LoopGroup.Start(2, s_any, async (reader, writer, _) =>
         {
             handling.Signal();
             await reader.ReadLineAsync(CancellationToken.None); // deaf to the group's token
@@ -74,11 +74,11 @@ public sealed class LoopGroupTests
         var clients = Enumerable.Range(0, 4).Select(_ => Connect(endPoint)).ToList();
         try
         {
-            Assert.True(handling.Wait(Patience), "the handlers did not start");
+            Assert.True(handling.Wait(s_patience), "the handlers did not start");
             Assert.False(group.Shutdown(TimeSpan.FromMilliseconds(100)));
             foreach (Socket client in clients)
             {
-                client.ReceiveTimeout = (int)Patience.TotalMilliseconds;
+                client.ReceiveTimeout = (int)s_patience.TotalMilliseconds;
                 Assert.Equal(0, client.Receive(new byte[16]));
             }
             Assert.False(group.Shutdown(TimeSpan.Zero)); // a second call returns at once with the same answer
@@ -92,7 +92,7 @@ public sealed class LoopGroupTests
     [Fact]
     public void Start_refuses_a_port_held_by_a_socket_without_SO_REUSEPORT()
     {
-        using LoopSocket taken = LoopSocket.Listen(Any);
+        using LoopSocket taken = LoopSocket.Listen(s_any);
         var e = Assert.Throws<SocketException>(() => LoopGroup.Start(2, taken.LocalEndPoint, (_, _, _) => Task.CompletedTask));
         Assert.Equal(SocketError.AddressAlreadyInUse, e.SocketErrorCode);
         Assert.Contains("SO_REUSEPORT", e.Message, StringComparison.Ordinal);
@@ -115,7 +115,7 @@ public sealed class LoopGroupTests
 
     private static string ReadLine(Socket socket)
     {
-        socket.ReceiveTimeout = (int)Patience.TotalMilliseconds;
+        socket.ReceiveTimeout = (int)s_patience.TotalMilliseconds;
         var line = new List<byte>();
         byte[] one = new byte[1];
         while (socket.Receive(one) == 1)
@@ -134,7 +134,7 @@ public sealed class LoopGroupTests
         var watch = System.Diagnostics.Stopwatch.StartNew();
         while (!condition())
         {
-            Assert.True(watch.Elapsed < Patience, "condition not met in time");
+            Assert.True(watch.Elapsed < s_patience, "condition not met in time");
             Thread.Sleep(10);
         }
     }

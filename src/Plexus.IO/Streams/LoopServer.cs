@@ -14,7 +14,7 @@ namespace Plexus.IO;
 public sealed class LoopServer : IAsyncDisposable
 {
     /// <summary>How long accepting pauses when the process is out of descriptors (asyncio waits 1 s).</summary>
-    private static readonly TimeSpan AcceptRetryDelay = TimeSpan.FromMilliseconds(100);
+    private static readonly TimeSpan s_acceptRetryDelay = TimeSpan.FromMilliseconds(100);
 
     private const int ENOMEM = 12;
     private const int ENOBUFS = 105;
@@ -95,9 +95,9 @@ public sealed class LoopServer : IAsyncDisposable
                     {
                         reportedShortage = true;
                         _loop.CallExceptionHandler(new LoopExceptionContext(
-                            $"the server on {LocalEndPoint} cannot accept ({e.Message}); retrying every {AcceptRetryDelay.TotalMilliseconds:0} ms until descriptors are freed (raise the limit with FileDescriptorLimit.Raise)", e));
+                            $"the server on {LocalEndPoint} cannot accept ({e.Message}); retrying every {s_acceptRetryDelay.TotalMilliseconds:0} ms until descriptors are freed (raise the limit with FileDescriptorLimit.Raise)", e));
                     }
-                    await _loop.Sleep(AcceptRetryDelay, _closing.Token).ConfigureAwait(true);
+                    await _loop.Sleep(s_acceptRetryDelay, _closing.Token).ConfigureAwait(true);
                     continue;
                 }
                 catch (SocketException e) when (e.SocketErrorCode is SocketError.ConnectionAborted or SocketError.ConnectionReset)
