@@ -21,6 +21,7 @@ public unsafe class ProcessSemaphore : ProcessLockBase, IProcessShareable<Proces
     }
 
     /// <summary>Creates a semaphore with <paramref name="initialCount"/> free slots (Python's default is 1).</summary>
+    [System.Diagnostics.CodeAnalysis.SuppressMessage("ApiDesign", "RS0022", Justification = "Unsealed for ProcessBoundedSemaphore, as Python's BoundedSemaphore derives from Semaphore; ProcessLockBase has no protected members a subclass could reach.")]
     public ProcessSemaphore(int initialCount = 1) : this(initialCount, int.MaxValue) { }
 
     private protected ProcessSemaphore(int initialCount, int max) : base(SharedMemory.Create("semaphore", sizeof(State)))
