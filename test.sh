@@ -4,6 +4,12 @@
 set -uo pipefail
 cd "$(dirname "$0")"
 results=TestResults
+# The Plexus.Redis tests start their own redis-server (free port, temp dir). Where it is missing and we
+# are root (CI, a fresh machine), install it; Debian starts the packaged service, which nothing uses.
+if ! command -v redis-server >/dev/null && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server \
+      && { service redis-server stop || true; }; } >&2
+fi
 rm -rf "$results"
 dotnet build Plexus.slnx -c Release -warnaserror -nologo -v q || { echo "0 passed, 1 failed"; exit 1; }
 dotnet test Plexus.slnx -c Release --no-build --nologo -m:1 \
