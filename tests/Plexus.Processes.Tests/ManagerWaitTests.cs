@@ -105,24 +105,27 @@ public sealed class ManagerWaitTests
     }
 
     [Fact]
-    public void An_acquire_given_up_leaves_the_lock_to_the_next_taker()
+    public async Task An_acquire_given_up_leaves_the_lock_to_the_next_taker()
     {
         using ProcessManager manager = new ProcessManager().Start();
         ManagedLock mine = manager.GetOrCreateLock("l");
         using ProcessManager other = ProcessManager.Connect(manager.Address, manager.AuthKey);
         ManagedLock theirs = other.GetOrCreateLock("l");
         Assert.True(mine.TryAcquire());
-        Assert.False(theirs.Client.TryCallWaiting(theirs.Id, ManagerOperations.Acquire, [], TimeSpan.FromMilliseconds(100), default, out _));
+        Assert.False(theirs.TryAcquire(TimeSpan.FromMilliseconds(100)));
         using (CancellationTokenSource cts = new(TimeSpan.FromMilliseconds(100)))
         {
-            Assert.ThrowsAny<OperationCanceledException>(() =>
-                theirs.Client.TryCallWaiting(theirs.Id, ManagerOperations.Acquire, [], Timeout.InfiniteTimeSpan, cts.Token, out _));
+            Assert.ThrowsAny<OperationCanceledException>(() => theirs.Acquire(cts.Token));
+        }
+        using (CancellationTokenSource cts = new(TimeSpan.FromMilliseconds(100)))
+        {
+            await Assert.ThrowsAnyAsync<OperationCanceledException>(() => theirs.AcquireAsync(cts.Token));
         }
         mine.Release();
         // Had the manager kept a given-up acquire, the release would have passed the lock to it.
         Assert.True(theirs.TryAcquire());
         Assert.False(mine.TryAcquire());
-        Assert.True(theirs.Client.TryCallWaiting(theirs.Id, ManagerOperations.Release, [], TimeSpan.FromSeconds(30), default, out _));
-        Assert.True(mine.TryAcquire());
+        theirs.Release();
+        Assert.True(mine.TryAcquire(TimeSpan.FromSeconds(30)));
     }
 }

@@ -1,6 +1,7 @@
 using MessagePack;
 using Plexus.Processes.Serialization;
 using Plexus.Processes.Sync;
+using Ops = Plexus.Processes.ManagerOperations;
 
 namespace Plexus.Processes;
 
@@ -11,7 +12,7 @@ namespace Plexus.Processes;
 /// </summary>
 public sealed class ManagedLock : ManagedProxy, IProcessShareable<ManagedLock>, IReleasable
 {
-    internal ManagedLock(ManagerClient client, int id) : base(client, id, "lock") { }
+    internal ManagedLock(ManagerClient client, int id) : base(client, id, ManagerKinds.Lock) { }
 
     static ManagedLock IProcessShareable<ManagedLock>.ReadShared(ref MessagePackReader reader, HandleTable handles)
     {
@@ -20,18 +21,43 @@ public sealed class ManagedLock : ManagedProxy, IProcessShareable<ManagedLock>, 
     }
 
     /// <summary>Waits until the lock is free and takes it (Python's <c>lock.acquire()</c>).</summary>
-    public void Acquire() => Call("acquire");
+    public void Acquire() => Call(Ops.Acquire);
+
+    /// <summary>Waits until the lock is free and takes it, or until <paramref name="cancellationToken"/> is cancelled.</summary>
+    /// <exception cref="OperationCanceledException">Cancelled before the lock was taken (the manager drops the wait).</exception>
+    public void Acquire(CancellationToken cancellationToken) =>
+        TryCallWaiting(Ops.Acquire, Timeout.InfiniteTimeSpan, cancellationToken, out _);
+
+    /// <summary>Waits until the lock is free and takes it, without blocking a thread.</summary>
+    /// <exception cref="OperationCanceledException">Cancelled before the lock was taken (the manager drops the wait).</exception>
+    public async Task AcquireAsync(CancellationToken cancellationToken = default) =>
+        await CallWaitingAsync(Ops.Acquire, Timeout.InfiniteTimeSpan, cancellationToken).ConfigureAwait(false);
 
     /// <summary>Takes the lock if it is free; false otherwise (Python's <c>acquire(False)</c>).</summary>
-    public bool TryAcquire() => As<bool>(Call("tryacquire"));
+    public bool TryAcquire() => As<bool>(Call(Ops.TryAcquire));
+
+    /// <summary>
+    /// Waits up to <paramref name="timeout"/> for the lock (Python's <c>acquire(timeout=t)</c>); false when
+    /// it stayed taken.
+    /// </summary>
+    /// <exception cref="OperationCanceledException">Cancelled before the lock was taken.</exception>
+    public bool TryAcquire(TimeSpan timeout, CancellationToken cancellationToken = default) =>
+        TryCallWaiting(Ops.Acquire, timeout, cancellationToken, out _);
 
     /// <summary>Releases the lock (Python's <c>lock.release()</c>).</summary>
-    public void Release() => Call("release");
+    public void Release() => Call(Ops.Release);
 
     /// <summary>Acquires the lock and returns a scope that releases it (Python's <c>with lock:</c>).</summary>
     public ProcessLockScope Hold()
     {
         Acquire();
+        return new ProcessLockScope(this);
+    }
+
+    /// <summary>As <see cref="Hold()"/>, giving up when <paramref name="cancellationToken"/> is cancelled.</summary>
+    public ProcessLockScope Hold(CancellationToken cancellationToken)
+    {
+        Acquire(cancellationToken);
         return new ProcessLockScope(this);
     }
 }
