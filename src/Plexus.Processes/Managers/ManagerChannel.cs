@@ -46,12 +46,6 @@ internal sealed unsafe class ManagerChannel : IDisposable
     /// <summary>The reply was too big for the data area and went on the socket.</summary>
     public const int ReplyOnSocket = 4;
 
-    private const uint MfdAllowSealing = 2;
-    private const int FAddSeals = 1033;
-    private const int FGetSeals = 1034;
-    private const int SealSeal = 1;
-    private const int SealShrink = 2;
-    private const int SealGrow = 4;
     private const int MinSize = 64 * 1024;
     private const int MaxSize = 64 << 20;
     private const int HeaderSize = 256;
@@ -77,16 +71,17 @@ internal sealed unsafe class ManagerChannel : IDisposable
 
     private ManagerChannel(int fd, int size)
     {
-        void* p = LibC.mmap(null, (nuint)size, LibC.PROT_READ | LibC.PROT_WRITE, LibC.MAP_SHARED, fd, 0);
-        if (p == (void*)-1)
+        try
         {
-            ErrnoException error = ErrnoException.FromLastError("mmap", $"a manager channel of {size} bytes");
-            LibC.close(fd);
-            throw error;
+            _base = (byte*)MemoryFile.Map(fd, size);
+        }
+        catch
+        {
+            Descriptors.Close(fd);
+            throw;
         }
         _fd = fd;
         _size = size;
-        _base = (byte*)p;
     }
 
     /// <summary>Bytes a frame (header included) may take in the data area.</summary>
@@ -113,32 +108,25 @@ internal sealed unsafe class ManagerChannel : IDisposable
     /// <summary>Client side: a fresh zeroed channel of <paramref name="size"/> bytes.</summary>
     public static ManagerChannel Create(int size = DefaultSize)
     {
-        int fd = LibC.Check(LibC.memfd_create("plexus-manager-channel", LibC.MFD_CLOEXEC | MfdAllowSealing), "memfd_create", "a manager channel");
         // Sealed at its size, so the manager can rely on every mapped byte existing (a shrunk memfd would
         // turn the manager's reads into SIGBUS).
-        if (LibC.ftruncate(fd, size) == -1 || LibC.fcntl(fd, FAddSeals, SealShrink | SealGrow | SealSeal) == -1)
-        {
-            ErrnoException error = ErrnoException.FromLastError("ftruncate/fcntl(F_ADD_SEALS)", $"a manager channel of {size} bytes");
-            LibC.close(fd);
-            throw error;
-        }
-        return new ManagerChannel(fd, size);
+        return new ManagerChannel(MemoryFile.Create("plexus-manager-channel", size, sealSize: true), size);
     }
 
     /// <summary>Manager side: maps the memfd a client sent; its size is read from the descriptor, never trusted from the client.</summary>
     public static ManagerChannel Map(int fd)
     {
-        long size = LibC.lseek(fd, 0, LibC.SEEK_END);
+        // IsSizeSealed first: it fails soft on any descriptor, and a sealed memfd's size cannot change after it is read.
+        if (!MemoryFile.IsSizeSealed(fd))
+        {
+            Descriptors.Close(fd);
+            throw new InvalidOperationException("a manager channel must be a memfd whose size is sealed against shrinking and growing");
+        }
+        long size = MemoryFile.Size(fd);
         if (size is < MinSize or > MaxSize)
         {
-            LibC.close(fd);
+            Descriptors.Close(fd);
             throw new InvalidOperationException($"a manager channel must be between {MinSize} and {MaxSize} bytes, not {size}");
-        }
-        int seals = LibC.fcntl(fd, FGetSeals, 0);
-        if (seals == -1 || (seals & (SealShrink | SealSeal)) != (SealShrink | SealSeal))
-        {
-            LibC.close(fd);
-            throw new InvalidOperationException("a manager channel must be a memfd sealed against shrinking");
         }
         ManagerChannel channel = new(fd, (int)size);
         channel.ReleaseDescriptor();
@@ -149,10 +137,7 @@ internal sealed unsafe class ManagerChannel : IDisposable
     public void ReleaseDescriptor()
     {
         int fd = Interlocked.Exchange(ref _fd, -1);
-        if (fd >= 0)
-        {
-            LibC.close(fd);
-        }
+        Descriptors.Close(fd);
     }
 
     /// <summary>Client: the request frame is written; hands it to the manager.</summary>
@@ -285,7 +270,7 @@ internal sealed unsafe class ManagerChannel : IDisposable
             return;
         }
         _base = null;
-        LibC.munmap(p, (nuint)_size);
+        MemoryFile.Unmap(p, _size);
         ReleaseDescriptor();
     }
 }

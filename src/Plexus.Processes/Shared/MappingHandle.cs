@@ -27,8 +27,8 @@ internal sealed unsafe class MappingHandle : SafeHandle
 
     protected override bool ReleaseHandle()
     {
-        LibC.munmap((void*)handle, (nuint)Size);
-        LibC.close(Fd);
+        MemoryFile.Unmap((void*)handle, Size);
+        Descriptors.Close(Fd);
         return true;
     }
 }

@@ -26,14 +26,15 @@ internal sealed unsafe class SharedMemory : IDisposable
 
     private SharedMemory(int fd, int size)
     {
-        void* p = LibC.mmap(null, (nuint)size, LibC.PROT_READ | LibC.PROT_WRITE, LibC.MAP_SHARED, fd, 0);
-        if (p == (void*)-1)
+        try
         {
-            ErrnoException error = ErrnoException.FromLastError("mmap", $"shared memory of {size} bytes");
-            LibC.close(fd);
-            throw error;
+            _pointer = (byte*)MemoryFile.Map(fd, size);
         }
-        _pointer = (byte*)p;
+        catch
+        {
+            Descriptors.Close(fd);
+            throw;
+        }
         _mapping = new MappingHandle(_pointer, size, fd);
     }
 
@@ -97,14 +98,7 @@ internal sealed unsafe class SharedMemory : IDisposable
         {
             throw new ArgumentOutOfRangeException(nameof(size), size, "shared memory must be between 1 byte and 2 GiB");
         }
-        int fd = LibC.Check(LibC.memfd_create("plexus-" + name, LibC.MFD_CLOEXEC), "memfd_create", name);
-        if (LibC.ftruncate(fd, rounded) == -1)
-        {
-            ErrnoException error = ErrnoException.FromLastError("ftruncate", $"shared memory '{name}' of {rounded} bytes");
-            LibC.close(fd);
-            throw error;
-        }
-        return new SharedMemory(fd, (int)rounded);
+        return new SharedMemory(MemoryFile.Create("plexus-" + name, rounded, sealSize: false), (int)rounded);
     }
 
     /// <summary>Writes the descriptor index and size (the receiving side maps the same memory).</summary>

@@ -1,4 +1,4 @@
-using System.Runtime.InteropServices;
+using System.Runtime.CompilerServices;
 using Plexus.Native;
 
 namespace Plexus.Processes.Sync;
@@ -12,28 +12,8 @@ internal static unsafe class Futex
 {
     /// <summary>Sleeps while <c>*word == expected</c>, at most <paramref name="timeoutMs"/> (-1: no limit).</summary>
     /// <returns><c>false</c> when the timeout elapsed; <c>true</c> on a wake, a changed word or a signal.</returns>
-    public static bool Wait(int* word, int expected, int timeoutMs)
-    {
-        LibC.Timespec ts = default;
-        LibC.Timespec* timeout = null;
-        if (timeoutMs >= 0)
-        {
-            ts.Seconds = timeoutMs / 1000;
-            ts.Nanoseconds = timeoutMs % 1000 * 1_000_000L;
-            timeout = &ts;
-        }
-        if (LibC.futex(LibC.SYS_futex, word, LibC.FUTEX_WAIT, expected, timeout, 0, 0) == 0)
-        {
-            return true;
-        }
-        int errno = Marshal.GetLastPInvokeError();
-        return errno switch
-        {
-            Errnos.ETIMEDOUT => false,
-            Errnos.EAGAIN or Errnos.EINTR => true,
-            _ => throw new ErrnoException("futex(FUTEX_WAIT)", errno),
-        };
-    }
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static bool Wait(int* word, int expected, int timeoutMs) => SharedFutex.Wait(word, expected, timeoutMs);
 
     /// <summary>Longest single sleep of <see cref="Wait(int*, int, Deadline, SharedMemory, bool)"/>: how late a sleeper may notice a dispose, or a missed cancel wake.</summary>
     private const int SliceMs = 100;
@@ -78,8 +58,8 @@ internal static unsafe class Futex
     private static readonly Action<object?> s_wakeWord = static word => WakeAll((int*)(nint)word!);
 
     /// <summary>Wakes up to <paramref name="count"/> processes sleeping on <paramref name="word"/>.</summary>
-    public static void Wake(int* word, int count)
-        => LibC.futex(LibC.SYS_futex, word, LibC.FUTEX_WAKE, count, null, 0, 0);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Wake(int* word, int count) => SharedFutex.Wake(word, count);
 
     /// <summary>Wakes every sleeper on <paramref name="word"/>.</summary>
     public static void WakeAll(int* word) => Wake(word, int.MaxValue);

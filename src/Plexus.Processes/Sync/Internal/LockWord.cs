@@ -29,7 +29,7 @@ internal static unsafe class LockWord
         get
         {
             int tid = t_tid;
-            return tid != 0 ? tid : t_tid = LibC.gettid();
+            return tid != 0 ? tid : t_tid = Signals.CurrentThreadId();
         }
     }
 
