@@ -28,8 +28,8 @@ public sealed class Connection : IProcessShareable<Connection>, IDisposable
 
     private const int HeaderSize = 4;
     private readonly SafeFd _fd;
-    private readonly object _sendLock = new();
-    private readonly object _receiveLock = new();
+    private readonly Lock _sendLock = new();
+    private readonly Lock _receiveLock = new();
     private readonly ArrayBufferWriter<byte> _sendBuffer = new(256);
     private byte[] _receiveBuffer = new byte[64 * 1024];
     private int _start, _end;

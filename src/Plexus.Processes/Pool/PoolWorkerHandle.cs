@@ -35,7 +35,7 @@ internal sealed class PoolWorkerHandle
     // while the next is still on its way.
     private const int BatchBytes = 64 * 1024;
 
-    private readonly object _sendLock = new();
+    private readonly Lock _sendLock = new();
     private readonly HashSet<int> _registered = [];
     // Jobs given to this worker and not yet written, in order (locked by itself: filled under the
     // pool's lock, drained under the send lock).

@@ -27,7 +27,7 @@ public sealed class ChildProcess : IDisposable
     private readonly Target _target;
     private readonly ParameterInfo[] _parameters;
     private readonly object?[] _args;
-    private readonly object _gate = new();
+    private readonly Lock _gate = new();
     private readonly TaskCompletionSource _reportDone = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private HostSpawner.Host? _host;
     private HandleTable? _handles;

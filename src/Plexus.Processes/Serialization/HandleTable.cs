@@ -19,7 +19,7 @@ internal sealed class HandleTable : IDisposable
     private readonly List<int> _fds = [];
     private readonly List<SafeFd> _owned = [];
     private readonly List<Action> _onCommit = [];
-    private readonly object _gate = new();
+    private readonly Lock _gate = new();
     private bool _disposed;
 
     public HandleTable() { }

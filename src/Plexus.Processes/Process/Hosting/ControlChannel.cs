@@ -17,7 +17,7 @@ internal sealed class ControlChannel : IDisposable
     /// <summary>The largest frame either side accepts (a launch carries its arguments in one frame).</summary>
     public const int MaxFrame = 256 << 20;
     private readonly SafeHandle _handle;
-    private readonly object _sendLock = new();
+    private readonly Lock _sendLock = new();
 
     // The Socket an accepted channel came from: a Socket's finalizer closes its descriptor, so it must live as
     // long as the channel (an early close reads as EOF in the child, which then kills itself).

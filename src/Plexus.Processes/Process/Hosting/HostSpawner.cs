@@ -19,7 +19,7 @@ internal static class HostSpawner
     internal const string HooksVariable = "DOTNET_STARTUP_HOOKS";
     internal const string WarmVariable = "PLEXUS_WARM";
 
-    private static readonly object s_gate = new();
+    private static readonly Lock s_gate = new();
     private static readonly ConcurrentDictionary<string, Action<ControlChannel>> s_pending = new();
     private static readonly ConcurrentQueue<Host> s_idle = new();
     private static Socket? s_listener;

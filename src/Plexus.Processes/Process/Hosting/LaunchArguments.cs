@@ -7,8 +7,8 @@ namespace Plexus.Processes.Hosting;
 /// <summary>
 /// Reads the argument types a launch carries most (a pipe end, bytes, text, numbers) straight off
 /// the MessagePack bytes, the same values the serializer would give. The serializer's first use
-/// builds its resolvers, 30–40 ms of a new process's start (measured: a pool worker's launch went
-/// from ~30 to ~9 ms); a pool worker (a pipe end and bytes) never needs it.
+/// builds its resolvers, tens of milliseconds of a new process's start; a pool worker (a pipe end
+/// and bytes) never needs it.
 /// </summary>
 internal static class LaunchArguments
 {
