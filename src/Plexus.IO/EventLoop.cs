@@ -48,7 +48,7 @@ public sealed partial class EventLoop : SynchronizationContext, IDisposable
         _selector = selector;
         _levelTriggered = selector is not EpollSelector { Trigger: not EpollTrigger.Level };
         _threadId = Environment.CurrentManagedThreadId;
-        _wakeFd = new SafeFd(LibC.Check(LibC.eventfd(0, LibC.EFD_CLOEXEC | LibC.EFD_NONBLOCK), "eventfd"));
+        _wakeFd = new SafeFd(EventFd.Create(nonBlocking: true));
         _selector.Register(_wakeFd, SelectorEvents.Read, new FdWatch { Reader = s_onWake, ReaderState = this });
     }
 
@@ -586,21 +586,19 @@ public sealed partial class EventLoop : SynchronizationContext, IDisposable
     private void OnWake()
     {
         // Read first, then clear the flag: a caller that saw the flag set has already queued its item.
-        unsafe
-        {
-            ulong value;
-            _ = LibC.read(_wakeFd.Fd, (byte*)&value, sizeof(ulong));
-        }
+        Span<byte> counter = stackalloc byte[sizeof(ulong)];
+        _ = Descriptors.ReadSome(_wakeFd.Fd, counter);
         Volatile.Write(ref _wakePending, 0);
         DrainIncoming();
     }
 
-    private unsafe void Wake()
+    private void Wake()
     {
-        ulong one = 1;
-        while (LibC.write(_wakeFd.Fd, (byte*)&one, sizeof(ulong)) == -1)
+        ReadOnlySpan<byte> one = BitConverter.IsLittleEndian ? [1, 0, 0, 0, 0, 0, 0, 0] : [0, 0, 0, 0, 0, 0, 0, 1];
+        int written;
+        while ((written = Descriptors.WriteSome(_wakeFd.Fd, one)) < 0)
         {
-            int errno = System.Runtime.InteropServices.Marshal.GetLastPInvokeError();
+            int errno = -written;
             if (errno == Errnos.EINTR)
             {
                 continue;

@@ -52,7 +52,7 @@ public sealed unsafe class LoopSocket : IDisposable
         get
         {
             ObjectDisposedException.ThrowIf(IsDisposed, this);
-            return SocketAddresses.Read(AddressFamily, (addr, len) => LibC.getsockname(Fd, addr, len), "getsockname", this);
+            return SocketAddresses.Read(AddressFamily, Sockets.LocalAddress, "getsockname", this);
         }
     }
 
@@ -62,15 +62,15 @@ public sealed unsafe class LoopSocket : IDisposable
         get
         {
             ObjectDisposedException.ThrowIf(IsDisposed, this);
-            return SocketAddresses.Read(AddressFamily, (addr, len) => LibC.getpeername(Fd, addr, len), "getpeername", this);
+            return SocketAddresses.Read(AddressFamily, Sockets.PeerAddress, "getpeername", this);
         }
     }
 
     /// <summary>Disables Nagle's algorithm (<c>TCP_NODELAY</c>), as request/response protocols want.</summary>
     public bool NoDelay
     {
-        get => GetOption(LibC.IPPROTO_TCP, LibC.TCP_NODELAY, "TCP_NODELAY") != 0;
-        set => SetOption(LibC.IPPROTO_TCP, LibC.TCP_NODELAY, value ? 1 : 0, "TCP_NODELAY");
+        get => GetOption(SocketOption.NoDelay) != 0;
+        set => SetOption(SocketOption.NoDelay, value ? 1 : 0);
     }
 
     /// <summary>
@@ -79,22 +79,22 @@ public sealed unsafe class LoopSocket : IDisposable
     /// </summary>
     public bool ReusePort
     {
-        get => GetOption(LibC.SOL_SOCKET, LibC.SO_REUSEPORT, "SO_REUSEPORT") != 0;
-        set => SetOption(LibC.SOL_SOCKET, LibC.SO_REUSEPORT, value ? 1 : 0, "SO_REUSEPORT");
+        get => GetOption(SocketOption.ReusePort) != 0;
+        set => SetOption(SocketOption.ReusePort, value ? 1 : 0);
     }
 
     /// <summary>The kernel send buffer size (<c>SO_SNDBUF</c>; Linux doubles what is set).</summary>
     public int SendBufferSize
     {
-        get => GetOption(LibC.SOL_SOCKET, LibC.SO_SNDBUF, "SO_SNDBUF");
-        set => SetOption(LibC.SOL_SOCKET, LibC.SO_SNDBUF, value, "SO_SNDBUF");
+        get => GetOption(SocketOption.SendBuffer);
+        set => SetOption(SocketOption.SendBuffer, value);
     }
 
     /// <summary>The kernel receive buffer size (<c>SO_RCVBUF</c>; Linux doubles what is set).</summary>
     public int ReceiveBufferSize
     {
-        get => GetOption(LibC.SOL_SOCKET, LibC.SO_RCVBUF, "SO_RCVBUF");
-        set => SetOption(LibC.SOL_SOCKET, LibC.SO_RCVBUF, value, "SO_RCVBUF");
+        get => GetOption(SocketOption.ReceiveBuffer);
+        set => SetOption(SocketOption.ReceiveBuffer, value);
     }
 
     internal SocketOperation ReadOperation => _readOp ??= new SocketOperation(this);
@@ -153,7 +153,7 @@ public sealed unsafe class LoopSocket : IDisposable
         {
             if (socket.AddressFamily != AddressFamily.Unix)
             {
-                socket.SetOption(LibC.SOL_SOCKET, LibC.SO_REUSEADDR, 1, "SO_REUSEADDR");
+                socket.SetOption(SocketOption.ReuseAddress, 1);
             }
             socket.Bind(endPoint);
             socket.Listen(backlog);
@@ -172,14 +172,10 @@ public sealed unsafe class LoopSocket : IDisposable
         ArgumentNullException.ThrowIfNull(endPoint);
         ObjectDisposedException.ThrowIf(IsDisposed, this);
         SocketAddress address = ToSocketAddress(endPoint);
-        int result;
-        fixed (byte* p = address.Buffer.Span)
+        int result = Sockets.Bind(Fd, address.Buffer.Span[..address.Size]);
+        if (result < 0)
         {
-            result = LibC.bind(Fd, p, address.Size);
-        }
-        if (result == -1)
-        {
-            throw Error("bind", Marshal.GetLastPInvokeError(), endPoint.ToString());
+            throw Error("bind", -result, endPoint.ToString());
         }
     }
 
@@ -188,14 +184,10 @@ public sealed unsafe class LoopSocket : IDisposable
     {
         ObjectDisposedException.ThrowIf(IsDisposed, this);
         SocketAddress address = ToSocketAddress(remote);
-        int result;
-        fixed (byte* p = address.Buffer.Span)
+        int result = Sockets.Connect(Fd, address.Buffer.Span[..address.Size]);
+        if (result < 0)
         {
-            result = LibC.connect(Fd, (void*)p, address.Size);
-        }
-        if (result == -1)
-        {
-            throw Error("connect", Marshal.GetLastPInvokeError(), remote.ToString());
+            throw Error("connect", -result, remote.ToString());
         }
     }
 
@@ -203,22 +195,25 @@ public sealed unsafe class LoopSocket : IDisposable
     public void Listen(int backlog = 4096)
     {
         ObjectDisposedException.ThrowIf(IsDisposed, this);
-        LibC.Check(LibC.listen(Fd, backlog), "listen", Describe());
+        Sockets.Listen(Fd, backlog);
     }
 
     /// <summary>Makes <see cref="Dispose"/> reset the connection (<c>SO_LINGER</c> on with timeout 0): the peer gets <c>ECONNRESET</c>.</summary>
     public void SetResetOnClose()
     {
         ObjectDisposedException.ThrowIf(IsDisposed, this);
-        LibC.Linger linger = new() { OnOff = 1, Seconds = 0 };
-        LibC.Check(LibC.setsockopt(Fd, LibC.SOL_SOCKET, LibC.SO_LINGER, &linger, sizeof(LibC.Linger)), "setsockopt(SO_LINGER)", Describe());
+        Sockets.SetResetOnClose(Fd);
     }
 
     /// <summary>Half-closes the sending side (<c>shutdown(SHUT_WR)</c>): the peer reads end of stream.</summary>
     public void ShutdownSend()
     {
         ObjectDisposedException.ThrowIf(IsDisposed, this);
-        LibC.Check(LibC.shutdown(Fd, LibC.SHUT_WR), "shutdown(SHUT_WR)", Describe());
+        int result = Sockets.Shutdown(Fd, SocketShutdown.Send);
+        if (result < 0)
+        {
+            throw new ErrnoException("shutdown(SHUT_WR)", -result, Describe());
+        }
     }
 
     /// <summary>Stops the loop watching the descriptor, fails pending operations with <see cref="ObjectDisposedException"/>, and closes it.</summary>
@@ -252,16 +247,12 @@ public sealed unsafe class LoopSocket : IDisposable
         ObjectDisposedException.ThrowIf(IsDisposed, this);
         while (true)
         {
-            nint n;
-            fixed (byte* p = data)
-            {
-                n = LibC.send(Fd, p, data.Length, LibC.MSG_NOSIGNAL);
-            }
+            int n = Sockets.Send(Fd, data);
             if (n >= 0)
             {
-                return (int)n;
+                return n;
             }
-            int errno = Marshal.GetLastPInvokeError();
+            int errno = -n;
             if (errno == Errnos.EINTR)
             {
                 continue;
@@ -314,30 +305,17 @@ public sealed unsafe class LoopSocket : IDisposable
     }
 
     private static LoopSocket Open(AddressFamily family, SocketType type)
-    {
-        int domain = family switch
-        {
-            AddressFamily.InterNetwork => LibC.AF_INET,
-            AddressFamily.InterNetworkV6 => LibC.AF_INET6,
-            _ => LibC.AF_UNIX,
-        };
-        int kind = type == SocketType.Stream ? LibC.SOCK_STREAM : LibC.SOCK_DGRAM;
-        int fd = LibC.Check(LibC.socket(domain, kind | LibC.SOCK_NONBLOCK | LibC.SOCK_CLOEXEC, 0), $"socket({family}, {type})");
-        return new LoopSocket(fd, family, type);
-    }
+        => new(Sockets.Open(family, type, nonBlocking: true), family, type);
 
-    private void SetOption(int level, int name, int value, string what)
+    private void SetOption(SocketOption option, int value)
     {
         ObjectDisposedException.ThrowIf(IsDisposed, this);
-        LibC.Check(LibC.setsockopt(Fd, level, name, &value, sizeof(int)), $"setsockopt({what})", Describe());
+        Sockets.SetOption(Fd, option, value);
     }
 
-    private int GetOption(int level, int name, string what)
+    private int GetOption(SocketOption option)
     {
         ObjectDisposedException.ThrowIf(IsDisposed, this);
-        int value = 0;
-        int len = sizeof(int);
-        LibC.Check(LibC.getsockopt(Fd, level, name, &value, &len), $"getsockopt({what})", Describe());
-        return value;
+        return Sockets.GetOption(Fd, option);
     }
 }

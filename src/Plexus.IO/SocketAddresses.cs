@@ -5,9 +5,10 @@ using Plexus.Native;
 namespace Plexus.IO;
 
 /// <summary>Native <c>sockaddr</c> bytes to .NET endpoints. .NET's <see cref="SocketAddress"/> holds the platform's own layout, so the kernel's bytes go in as they are.</summary>
-internal static unsafe class SocketAddresses
+internal static class SocketAddresses
 {
-    internal delegate int AddressCall(void* addr, int* len);
+    /// <summary>A <c>getsockname</c>-shaped call: fills the address, returns its length or the negated errno.</summary>
+    internal delegate int AddressCall(int fd, Span<byte> address);
 
     private static readonly IPEndPoint s_v4 = new(IPAddress.Any, 0);
     private static readonly IPEndPoint s_v6 = new(IPAddress.IPv6Any, 0);
@@ -16,13 +17,11 @@ internal static unsafe class SocketAddresses
     /// <summary>Runs a <c>getsockname</c>-shaped call and decodes the address it fills in.</summary>
     internal static EndPoint Read(AddressFamily family, AddressCall call, string name, LoopSocket socket)
     {
-        byte* addr = stackalloc byte[LibC.SockAddrStorageSize];
-        int len = LibC.SockAddrStorageSize;
-        if (call(addr, &len) == -1)
-        {
-            throw ErrnoException.FromLastError(name, socket.Describe());
-        }
-        return Decode(family, new ReadOnlySpan<byte>(addr, len));
+        Span<byte> address = stackalloc byte[Sockets.AddressCapacity];
+        int length = call(socket.Fd, address);
+        return length < 0
+            ? throw new ErrnoException(name, -length, socket.Describe())
+            : Decode(family, address[..length]);
     }
 
     /// <summary>An endpoint from the <paramref name="native"/> address bytes of a socket of <paramref name="family"/>.</summary>

@@ -1,5 +1,4 @@
 using System.Net;
-using System.Runtime.InteropServices;
 using System.Threading.Tasks.Sources;
 using Plexus.Native;
 
@@ -87,17 +86,13 @@ internal sealed unsafe class SocketOperation : IValueTaskSource<int>, IValueTask
         SocketAddress address = _socket.ToSocketAddress(endPoint);
         Begin(OpKind.Connect, token);
         {
-            int result;
-            fixed (byte* p = address.Buffer.Span)
-            {
-                result = LibC.connect(_socket.Fd, (void*)p, address.Size);
-            }
+            int result = Sockets.Connect(_socket.Fd, address.Buffer.Span[..address.Size]);
             if (result == 0)
             {
                 Succeed(0);
                 return true;
             }
-            int errno = Marshal.GetLastPInvokeError();
+            int errno = -result;
             // An interrupted or cancelled connect goes on in the kernel: EINTR and EALREADY (a connect
             // again after a cancelled one) wait for writability like EINPROGRESS; EISCONN means the
             // earlier attempt has since succeeded.
@@ -227,21 +222,17 @@ internal sealed unsafe class SocketOperation : IValueTaskSource<int>, IValueTask
     {
         while (true)
         {
-            nint n;
-            fixed (byte* p = _buffer.Span)
-            {
-                n = LibC.recv(_socket.Fd, p, _buffer.Length, 0);
-            }
+            int n = Sockets.Receive(_socket.Fd, _buffer.Span);
             if (n >= 0)
             {
                 if (n == 0 && !_buffer.IsEmpty)
                 {
                     _socket.ReceivedEnd = true;
                 }
-                Succeed((int)n);
+                Succeed(n);
                 return true;
             }
-            int errno = Marshal.GetLastPInvokeError();
+            int errno = -n;
             if (errno == Errnos.EINTR)
             {
                 continue;
@@ -257,22 +248,17 @@ internal sealed unsafe class SocketOperation : IValueTaskSource<int>, IValueTask
 
     private bool TryReceiveFrom()
     {
-        byte* addr = stackalloc byte[LibC.SockAddrStorageSize];
+        Span<byte> address = stackalloc byte[Sockets.AddressCapacity];
         while (true)
         {
-            int len = LibC.SockAddrStorageSize;
-            nint n;
-            fixed (byte* p = _buffer.Span)
-            {
-                n = LibC.recvfrom(_socket.Fd, p, _buffer.Length, 0, addr, &len);
-            }
+            int n = Sockets.ReceiveFrom(_socket.Fd, _buffer.Span, address, out int length);
             if (n >= 0)
             {
-                _from = SocketAddresses.Decode(_socket.AddressFamily, new ReadOnlySpan<byte>(addr, len));
-                Succeed((int)n);
+                _from = SocketAddresses.Decode(_socket.AddressFamily, address[..length]);
+                Succeed(n);
                 return true;
             }
-            int errno = Marshal.GetLastPInvokeError();
+            int errno = -n;
             if (errno == Errnos.EINTR)
             {
                 continue;
@@ -290,19 +276,14 @@ internal sealed unsafe class SocketOperation : IValueTaskSource<int>, IValueTask
     {
         while (true)
         {
-            nint n;
-            fixed (byte* p = _data.Span)
-            fixed (byte* a = _address!.Buffer.Span)
-            {
-                n = LibC.sendto(_socket.Fd, p, _data.Length, LibC.MSG_NOSIGNAL, a, _address.Size);
-            }
+            int n = Sockets.SendTo(_socket.Fd, _data.Span, _address!.Buffer.Span[.._address.Size]);
             if (n >= 0)
             {
                 // A datagram goes whole or not at all.
-                Succeed((int)n);
+                Succeed(n);
                 return true;
             }
-            int errno = Marshal.GetLastPInvokeError();
+            int errno = -n;
             if (errno == Errnos.EINTR)
             {
                 continue;
@@ -320,14 +301,14 @@ internal sealed unsafe class SocketOperation : IValueTaskSource<int>, IValueTask
     {
         while (true)
         {
-            int fd = LibC.accept4(_socket.Fd, null, null, LibC.SOCK_NONBLOCK | LibC.SOCK_CLOEXEC);
+            int fd = Sockets.Accept(_socket.Fd, nonBlocking: true);
             if (fd >= 0)
             {
                 _accepted = _socket.Accepted(fd);
                 Succeed(0);
                 return true;
             }
-            int errno = Marshal.GetLastPInvokeError();
+            int errno = -fd;
             // ECONNABORTED (103): the client gave up before we accepted; take the next one.
             if (errno is Errnos.EINTR or 103)
             {
@@ -346,18 +327,14 @@ internal sealed unsafe class SocketOperation : IValueTaskSource<int>, IValueTask
     {
         while (!_data.IsEmpty)
         {
-            nint n;
-            fixed (byte* p = _data.Span)
-            {
-                n = LibC.send(_socket.Fd, p, _data.Length, LibC.MSG_NOSIGNAL);
-            }
+            int n = Sockets.Send(_socket.Fd, _data.Span);
             if (n >= 0)
             {
                 // A partial send: keep the rest for the next writable event.
-                _data = _data[(int)n..];
+                _data = _data[n..];
                 continue;
             }
-            int errno = Marshal.GetLastPInvokeError();
+            int errno = -n;
             if (errno == Errnos.EINTR)
             {
                 continue;
@@ -375,13 +352,8 @@ internal sealed unsafe class SocketOperation : IValueTaskSource<int>, IValueTask
 
     private bool TryFinishConnect()
     {
-        int error = 0;
-        int len = sizeof(int);
-        if (LibC.getsockopt(_socket.Fd, LibC.SOL_SOCKET, LibC.SO_ERROR, &error, &len) == -1)
-        {
-            Fail(_socket.Error("getsockopt(SO_ERROR)", Marshal.GetLastPInvokeError()));
-            return true;
-        }
+        // The pending error, or getsockopt's own errno should reading it fail: either way the connect failed.
+        int error = Sockets.PendingError(_socket.Fd);
         if (error == Errnos.EINPROGRESS || error == Errnos.EAGAIN)
         {
             return false;

@@ -49,6 +49,9 @@ public static unsafe class Descriptors
         }
     }
 
+    /// <summary>Whether <paramref name="fd"/> names an open descriptor (<c>fcntl(F_GETFD)</c> does not fail with <c>EBADF</c>).</summary>
+    public static bool IsOpen(int fd) => fd >= 0 && LibC.fcntl(fd, LibC.F_GETFD, 0) != -1;
+
     /// <summary>Duplicates <paramref name="fd"/> (the copy is close-on-exec).</summary>
     public static int Duplicate(int fd) => DuplicateAtLeast(fd, 0);
 

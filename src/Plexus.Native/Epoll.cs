@@ -41,6 +41,17 @@ public static unsafe class Epoll
     public static void Remove(int epfd, int fd) => Control(epfd, LibC.EPOLL_CTL_DEL, fd, 0, 0, "epoll_ctl(EPOLL_CTL_DEL)");
 
     /// <summary>
+    /// Stops watching <paramref name="fd"/> without throwing: 0, or the negated errno (<c>-EBADF</c> when
+    /// the descriptor was closed first, <c>-ENOENT</c> when it was not watched), for callers to whom
+    /// "already gone" is not an error.
+    /// </summary>
+    public static int TryRemove(int epfd, int fd)
+    {
+        EpollEvent ev = default;
+        return LibC.OrErrno(LibC.epoll_ctl(epfd, LibC.EPOLL_CTL_DEL, fd, &ev));
+    }
+
+    /// <summary>
     /// Waits up to <paramref name="timeoutMs"/> milliseconds (-1: no limit; 0: just look) and fills
     /// <paramref name="events"/> from the start. Returns how many were filled, or the negated errno
     /// (<c>-EINTR</c> after a signal).

@@ -7,9 +7,9 @@ namespace Plexus.Native;
 /// IPv4 TCP sockets as raw descriptors, for code that owns readiness itself (a
 /// <c>System.Net.Sockets.Socket</c> registers every descriptor with .NET's own epoll thread as well).
 /// Every socket made here is close-on-exec. Set-up calls throw <see cref="ErrnoException"/>;
-/// <see cref="Connect"/> and <see cref="Accept"/>, which loops call, return a negated errno instead.
+/// <see cref="Connect(int, System.Net.IPAddress, int)"/> and <see cref="Accept"/>, which loops call, return a negated errno instead.
 /// </summary>
-public static unsafe class Sockets
+public static unsafe partial class Sockets
 {
     /// <summary>Opens an IPv4 TCP socket and returns its descriptor.</summary>
     public static int OpenTcp(bool nonBlocking)
@@ -18,16 +18,28 @@ public static unsafe class Sockets
     /// <summary>Sets the integer option <paramref name="option"/> on <paramref name="fd"/>.</summary>
     public static void SetOption(int fd, SocketOption option, int value)
     {
-        (int level, int name, string call) = option switch
-        {
-            SocketOption.ReuseAddress => (LibC.SOL_SOCKET, LibC.SO_REUSEADDR, "setsockopt(SO_REUSEADDR)"),
-            SocketOption.ReusePort => (LibC.SOL_SOCKET, LibC.SO_REUSEPORT, "setsockopt(SO_REUSEPORT)"),
-            SocketOption.NoDelay => (LibC.IPPROTO_TCP, LibC.TCP_NODELAY, "setsockopt(TCP_NODELAY)"),
-            SocketOption.SendBuffer => (LibC.SOL_SOCKET, LibC.SO_SNDBUF, "setsockopt(SO_SNDBUF)"),
-            SocketOption.ReceiveBuffer => (LibC.SOL_SOCKET, LibC.SO_RCVBUF, "setsockopt(SO_RCVBUF)"),
-            _ => throw new ArgumentOutOfRangeException(nameof(option), option, "not a SocketOption"),
-        };
-        LibC.Check(LibC.setsockopt(fd, level, name, &value, sizeof(int)), call, $"descriptor {fd}");
+        (int level, int name, string what) = Option(option);
+        LibC.Check(LibC.setsockopt(fd, level, name, &value, sizeof(int)), $"setsockopt({what})", $"descriptor {fd}");
+    }
+
+    /// <summary>Reads the integer option <paramref name="option"/> of <paramref name="fd"/>.</summary>
+    public static int GetOption(int fd, SocketOption option)
+    {
+        (int level, int name, string what) = Option(option);
+        int value = 0;
+        int length = sizeof(int);
+        LibC.Check(LibC.getsockopt(fd, level, name, &value, &length), $"getsockopt({what})", $"descriptor {fd}");
+        return value;
+    }
+
+    /// <summary>
+    /// Makes closing <paramref name="fd"/> reset the connection (<c>SO_LINGER</c> on with timeout 0):
+    /// the peer gets <c>ECONNRESET</c> instead of end of stream.
+    /// </summary>
+    public static void SetResetOnClose(int fd)
+    {
+        LibC.Linger linger = new() { OnOff = 1, Seconds = 0 };
+        LibC.Check(LibC.setsockopt(fd, LibC.SOL_SOCKET, LibC.SO_LINGER, &linger, sizeof(LibC.Linger)), "setsockopt(SO_LINGER)", $"descriptor {fd}");
     }
 
     /// <summary>
@@ -78,6 +90,16 @@ public static unsafe class Sockets
         // SocketShutdown's values are SHUT_RD, SHUT_WR and SHUT_RDWR.
         return LibC.OrErrno(LibC.shutdown(fd, (int)how));
     }
+
+    private static (int Level, int Name, string What) Option(SocketOption option) => option switch
+    {
+        SocketOption.ReuseAddress => (LibC.SOL_SOCKET, LibC.SO_REUSEADDR, "SO_REUSEADDR"),
+        SocketOption.ReusePort => (LibC.SOL_SOCKET, LibC.SO_REUSEPORT, "SO_REUSEPORT"),
+        SocketOption.NoDelay => (LibC.IPPROTO_TCP, LibC.TCP_NODELAY, "TCP_NODELAY"),
+        SocketOption.SendBuffer => (LibC.SOL_SOCKET, LibC.SO_SNDBUF, "SO_SNDBUF"),
+        SocketOption.ReceiveBuffer => (LibC.SOL_SOCKET, LibC.SO_RCVBUF, "SO_RCVBUF"),
+        _ => throw new ArgumentOutOfRangeException(nameof(option), option, "not a SocketOption"),
+    };
 
     private static LibC.SockAddrIn ToSockAddr(IPAddress address, int port)
     {

@@ -39,7 +39,7 @@ public sealed unsafe class EpollSelector : Selector
     public EpollSelector(EpollTrigger trigger = EpollTrigger.Level)
     {
         Trigger = trigger;
-        _epfd = new SafeFd(LibC.Check(LibC.epoll_create1(LibC.EPOLL_CLOEXEC), "epoll_create1"));
+        _epfd = new SafeFd(Epoll.Create());
         _capacity = 64;
         _events = (EpollEvent*)NativeMemory.Alloc((nuint)_capacity, (nuint)sizeof(EpollEvent));
     }
@@ -59,12 +59,12 @@ public sealed unsafe class EpollSelector : Selector
         {
             throw new InvalidOperationException($"{key} is not registered; register it again instead");
         }
-        Ctl(LibC.EPOLL_CTL_MOD, key, "epoll_ctl(EPOLL_CTL_MOD)");
+        Epoll.Modify(_epfd.Fd, key.Fd, Mask(key.Events), (ulong)key.Fd);
     }
 
     private protected override void Add(SelectorKey key)
     {
-        Ctl(LibC.EPOLL_CTL_ADD, key, "epoll_ctl(EPOLL_CTL_ADD)");
+        Epoll.Add(_epfd.Fd, key.Fd, Mask(key.Events), (ulong)key.Fd);
         if (_capacity < Math.Min(Count + 1, MaxBatch))
         {
             // Grown at registration, never in Select, so a wait allocates nothing.
@@ -74,14 +74,14 @@ public sealed unsafe class EpollSelector : Selector
         }
     }
 
-    private protected override void Change(SelectorKey key) => Ctl(LibC.EPOLL_CTL_MOD, key, "epoll_ctl(EPOLL_CTL_MOD)");
+    private protected override void Change(SelectorKey key) => Epoll.Modify(_epfd.Fd, key.Fd, Mask(key.Events), (ulong)key.Fd);
 
     private protected override void Remove(SelectorKey key)
     {
-        EpollEvent ev = default;
-        if (LibC.epoll_ctl(_epfd.Fd, LibC.EPOLL_CTL_DEL, key.Fd, &ev) == -1)
+        int result = Epoll.TryRemove(_epfd.Fd, key.Fd);
+        if (result < 0)
         {
-            int errno = Marshal.GetLastPInvokeError();
+            int errno = -result;
             // Closed first (EBADF), or closed and the number reused (ENOENT): the kernel already forgot it.
             if (errno is not (Errnos.EBADF or Errnos.ENOENT))
             {
@@ -92,10 +92,10 @@ public sealed unsafe class EpollSelector : Selector
 
     private protected override bool Wait(int timeoutMs)
     {
-        int n = LibC.epoll_wait(_epfd.Fd, _events, _capacity, timeoutMs);
-        if (n == -1)
+        int n = Epoll.Wait(_epfd.Fd, new Span<EpollEvent>(_events, _capacity), timeoutMs);
+        if (n < 0)
         {
-            int errno = Marshal.GetLastPInvokeError();
+            int errno = -n;
             return errno == Errnos.EINTR ? false : throw new ErrnoException("epoll_wait", errno, $"epoll descriptor {_epfd.Fd}");
         }
         for (int i = 0; i < n; i++)
@@ -107,23 +107,23 @@ public sealed unsafe class EpollSelector : Selector
                 continue;
             }
             SelectorEvents events = SelectorEvents.None;
-            if ((mask & LibC.EPOLLIN) != 0)
+            if ((mask & Epoll.In) != 0)
             {
                 events |= SelectorEvents.Read;
             }
-            if ((mask & LibC.EPOLLOUT) != 0)
+            if ((mask & Epoll.Out) != 0)
             {
                 events |= SelectorEvents.Write;
             }
-            if ((mask & LibC.EPOLLERR) != 0)
+            if ((mask & Epoll.Error) != 0)
             {
                 events |= SelectorEvents.Error;
             }
-            if ((mask & LibC.EPOLLHUP) != 0)
+            if ((mask & Epoll.HangUp) != 0)
             {
                 events |= SelectorEvents.HangUp;
             }
-            if ((mask & (LibC.EPOLLERR | LibC.EPOLLHUP)) != 0)
+            if ((mask & (Epoll.Error | Epoll.HangUp)) != 0)
             {
                 // As CPython does: an error or hang-up wakes the reader and the writer, whose next call reports it.
                 events |= key.Events;
@@ -145,27 +145,21 @@ public sealed unsafe class EpollSelector : Selector
         }
     }
 
-    private void Ctl(int op, SelectorKey key, string call)
-    {
-        EpollEvent ev = new() { Events = Mask(key.Events), Data = (ulong)key.Fd };
-        LibC.Check(LibC.epoll_ctl(_epfd.Fd, op, key.Fd, &ev), call, $"descriptor {key.Fd}");
-    }
-
     private uint Mask(SelectorEvents events)
     {
         uint mask = 0;
         if ((events & SelectorEvents.Read) != 0)
         {
-            mask |= LibC.EPOLLIN;
+            mask |= Epoll.In;
         }
         if ((events & SelectorEvents.Write) != 0)
         {
-            mask |= LibC.EPOLLOUT;
+            mask |= Epoll.Out;
         }
         return Trigger switch
         {
-            EpollTrigger.Edge => mask | LibC.EPOLLET,
-            EpollTrigger.OneShot => mask | LibC.EPOLLONESHOT,
+            EpollTrigger.Edge => mask | Epoll.EdgeTriggered,
+            EpollTrigger.OneShot => mask | Epoll.OneShot,
             _ => mask,
         };
     }

@@ -1,4 +1,3 @@
-using System.Runtime.InteropServices;
 using Plexus.Native;
 
 namespace Plexus.IO.Selectors;
@@ -45,14 +44,10 @@ public sealed unsafe class PollSelector : Selector
 
     private protected override bool Wait(int timeoutMs)
     {
-        int n;
-        fixed (PollFd* fds = _fds)
+        int n = Poll.Wait(_fds.AsSpan(0, _count), timeoutMs);
+        if (n < 0)
         {
-            n = LibC.poll(fds, (nuint)_count, timeoutMs);
-        }
-        if (n == -1)
-        {
-            int errno = Marshal.GetLastPInvokeError();
+            int errno = -n;
             return errno == Errnos.EINTR ? false : throw new ErrnoException("poll", errno, $"{_count} descriptors");
         }
         for (int i = 0; i < _count && n > 0; i++)
@@ -65,23 +60,23 @@ public sealed unsafe class PollSelector : Selector
             n--;
             SelectorKey key = _keys[i];
             SelectorEvents events = SelectorEvents.None;
-            if ((revents & LibC.POLLIN) != 0)
+            if ((revents & Poll.In) != 0)
             {
                 events |= SelectorEvents.Read;
             }
-            if ((revents & LibC.POLLOUT) != 0)
+            if ((revents & Poll.Out) != 0)
             {
                 events |= SelectorEvents.Write;
             }
-            if ((revents & (LibC.POLLERR | LibC.POLLNVAL)) != 0)
+            if ((revents & (Poll.Error | Poll.Invalid)) != 0)
             {
                 events |= SelectorEvents.Error;
             }
-            if ((revents & LibC.POLLHUP) != 0)
+            if ((revents & Poll.HangUp) != 0)
             {
                 events |= SelectorEvents.HangUp;
             }
-            if ((revents & (LibC.POLLERR | LibC.POLLHUP | LibC.POLLNVAL)) != 0)
+            if ((revents & (Poll.Error | Poll.HangUp | Poll.Invalid)) != 0)
             {
                 events |= key.Events;
             }
@@ -95,11 +90,11 @@ public sealed unsafe class PollSelector : Selector
         short mask = 0;
         if ((events & SelectorEvents.Read) != 0)
         {
-            mask |= LibC.POLLIN;
+            mask |= Poll.In;
         }
         if ((events & SelectorEvents.Write) != 0)
         {
-            mask |= LibC.POLLOUT;
+            mask |= Poll.Out;
         }
         return mask;
     }

@@ -1,5 +1,4 @@
 using System.Numerics;
-using System.Runtime.InteropServices;
 using Plexus.Native;
 
 namespace Plexus.IO.Selectors;
@@ -14,7 +13,7 @@ namespace Plexus.IO.Selectors;
 public sealed unsafe class SelectSelector : Selector
 {
     /// <summary>The largest descriptor number plus one that <c>select</c> can watch (glibc's <c>FD_SETSIZE</c>).</summary>
-    public const int FdSetSize = LibC.FD_SETSIZE;
+    public const int FdSetSize = FdSet.Capacity;
 
     private FdSet _read;
     private FdSet _write;
@@ -50,11 +49,10 @@ public sealed unsafe class SelectSelector : Selector
         // select() overwrites its sets, so it gets copies of the interest sets.
         FdSet read = _read;
         FdSet write = _write;
-        LibC.TimeVal tv = new() { Seconds = timeoutMs / 1000, Microseconds = timeoutMs % 1000 * 1000L };
-        int n = LibC.select(_maxFd + 1, &read, &write, null, timeoutMs < 0 ? null : &tv);
-        if (n == -1)
+        int n = FdSet.Select(_maxFd + 1, ref read, ref write, timeoutMs);
+        if (n < 0)
         {
-            int errno = Marshal.GetLastPInvokeError();
+            int errno = -n;
             if (errno == Errnos.EINTR)
             {
                 return false;
@@ -99,7 +97,7 @@ public sealed unsafe class SelectSelector : Selector
     {
         for (int fd = 0; fd <= _maxFd; fd++)
         {
-            if (Find(fd) is { } key && LibC.fcntl(fd, LibC.F_GETFD, 0) == -1)
+            if (Find(fd) is { } key && !Descriptors.IsOpen(fd))
             {
                 AddReady(key, SelectorEvents.Error | key.Events);
             }

@@ -182,9 +182,9 @@ public abstract class Selector : IDisposable
     /// <summary>Throws <see cref="ErrnoException"/> (EBADF) when <paramref name="fd"/> is not an open descriptor.</summary>
     private protected static void CheckOpen(int fd)
     {
-        if (LibC.fcntl(fd, LibC.F_GETFD, 0) == -1)
+        if (!Descriptors.IsOpen(fd))
         {
-            throw ErrnoException.FromLastError("fcntl(F_GETFD)", $"descriptor {fd} (it is not open, so it cannot be registered)");
+            throw new ErrnoException("fcntl(F_GETFD)", Errnos.EBADF, $"descriptor {fd} (it is not open, so it cannot be registered)");
         }
     }
 

@@ -1,6 +1,6 @@
 using System.Runtime.InteropServices;
 using Plexus.Native;
-using static Plexus.Native.LibC;
+using static Plexus.Native.IoUringCalls;
 
 namespace Plexus.IO;
 
@@ -22,7 +22,6 @@ public sealed unsafe class IoUring : IDisposable
 {
     private const int ETIME = 62;
     private const int EBUSY = 16;
-    private const byte IORING_OP_POLL_ADD = 6;
 
     private readonly SafeFd _ring;
     private readonly byte* _rings;
@@ -51,37 +50,37 @@ public sealed unsafe class IoUring : IDisposable
         ArgumentOutOfRangeException.ThrowIfLessThan(entries, 1);
         ArgumentOutOfRangeException.ThrowIfNegative(completionEntries);
         IoUringParams p = default;
-        p.Flags = IORING_SETUP_CLAMP | IORING_SETUP_SUBMIT_ALL | IORING_SETUP_CQSIZE;
+        p.Flags = SetupClamp | SetupSubmitAll | SetupCqSize;
         p.CqEntries = (uint)(completionEntries == 0 ? entries * 4 : completionEntries);
         if (singleIssuer)
         {
-            p.Flags |= IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN;
+            p.Flags |= SetupSingleIssuer | SetupDeferTaskRun;
         }
-        int fd = io_uring_setup(SYS_io_uring_setup, (uint)entries, &p);
+        int fd = Setup((uint)entries, ref p);
         if (fd < 0)
         {
-            throw ErrnoException.FromLastError("io_uring_setup", "io_uring needs Linux 6.1 or later and must not be disabled (sysctl kernel.io_uring_disabled)");
+            throw new ErrnoException("io_uring_setup", -fd, "io_uring needs Linux 6.1 or later and must not be disabled (sysctl kernel.io_uring_disabled)");
         }
         _ring = new SafeFd(fd);
-        if ((p.Features & IORING_FEAT_SINGLE_MMAP) == 0 || (p.Features & IORING_FEAT_NODROP) == 0)
+        if ((p.Features & FeatureSingleMmap) == 0 || (p.Features & FeatureNoDrop) == 0)
         {
             _ring.Dispose();
-            throw new PlatformNotSupportedException("this kernel's io_uring lacks IORING_FEAT_SINGLE_MMAP or IORING_FEAT_NODROP; Plexus needs Linux 6.1 or later");
+            throw new PlatformNotSupportedException("this kernel's io_uring lacks FeatureSingleMmap or FeatureNoDrop; Plexus needs Linux 6.1 or later");
         }
 
         SubmissionEntries = (int)p.SqEntries;
         CompletionEntries = (int)p.CqEntries;
         // With SINGLE_MMAP one mapping holds both rings' indexes and the completion entries.
         _ringsSize = Math.Max(p.SqOff.Array + p.SqEntries * sizeof(uint), p.CqOff.Cqes + p.CqEntries * (uint)sizeof(IoUringCqe));
-        _rings = (byte*)Map(fd, _ringsSize, IORING_OFF_SQ_RING, "io_uring rings");
+        _rings = (byte*)MapRing(fd, _ringsSize, OffsetSqRing, "io_uring rings");
         _sqesSize = p.SqEntries * (uint)sizeof(IoUringSqe);
         try
         {
-            _sqes = (IoUringSqe*)Map(fd, _sqesSize, IORING_OFF_SQES, "io_uring submission entries");
+            _sqes = (IoUringSqe*)MapRing(fd, _sqesSize, OffsetSqes, "io_uring submission entries");
         }
         catch
         {
-            munmap(_rings, _ringsSize);
+            Unmap(_rings, _ringsSize);
             _ring.Dispose();
             throw;
         }
@@ -121,7 +120,7 @@ public sealed unsafe class IoUring : IDisposable
     {
         IoUringSqe* sqe = Next();
         if (sqe is null) return false;
-        sqe->Opcode = IORING_OP_NOP;
+        sqe->Opcode = OpNop;
         sqe->UserData = userData;
         return true;
     }
@@ -135,10 +134,10 @@ public sealed unsafe class IoUring : IDisposable
     {
         IoUringSqe* sqe = Next();
         if (sqe is null) return false;
-        sqe->Opcode = IORING_OP_ACCEPT;
+        sqe->Opcode = OpAccept;
         sqe->Fd = listenFd;
-        sqe->OpFlags = (uint)SOCK_CLOEXEC;
-        sqe->IoPrio = multishot ? IORING_ACCEPT_MULTISHOT : (ushort)0;
+        sqe->OpFlags = AcceptCloseOnExec;
+        sqe->IoPrio = multishot ? AcceptMultishot : (ushort)0;
         sqe->UserData = userData;
         return true;
     }
@@ -148,7 +147,7 @@ public sealed unsafe class IoUring : IDisposable
     {
         IoUringSqe* sqe = Next();
         if (sqe is null) return false;
-        sqe->Opcode = IORING_OP_RECV;
+        sqe->Opcode = OpRecv;
         sqe->Fd = fd;
         sqe->Addr = (ulong)buffer;
         sqe->Len = (uint)length;
@@ -167,11 +166,11 @@ public sealed unsafe class IoUring : IDisposable
         ArgumentNullException.ThrowIfNull(buffers);
         IoUringSqe* sqe = Next();
         if (sqe is null) return false;
-        sqe->Opcode = IORING_OP_RECV;
+        sqe->Opcode = OpRecv;
         sqe->Fd = fd;
-        sqe->Flags = IOSQE_BUFFER_SELECT;
+        sqe->Flags = SqeBufferSelect;
         sqe->BufGroup = buffers.GroupId;
-        sqe->IoPrio = multishot ? IORING_RECV_MULTISHOT : (ushort)0;
+        sqe->IoPrio = multishot ? RecvMultishot : (ushort)0;
         sqe->UserData = userData;
         return true;
     }
@@ -181,11 +180,11 @@ public sealed unsafe class IoUring : IDisposable
     {
         IoUringSqe* sqe = Next();
         if (sqe is null) return false;
-        sqe->Opcode = IORING_OP_SEND;
+        sqe->Opcode = OpSend;
         sqe->Fd = fd;
         sqe->Addr = (ulong)buffer;
         sqe->Len = (uint)length;
-        sqe->OpFlags = MSG_NOSIGNAL;
+        sqe->OpFlags = SendNoSignal;
         sqe->UserData = userData;
         return true;
     }
@@ -199,7 +198,7 @@ public sealed unsafe class IoUring : IDisposable
     {
         IoUringSqe* sqe = Next();
         if (sqe is null) return false;
-        sqe->Opcode = IORING_OP_POLL_ADD;
+        sqe->Opcode = OpPollAdd;
         sqe->Fd = fd;
         sqe->OpFlags = events; // poll32_events shares the operation-flags word
         sqe->UserData = userData;
@@ -212,9 +211,9 @@ public sealed unsafe class IoUring : IDisposable
     {
         IoUringSqe* sqe = Next();
         if (sqe is null) return false;
-        sqe->Opcode = IORING_OP_ASYNC_CANCEL;
+        sqe->Opcode = OpAsyncCancel;
         sqe->Addr = targetUserData;
-        sqe->OpFlags = IORING_ASYNC_CANCEL_ALL;
+        sqe->OpFlags = AsyncCancelAll;
         sqe->UserData = userData;
         return true;
     }
@@ -241,12 +240,11 @@ public sealed unsafe class IoUring : IDisposable
         Volatile.Write(ref *_sqTail, _queuedTail);
         // Everything published that the kernel has not taken yet, including what an interrupted call left.
         uint toSubmit = _queuedTail - Volatile.Read(ref *_sqHead);
-        uint flags = IORING_ENTER_GETEVENTS | (arg is null ? 0 : IORING_ENTER_EXT_ARG);
-        int n = io_uring_enter(SYS_io_uring_enter, _ring.Fd, toSubmit, (uint)minComplete, flags, arg, arg is null ? 0 : sizeof(GeteventsArg));
+        uint flags = EnterGetEvents | (arg is null ? 0 : EnterExtArg);
+        int n = IoUringCalls.Enter(_ring.Fd, toSubmit, (uint)minComplete, flags, arg, arg is null ? 0 : sizeof(GeteventsArg));
         if (n >= 0) return n;
-        int errno = Marshal.GetLastPInvokeError();
         // A timeout, a signal, or completions backed up past the ring (read them, then call again).
-        return errno is ETIME or Errnos.EINTR or EBUSY ? 0 : throw new ErrnoException("io_uring_enter", errno);
+        return -n is ETIME or Errnos.EINTR or EBUSY ? 0 : throw new ErrnoException("io_uring_enter", -n);
     }
 
     /// <summary>Takes the oldest completion, if any.</summary>
@@ -294,8 +292,8 @@ public sealed unsafe class IoUring : IDisposable
     {
         if (_disposed) return;
         _disposed = true;
-        munmap(_sqes, _sqesSize);
-        munmap(_rings, _ringsSize);
+        Unmap(_sqes, _sqesSize);
+        Unmap(_rings, _ringsSize);
         _ring.Dispose();
     }
 
@@ -312,10 +310,12 @@ public sealed unsafe class IoUring : IDisposable
         return sqe;
     }
 
-    private static void* Map(int fd, nuint size, long offset, string what)
+    /// <summary><c>struct __kernel_timespec</c>.</summary>
+    [StructLayout(LayoutKind.Sequential)]
+    private struct Timespec
     {
-        void* p = mmap(null, size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE, fd, offset);
-        return p == (void*)-1 ? throw ErrnoException.FromLastError("mmap", what) : p;
+        public long Seconds;
+        public long Nanoseconds;
     }
 
     [StructLayout(LayoutKind.Sequential)]

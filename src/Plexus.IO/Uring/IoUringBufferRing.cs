@@ -1,6 +1,6 @@
 using System.Runtime.InteropServices;
 using Plexus.Native;
-using static Plexus.Native.LibC;
+using static Plexus.Native.IoUringCalls;
 
 namespace Plexus.IO;
 
@@ -39,19 +39,16 @@ public sealed unsafe class IoUringBufferRing : IDisposable
         _mask = (ushort)(count - 1);
         _ringSize = (nuint)(count * sizeof(IoUringBuf));
         // The kernel wants the ring page-aligned; an anonymous mapping is.
-        _ring = (IoUringBuf*)mmap(null, _ringSize, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-        if (_ring == (void*)-1)
-        {
-            throw ErrnoException.FromLastError("mmap", "io_uring buffer ring");
-        }
+        _ring = (IoUringBuf*)MapAnonymous(_ringSize, "io_uring buffer ring");
         _buffers = (byte*)NativeMemory.AlignedAlloc((nuint)count * (nuint)size, 64);
         // The ring's tail overlays the last 16 bits of the first entry (io_uring_buf_ring).
         _tail = (ushort*)((byte*)_ring + 14);
         IoUringBufReg reg = new() { RingAddr = (ulong)_ring, RingEntries = (uint)count, Bgid = groupId };
-        if (io_uring_register(SYS_io_uring_register, owner.Fd, IORING_REGISTER_PBUF_RING, &reg, 1) < 0)
+        int registered = Register(owner.Fd, RegisterPbufRing, &reg, 1);
+        if (registered < 0)
         {
-            var error = ErrnoException.FromLastError("io_uring_register(IORING_REGISTER_PBUF_RING)", $"buffer group {groupId}");
-            munmap(_ring, _ringSize);
+            var error = new ErrnoException("io_uring_register(IORING_REGISTER_PBUF_RING)", -registered, $"buffer group {groupId}");
+            Unmap(_ring, _ringSize);
             NativeMemory.AlignedFree(_buffers);
             throw error;
         }
@@ -103,8 +100,8 @@ public sealed unsafe class IoUringBufferRing : IDisposable
         if (_disposed) return;
         _disposed = true;
         IoUringBufReg reg = new() { Bgid = GroupId };
-        io_uring_register(SYS_io_uring_register, _owner.Fd, IORING_UNREGISTER_PBUF_RING, &reg, 1);
-        munmap(_ring, _ringSize);
+        Register(_owner.Fd, UnregisterPbufRing, &reg, 1);
+        Unmap(_ring, _ringSize);
         NativeMemory.AlignedFree(_buffers);
     }
 

@@ -1,4 +1,4 @@
-using static Plexus.Native.LibC;
+using static Plexus.Native.IoUringCalls;
 
 namespace Plexus.IO;
 
@@ -9,13 +9,13 @@ namespace Plexus.IO;
 public readonly record struct IoUringCompletion(ulong UserData, int Result, uint Flags)
 {
     /// <summary>A multishot operation is still armed and will complete again.</summary>
-    public bool HasMore => (Flags & IORING_CQE_F_MORE) != 0;
+    public bool HasMore => (Flags & CqeMore) != 0;
 
     /// <summary>The kernel put the data in a provided buffer; see <see cref="BufferId"/>.</summary>
-    public bool HasBuffer => (Flags & IORING_CQE_F_BUFFER) != 0;
+    public bool HasBuffer => (Flags & CqeBuffer) != 0;
 
     /// <summary>Which provided buffer holds the data, when <see cref="HasBuffer"/>.</summary>
-    public ushort BufferId => (ushort)(Flags >> IORING_CQE_BUFFER_SHIFT);
+    public ushort BufferId => (ushort)(Flags >> CqeBufferShift);
 
     /// <summary>The error number when <see cref="Result"/> is negative, else 0.</summary>
     public int Errno => Result < 0 ? -Result : 0;
