@@ -8,6 +8,35 @@ using System.Globalization;
 /// </summary>
 internal static partial class RedisBench
 {
+    /// <summary>Python twin of <c>IdleTreeRssKb</c>: VmRSS summed over the roots and their descendants.</summary>
+    private const string TreeRssFunction = """
+        import os
+
+        def tree_rss_kb(roots):
+            children = {}
+            for name in os.listdir('/proc'):
+                if name.isdigit():
+                    try:
+                        stat = open(f'/proc/{name}/stat').read()
+                    except OSError:
+                        continue
+                    parent = int(stat[stat.rindex(')') + 2:].split()[1])
+                    children.setdefault(parent, []).append(int(name))
+            seen, pending, total = set(), list(roots), 0
+            while pending:
+                pid = pending.pop()
+                if pid in seen:
+                    continue
+                seen.add(pid)
+                pending.extend(children.get(pid, []))
+                try:
+                    total += sum(int(l.split()[1]) for l in open(f'/proc/{pid}/status') if l.startswith('VmRSS:'))
+                except OSError:
+                    pass
+            return total
+
+        """;
+
     private const string RqScript = """
         import os, subprocess, sys, time
         from redis import Redis
@@ -24,6 +53,8 @@ internal static partial class RedisBench
         try:
             for i in range(20):  # workers up and warm
                 wait(q.enqueue(plexus_noop.noop, i))
+            time.sleep(1)
+            print('idle_rss_kb', tree_rss_kb([w.pid for w in workers]))
             lat = []
             for i in range(300):
                 t = time.perf_counter()
@@ -66,6 +97,8 @@ internal static partial class RedisBench
         try:
             for i in range(20):
                 noop.delay(i).get(timeout=120)
+            time.sleep(1)
+            print('idle_rss_kb', tree_rss_kb([worker.pid]))
             lat = []
             for i in range(300):
                 t = time.perf_counter()
@@ -106,7 +139,7 @@ internal static partial class RedisBench
             return null;
         }
         string script = Path.Combine(dir, file);
-        File.WriteAllText(script, code);
+        File.WriteAllText(script, TreeRssFunction + code);
         using Process python = Process.Start(new ProcessStartInfo("/usr/bin/python3", [script, url, dir]) { RedirectStandardOutput = true, RedirectStandardError = true })!;
         string output = python.StandardOutput.ReadToEnd();
         string error = python.StandardError.ReadToEnd();
