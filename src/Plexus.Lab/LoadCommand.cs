@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Net.Sockets;
 using Plexus.Lab.Load;
 using Plexus.Lab.Native;
 using Spectre.Console;
@@ -59,11 +60,11 @@ internal static class LoadCommand
                 throw new LabException($"--sources {sources} is out of range; use 0 (the kernel picks) to 254 (127.0.0.1-127.0.0.254)");
             }
             TimeSpan? window = messages is null ? Durations.Parse(duration ?? "10s", "--duration") : null;
-            options = new LoadOptions(Sys.ResolveIPv4(host), port, connections, size, window, messages, pattern == "seed", threads, Durations.Parse(timeout, "--timeout"))
+            options = new LoadOptions(Sys.Resolve(host), port, connections, size, window, messages, pattern == "seed", threads, Durations.Parse(timeout, "--timeout"))
             {
                 Sources = SourceAddresses.Loopback(sources, connections),
             };
-            if (sources > 0 && options.Host.GetAddressBytes()[0] != 127)
+            if (sources > 0 && (options.Host.AddressFamily != AddressFamily.InterNetwork || options.Host.GetAddressBytes()[0] != 127))
             {
                 throw new LabException($"--sources binds to 127.0.0.x, which reaches loopback servers only; the server {options.Host} is not on 127.0.0.0/8");
             }

@@ -5,14 +5,14 @@ using Plexus.Lab.Models;
 var root = new RootCommand("plexus: the C10K lab. Serve echo connections with one I/O model, load a server, or compare all models.");
 
 var model = new Option<string>("--model") { Description = $"I/O model: {string.Join(", ", ServerModel.All.Keys)}", Required = true };
-var host = new Option<string>("--host") { Description = "IPv4 address", DefaultValueFactory = _ => "127.0.0.1" };
+var host = new Option<string>("--host") { Description = "IPv4 or IPv6 address (e.g. ::1)", DefaultValueFactory = _ => "127.0.0.1" };
 var port = new Option<int>("--port") { Description = "TCP port", DefaultValueFactory = _ => 9999 };
 var workers = new Option<int>("--workers") { Description = "prefork, io-uring: worker processes (prefork default: one per core; io-uring: 1)" };
 var maxProcesses = new Option<int>("--max-processes") { Description = "processes: most children at once; more connections wait", DefaultValueFactory = _ => 64 };
 var serve = new Command("serve", "Run an echo server with one I/O model until SIGINT/SIGTERM.") { model, host, port, workers, maxProcesses };
 serve.SetAction(p => ServeCommand.Run(p.GetValue(model)!, p.GetValue(host)!, p.GetValue(port), p.GetValue(workers), p.GetValue(maxProcesses)));
 
-var loadHost = new Option<string>("--host") { Description = "server IPv4 address", DefaultValueFactory = _ => "127.0.0.1" };
+var loadHost = new Option<string>("--host") { Description = "server IPv4 or IPv6 address (e.g. ::1)", DefaultValueFactory = _ => "127.0.0.1" };
 var loadPort = new Option<int>("--port") { Description = "server port", DefaultValueFactory = _ => 9999 };
 var connections = new Option<int>("--connections") { Description = "concurrent connections", Required = true };
 var size = new Option<int>("--size") { Description = "message size in bytes (pingpong)", DefaultValueFactory = _ => 32 };

@@ -26,7 +26,7 @@ internal static class ServeCommand
             {
                 throw new LabException($"--max-processes {maxProcesses} is out of range; use 1-10000");
             }
-            options = new ServeOptions(Sys.ResolveIPv4(host), port, workers, maxProcesses);
+            options = new ServeOptions(Sys.Resolve(host), port, workers, maxProcesses);
         }
         catch (LabException e)
         {

@@ -175,7 +175,7 @@ internal static class LoadClient
                 {
                     ref Conn c = ref _conns[i];
                     c.Id = firstId + i;
-                    c.Fd = Sys.OpenClientSocket();
+                    c.Fd = Sys.OpenClientSocket(options.Host.AddressFamily);
                     c.State = 1;
                     int connected = options.Sources.Length == 0 ? 0 : Sys.BindSource(c.Fd, options.Sources[c.Id % options.Sources.Length]);
                     if (connected == 0)

@@ -82,9 +82,9 @@ internal static class Sys
     public static void EnableSignalDrivenIo(int fd, int signal, int threadId) => SignalDrivenIo.Enable(fd, signal, threadId);
 
     /// <summary>A non-blocking, close-on-exec TCP socket with <c>TCP_NODELAY</c> (ping-pong must not wait for Nagle).</summary>
-    public static int OpenClientSocket()
+    public static int OpenClientSocket(AddressFamily family)
     {
-        int fd = Sockets.OpenTcp(nonBlocking: true);
+        int fd = Sockets.Open(family, SocketType.Stream, nonBlocking: true);
         try
         {
             Sockets.SetOption(fd, SocketOption.NoDelay, 1);
@@ -98,7 +98,16 @@ internal static class Sys
     }
 
     /// <summary>Starts connecting: 0, or the negated errno (<c>-EINPROGRESS</c> while under way).</summary>
-    public static int Connect(int fd, IPAddress address, int port) => Sockets.Connect(fd, address, port);
+    public static int Connect(int fd, IPAddress address, int port) => address.AddressFamily == AddressFamily.InterNetwork
+        ? Sockets.Connect(fd, address, port)
+        : Sockets.Connect(fd, Native(address, port));
+
+    /// <summary>The kernel's <c>sockaddr</c> bytes for an IPv6 (or IPv4) endpoint: .NET's SocketAddress holds the platform layout.</summary>
+    private static ReadOnlySpan<byte> Native(IPAddress address, int port)
+    {
+        SocketAddress native = new IPEndPoint(address, port).Serialize();
+        return native.Buffer.Span[..native.Size];
+    }
 
     /// <summary>Binds a client socket to source address <paramref name="source"/>, its port picked at connect: 0, or the negated errno.</summary>
     public static int BindSource(int fd, IPAddress source) => SourceAddress.Bind(fd, source);
@@ -109,19 +118,21 @@ internal static class Sys
     /// <summary>Sends SIGTERM to <paramref name="pid"/>; false when it is gone already.</summary>
     public static bool Terminate(int pid) => ProcessIds.Signal(pid, ProcessIds.SigTerm);
 
-    /// <summary>Resolves <paramref name="host"/> to an IPv4 address (the lab speaks IPv4 only).</summary>
-    public static IPAddress ResolveIPv4(string host)
+    /// <summary>Resolves <paramref name="host"/> to an address: IPv4 or IPv6 (<c>::1</c>), IPv4 first for a name.</summary>
+    public static IPAddress Resolve(string host)
     {
         if (IPAddress.TryParse(host, out IPAddress? ip))
         {
-            return ip.AddressFamily == AddressFamily.InterNetwork
+            return ip.AddressFamily is AddressFamily.InterNetwork or AddressFamily.InterNetworkV6
                 ? ip
-                : throw new LabException($"'{host}' is not an IPv4 address; the lab speaks IPv4 only (try 127.0.0.1)");
+                : throw new LabException($"'{host}' is neither an IPv4 nor an IPv6 address; try 127.0.0.1 or ::1");
         }
         try
         {
-            return Dns.GetHostAddresses(host).FirstOrDefault(a => a.AddressFamily == AddressFamily.InterNetwork)
-                ?? throw new LabException($"host '{host}' has no IPv4 address; the lab speaks IPv4 only");
+            IPAddress[] all = Dns.GetHostAddresses(host);
+            return all.FirstOrDefault(a => a.AddressFamily == AddressFamily.InterNetwork)
+                ?? all.FirstOrDefault(a => a.AddressFamily == AddressFamily.InterNetworkV6)
+                ?? throw new LabException($"host '{host}' has no IPv4 or IPv6 address");
         }
         catch (SocketException e)
         {
@@ -138,13 +149,24 @@ internal static class Sys
         int fd = -1;
         try
         {
-            fd = Sockets.OpenTcp(nonBlocking: true);
+            fd = Sockets.Open(ip.AddressFamily, SocketType.Stream, nonBlocking: true);
             Sockets.SetOption(fd, SocketOption.ReuseAddress, 1);
             if (reusePort)
             {
                 Sockets.SetOption(fd, SocketOption.ReusePort, 1);
             }
-            Sockets.Bind(fd, ip, port);
+            if (ip.AddressFamily == AddressFamily.InterNetwork)
+            {
+                Sockets.Bind(fd, ip, port);
+            }
+            else
+            {
+                int bound = Sockets.Bind(fd, Native(ip, port));
+                if (bound < 0)
+                {
+                    throw new ErrnoException("bind", -bound, $"{ip} port {port}");
+                }
+            }
             if (listen)
             {
                 Sockets.Listen(fd, backlog);
