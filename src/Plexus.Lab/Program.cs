@@ -38,11 +38,16 @@ var models = new Option<string[]>("--models") { Description = "models to compare
 var levels = new Option<string>("--connections") { Description = "connection levels, comma-separated", DefaultValueFactory = _ => BenchCommand.DefaultLevels };
 var benchDuration = new Option<string>("--duration") { Description = "measured window per cell", DefaultValueFactory = _ => "3s" };
 var output = new Option<string>("--out") { Description = "output directory", DefaultValueFactory = _ => "lab-results" };
+var loadShare = new Option<int>("--load-share")
+{
+    Description = "connections per load process and per prefork/io-uring worker; a level above it is loaded by several processes",
+    DefaultValueFactory = _ => BenchCommand.DefaultLoadShare,
+};
 var bench = new Command("bench", "Run every model as its own server process, load it, and write results.json, results.md and chart.png.")
 {
-    models, levels, benchDuration, output,
+    models, levels, benchDuration, output, loadShare,
 };
-bench.SetAction(p => BenchCommand.Run(p.GetValue(models), p.GetValue(levels)!, p.GetValue(benchDuration)!, p.GetValue(output)!));
+bench.SetAction(p => BenchCommand.Run(p.GetValue(models), p.GetValue(levels)!, p.GetValue(benchDuration)!, p.GetValue(output)!, p.GetValue(loadShare)));
 
 root.Subcommands.Add(serve);
 root.Subcommands.Add(load);

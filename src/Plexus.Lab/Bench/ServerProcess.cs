@@ -16,7 +16,10 @@ internal sealed class ServerProcess : IDisposable
     private readonly BlockingCollection<string> _lines = [];
     private string _lastError = "";
 
-    public ServerProcess(string model, int port)
+    /// <param name="model">The model to serve.</param>
+    /// <param name="port">Its port on 127.0.0.1.</param>
+    /// <param name="workers">prefork, io-uring: worker processes, or 0 for the model's default.</param>
+    public ServerProcess(string model, int port, int workers = 0)
     {
         var start = new ProcessStartInfo
         {
@@ -32,6 +35,11 @@ internal sealed class ServerProcess : IDisposable
         foreach (string arg in (string[])["serve", "--model", model, "--port", port.ToString(CultureInfo.InvariantCulture), "--max-processes", "64"])
         {
             start.ArgumentList.Add(arg);
+        }
+        if (workers > 0)
+        {
+            start.ArgumentList.Add("--workers");
+            start.ArgumentList.Add(workers.ToString(CultureInfo.InvariantCulture));
         }
         _process = new Process { StartInfo = start };
         _process.OutputDataReceived += (_, e) =>

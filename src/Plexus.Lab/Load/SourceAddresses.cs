@@ -29,6 +29,9 @@ internal static class SourceAddresses
         return [.. Enumerable.Range(1, count).Select(i => new IPAddress([127, 0, 0, (byte)i]))];
     }
 
+    /// <summary>How many source addresses <paramref name="connections"/> to one server port need (1 at least).</summary>
+    public static int Needed(int connections) => Math.Max(1, (int)Math.Ceiling(connections / (double)(EphemeralPorts() * 2 / 3)));
+
     private static int EphemeralPorts()
     {
         try
