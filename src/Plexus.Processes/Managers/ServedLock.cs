@@ -10,7 +10,7 @@ namespace Plexus.Processes;
 /// </summary>
 internal sealed class ServedLock(int id) : IServedObject
 {
-    private readonly LinkedList<DeferredCall> _waiters = new();
+    private readonly DeferredCallQueue _waiters = new();
 
     /// <summary>The connection holding the lock, or null when it is free.</summary>
     private ManagerSession? _owner;
@@ -29,8 +29,7 @@ internal sealed class ServedLock(int id) : IServedObject
                     _owner = caller.Session.Connection;
                     return null;
                 }
-                _waiters.AddLast(caller);
-                return DeferredCall.Pending;
+                return _waiters.Wait(caller);
             case Ops.TryAcquire:
                 if (_owner is null)
                 {
@@ -50,27 +49,11 @@ internal sealed class ServedLock(int id) : IServedObject
         }
     }
 
-    public bool Cancel(DeferredCall caller)
-    {
-        if (!_waiters.Remove(caller))
-        {
-            return false;
-        }
-        caller.Cancelled();
-        return true;
-    }
+    public bool Cancel(DeferredCall caller) => _waiters.Cancel(caller);
 
     public void Abandon(ManagerSession session)
     {
-        for (LinkedListNode<DeferredCall>? node = _waiters.First; node is not null;)
-        {
-            LinkedListNode<DeferredCall>? next = node.Next;
-            if (node.Value.Session == session)
-            {
-                _waiters.Remove(node);
-            }
-            node = next;
-        }
+        _waiters.Abandon(session);
         if (_owner == session.Connection)
         {
             PassOn();
@@ -81,15 +64,10 @@ internal sealed class ServedLock(int id) : IServedObject
     private void PassOn()
     {
         _owner = null;
-        while (_waiters.First is { } first)
+        if (_waiters.TryTakeAlive(out DeferredCall next))
         {
-            _waiters.RemoveFirst();
-            if (first.Value.IsAlive)
-            {
-                _owner = first.Value.Session.Connection;
-                first.Value.Succeed(null);
-                return;
-            }
+            _owner = next.Session.Connection;
+            next.Succeed(null);
         }
     }
 }

@@ -10,7 +10,7 @@ namespace Plexus.Processes;
 internal sealed class ServedQueue(int id) : IServedObject
 {
     private readonly Queue<object?> _items = new();
-    private readonly LinkedList<DeferredCall> _waiters = new();
+    private readonly DeferredCallQueue _waiters = new();
 
     public int Id { get; } = id;
 
@@ -22,14 +22,10 @@ internal sealed class ServedQueue(int id) : IServedObject
         {
             case Ops.Put:
                 object? item = At(args, 0, operation);
-                while (_waiters.First is { } first)
+                if (_waiters.TryTakeAlive(out DeferredCall getter))
                 {
-                    _waiters.RemoveFirst();
-                    if (first.Value.IsAlive)
-                    {
-                        first.Value.Succeed(item);
-                        return null;
-                    }
+                    getter.Succeed(item);
+                    return null;
                 }
                 _items.Enqueue(item);
                 return null;
@@ -38,8 +34,7 @@ internal sealed class ServedQueue(int id) : IServedObject
                 {
                     return head;
                 }
-                _waiters.AddLast(caller);
-                return DeferredCall.Pending;
+                return _waiters.Wait(caller);
             case Ops.TryGet:
                 return _items.TryDequeue(out object? next) ? new object?[] { true, next } : new object?[] { false, null };
             case Ops.Count:
@@ -49,26 +44,10 @@ internal sealed class ServedQueue(int id) : IServedObject
         }
     }
 
-    public bool Cancel(DeferredCall caller)
-    {
-        if (!_waiters.Remove(caller))
-        {
-            return false;
-        }
-        caller.Cancelled();
-        return true;
-    }
+    public bool Cancel(DeferredCall caller) => _waiters.Cancel(caller);
 
     public void Abandon(ManagerSession session)
     {
-        for (LinkedListNode<DeferredCall>? node = _waiters.First; node is not null;)
-        {
-            LinkedListNode<DeferredCall>? next = node.Next;
-            if (node.Value.Session == session)
-            {
-                _waiters.Remove(node);
-            }
-            node = next;
-        }
+        _waiters.Abandon(session);
     }
 }
