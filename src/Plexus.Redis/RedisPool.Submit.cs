@@ -113,7 +113,11 @@ public sealed partial class RedisPool
             {
                 while (!_disposed)
                 {
-                    RedisValue[] items = await _db.ListLeftPopAsync(_keys.Replies(_clientId), Batch).ConfigureAwait(false);
+                    // Read, then trim what was read: a pop whose answer is lost with the connection (Redis
+                    // killed after it ran) would lose those replies for good; a trim that is lost only
+                    // means reading them again, and Dispatch ignores a reply it has delivered already.
+                    RedisKey replies = _keys.Replies(_clientId);
+                    RedisValue[] items = await _db.ListRangeAsync(replies, 0, Batch - 1).ConfigureAwait(false);
                     if (items is null || items.Length == 0)
                     {
                         break;
@@ -122,6 +126,7 @@ public sealed partial class RedisPool
                     {
                         Dispatch((byte[])item!);
                     }
+                    await _db.ListTrimAsync(replies, items.Length, -1).ConfigureAwait(false);
                     if (items.Length < Batch)
                     {
                         break;
