@@ -32,10 +32,10 @@ public sealed partial class HtmlReportTests(ITestOutputHelper log)
         Assert.DoesNotContain("href=\"http", html, StringComparison.Ordinal);
 
         string dom = Browse(chromium, output, "--dump-dom", new Uri(report).AbsoluteUri);
-        Assert.Contains("data-ready=\"1\"", dom, StringComparison.Ordinal);
         Match errors = ScriptErrors().Match(dom);
         Assert.True(errors.Success, "report.html has no #script-errors element");
         Assert.True(errors.Groups[1].Value.Length == 0, $"report.html's script failed: {errors.Groups[1].Value}");
+        Assert.Contains("data-ready=\"1\"", dom, StringComparison.Ordinal);
 
         string body = TableBody().Match(dom).Groups[1].Value;
         Assert.Equal(4, Regex.Count(body, "<tr[ >]"));
