@@ -109,9 +109,10 @@ internal static class BenchCommand
             + $"{Environment.NewLine}Whole run: {started.Elapsed.TotalSeconds:0} s.{Environment.NewLine}";
         File.WriteAllText(Path.Combine(output, "results.md"), table);
         BenchChart.Save(cells, ordered, connectionLevels, Path.Combine(output, "chart.png"));
+        File.WriteAllText(Path.Combine(output, "report.html"), BenchHtml.Render(cells, ordered, connectionLevels, window, Baseline, started.Elapsed.TotalSeconds));
         Console.WriteLine();
         Console.WriteLine(table);
-        Console.WriteLine($"plexus bench: done in {started.Elapsed.TotalSeconds:0} s; wrote {Path.Combine(output, "results.json")}, results.md, chart.png");
+        Console.WriteLine($"plexus bench: done in {started.Elapsed.TotalSeconds:0} s; wrote {Path.Combine(output, "results.json")}, results.md, chart.png, report.html");
         return 0;
     }
 
