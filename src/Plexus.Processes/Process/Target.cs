@@ -45,7 +45,8 @@ internal sealed record Target(string AssemblyName, Guid ModuleVersionId, int Met
             }
         }
         Module module = method.Module;
-        if (module.Assembly.IsDynamic || string.IsNullOrEmpty(module.Assembly.Location))
+        // In a single-file app every assembly is bundled and has no path, yet the child (the same executable) loads it by name.
+        if (module.Assembly.IsDynamic || (string.IsNullOrEmpty(module.Assembly.Location) && !Hosting.PublishMode.IsSingleFile))
         {
             throw new ArgumentException($"{name} lives in a dynamic or in-memory assembly that a child process cannot load", nameof(target));
         }
