@@ -28,7 +28,7 @@ public sealed class PublishModeTests(PackageFeed feed) : IClassFixture<PackageFe
             child.Join();
             Console.WriteLine($"child exit: {child.ExitCode}");
         }
-        catch (InvalidOperationException e)
+        catch (Exception e) when (e is InvalidOperationException or PlatformNotSupportedException)
         {
             Console.WriteLine($"start failed: {e.Message}");
         }
@@ -68,6 +68,18 @@ public sealed class PublishModeTests(PackageFeed feed) : IClassFixture<PackageFe
         string missing = await Dotnet.MustRunAsync(exe, app, s_long, "no-entry");
         Assert.Contains("start failed: this is a single-file app", missing, StringComparison.Ordinal);
         Assert.Contains("ChildProcess.RunIfChild()", missing, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_NativeAot_app_is_refused_with_one_clear_error()
+    {
+        string app = await CreateAppAsync("aot");
+        string output = Path.Combine(app, "out");
+        await Dotnet.MustRunAsync("dotnet", app, s_long, "publish", "-c", "Release", "-o", output, "-nologo",
+            "-r", "linux-x64", "-p:PublishAot=true");
+
+        string run = await Dotnet.MustRunAsync(Path.Combine(output, "app"), app, s_long);
+        Assert.Contains("start failed: Plexus child processes do not work in a NativeAOT app", run, StringComparison.Ordinal);
     }
 
     private async Task<string> CreateAppAsync(string name)

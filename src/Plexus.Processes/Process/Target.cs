@@ -13,6 +13,11 @@ internal sealed record Target(string AssemblyName, Guid ModuleVersionId, int Met
     public static Target From(Delegate target, out ParameterInfo[] parameters)
     {
         ArgumentNullException.ThrowIfNull(target);
+        // Under NativeAOT the lookups below fail obscurely; say why children cannot work there at all.
+        if (Hosting.PublishMode.IsNativeAot)
+        {
+            Hosting.PublishMode.EnsureChildrenCanStart();
+        }
         if (target.HasSingleTarget is false)
         {
             throw new ArgumentException("a multicast delegate cannot be a child's target; start one child per method", nameof(target));
