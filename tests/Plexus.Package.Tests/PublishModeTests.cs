@@ -1,10 +1,12 @@
+using Xunit.Abstractions;
+
 namespace Plexus.Package.Tests;
 
 /// <summary>
 /// A child starts in each way an app can be published: framework-dependent (<c>dotnet app.dll</c>, through
 /// the startup hook) and self-contained single-file (no assembly paths, so through <c>ChildProcess.RunIfChild()</c>).
 /// </summary>
-public sealed class PublishModeTests(PackageFeed feed) : IClassFixture<PackageFeed>
+public sealed class PublishModeTests(PackageFeed feed, ITestOutputHelper log) : IClassFixture<PackageFeed>
 {
     private static readonly TimeSpan s_long = TimeSpan.FromMinutes(10);
 
@@ -47,6 +49,7 @@ public sealed class PublishModeTests(PackageFeed feed) : IClassFixture<PackageFe
         await Dotnet.MustRunAsync("dotnet", app, s_long, "publish", "-c", "Release", "-o", output, "-nologo");
 
         string run = await Dotnet.MustRunAsync("dotnet", app, s_long, Path.Combine(output, "app.dll"));
+        log.WriteLine(run);
         Assert.Contains("pipe: 42", run, StringComparison.Ordinal);
         Assert.Contains("child exit: 0", run, StringComparison.Ordinal);
     }
@@ -62,6 +65,7 @@ public sealed class PublishModeTests(PackageFeed feed) : IClassFixture<PackageFe
         Assert.False(File.Exists(Path.Combine(output, "Plexus.Processes.dll")), "the libraries should be bundled in the executable");
 
         string run = await Dotnet.MustRunAsync(exe, app, s_long);
+        log.WriteLine(run);
         Assert.Contains("pipe: 42", run, StringComparison.Ordinal);
         Assert.Contains("child exit: 0", run, StringComparison.Ordinal);
 
