@@ -87,6 +87,17 @@ public sealed class ChildProcess : IDisposable
     /// </summary>
     public static void Prestart(int count) => HostSpawner.Prestart(count);
 
+    /// <summary>
+    /// Runs this process's child work and exits when it was started as a child; returns at once otherwise
+    /// (Python's <c>multiprocessing.freeze_support()</c>). Call it as the first line of <c>Main</c> in an app
+    /// published as a single file, where a child cannot start through a startup hook; elsewhere it is harmless.
+    /// </summary>
+    public static void RunIfChild()
+    {
+        PublishMode.MarkExplicitEntry();
+        ChildHost.RunIfChild();
+    }
+
     /// <summary>The name (Python's <c>name</c>); the child sees it as <see cref="ProcessInfo.Name"/>.</summary>
     public string Name { get; set; }
 

@@ -13,6 +13,11 @@ internal sealed record Target(string AssemblyName, Guid ModuleVersionId, int Met
     public static Target From(Delegate target, out ParameterInfo[] parameters)
     {
         ArgumentNullException.ThrowIfNull(target);
+        // Under NativeAOT the lookups below fail obscurely; say why children cannot work there at all.
+        if (Hosting.PublishMode.IsNativeAot)
+        {
+            Hosting.PublishMode.EnsureChildrenCanStart();
+        }
         if (target.HasSingleTarget is false)
         {
             throw new ArgumentException("a multicast delegate cannot be a child's target; start one child per method", nameof(target));
@@ -45,7 +50,8 @@ internal sealed record Target(string AssemblyName, Guid ModuleVersionId, int Met
             }
         }
         Module module = method.Module;
-        if (module.Assembly.IsDynamic || string.IsNullOrEmpty(module.Assembly.Location))
+        // In a single-file app every assembly is bundled and has no path, yet the child (the same executable) loads it by name.
+        if (module.Assembly.IsDynamic || (string.IsNullOrEmpty(module.Assembly.Location) && !Hosting.PublishMode.IsSingleFile))
         {
             throw new ArgumentException($"{name} lives in a dynamic or in-memory assembly that a child process cannot load", nameof(target));
         }

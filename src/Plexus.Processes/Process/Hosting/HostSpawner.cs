@@ -63,6 +63,7 @@ internal static class HostSpawner
     /// started for work at hand does not, as a rehearsal would compete with the launch for the cores.</param>
     public static Host Spawn(Action<Host> onReady, bool idle = false)
     {
+        PublishMode.EnsureChildrenCanStart();
         string path = EnsureListening();
         string token = Convert.ToHexString(SecureRandom.GetBytes(24));
         var info = new ProcessStartInfo(Environment.ProcessPath!) { UseShellExecute = false };
@@ -72,7 +73,11 @@ internal static class HostSpawner
         }
         info.Environment[ControlVariable] = path;
         info.Environment[TokenVariable] = token;
-        info.Environment[HooksVariable] = typeof(HostSpawner).Assembly.Location;
+        // A single-file app has no assembly path to hook; its Main calls ChildProcess.RunIfChild() instead.
+        if (!PublishMode.IsSingleFile)
+        {
+            info.Environment[HooksVariable] = typeof(HostSpawner).Assembly.Location;
+        }
         if (idle)
         {
             info.Environment[WarmVariable] = Volatile.Read(ref s_lastTarget)?.Hint ?? "";
