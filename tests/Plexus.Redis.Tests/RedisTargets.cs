@@ -19,15 +19,16 @@ public static class RedisTargets
         return 0;
     }
 
-    /// <summary>Records its start and end in <c>dir/log</c>.</summary>
+    /// <summary>Records its start and end in <c>dir/log.PID</c>.</summary>
     public static int Record(string dir, int item) => Logged(dir, item, gated: false);
 
-    /// <summary>Records its start in <c>dir/log</c>, waits until <c>dir/gate</c> exists, records its end.</summary>
+    /// <summary>Records its start in <c>dir/log.PID</c>, waits until <c>dir/gate</c> exists, records its end.</summary>
     public static int RecordGated(string dir, int item) => Logged(dir, item, gated: true);
 
     private static int Logged(string dir, int item, bool gated)
     {
-        string log = Path.Combine(dir, "log");
+        // One log per process: appends from two processes to one file can overwrite each other's lines.
+        string log = Path.Combine(dir, $"log.{Environment.ProcessId}");
         File.AppendAllText(log, $"start {item} {Environment.ProcessId}\n");
         while (gated && !File.Exists(Path.Combine(dir, "gate")))
         {

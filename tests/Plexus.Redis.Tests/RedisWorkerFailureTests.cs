@@ -7,7 +7,7 @@ public sealed class RedisWorkerFailureTests : IDisposable
 
     public void Dispose() => Directory.Delete(_dir, recursive: true);
 
-    private string[] Log() => File.Exists(Path.Combine(_dir, "log")) ? File.ReadAllLines(Path.Combine(_dir, "log")) : [];
+    private string[] Log() => [.. Directory.GetFiles(_dir, "log*").SelectMany(File.ReadAllLines)];
 
     private int Count(string prefix) => Log().Count(l => l.StartsWith(prefix, StringComparison.Ordinal));
 
