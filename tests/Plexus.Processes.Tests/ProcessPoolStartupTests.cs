@@ -9,7 +9,7 @@ public class ProcessPoolStartupTests
 
     private static void BadInit(string path)
     {
-        File.AppendAllText(path, Environment.ProcessId + Environment.NewLine);
+        ProcessLog.Append(path, Environment.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture));
         throw new InvalidOperationException("no database here");
     }
 
@@ -64,12 +64,12 @@ public class ProcessPoolStartupTests
                     Thread.Sleep(10);
                 }
             }
-            int attempts = File.ReadAllLines(path).Length;
+            int attempts = ProcessLog.ReadLines(path).Length;
             Assert.True(attempts <= 3 * 2, $"the initializer ran {attempts} times in a pool of 2");
         }
         finally
         {
-            File.Delete(path);
+            ProcessLog.Delete(path);
         }
     }
 

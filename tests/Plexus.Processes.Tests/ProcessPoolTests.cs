@@ -46,7 +46,7 @@ public class ProcessPoolTests
         return ms;
     }
 
-    private static void RecordPid(string path) => File.AppendAllText(path, Environment.ProcessId + Environment.NewLine);
+    private static void RecordPid(string path) => ProcessLog.Append(path, Environment.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture));
 
     // ---- apply / apply_async ----
 
@@ -274,7 +274,7 @@ public class ProcessPoolTests
                 int[] pids = pool.Map(static (int _) => Environment.ProcessId, Enumerable.Range(0, 40), chunkSize: 1).Distinct().ToArray();
                 pool.Close();
                 pool.Join();
-                int[] initialized = File.ReadAllLines(path).Select(int.Parse).ToArray();
+                int[] initialized = ProcessLog.ReadLines(path).Select(int.Parse).ToArray();
                 Assert.Equal(2, initialized.Length);
                 Assert.Equal(initialized.Order(), initialized.Distinct().Order());
                 Assert.Subset(initialized.ToHashSet(), pids.ToHashSet());
@@ -282,7 +282,7 @@ public class ProcessPoolTests
         }
         finally
         {
-            File.Delete(path);
+            ProcessLog.Delete(path);
         }
     }
 
