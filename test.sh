@@ -4,10 +4,14 @@
 set -uo pipefail
 cd "$(dirname "$0")"
 results=TestResults
-# The Plexus.Redis tests start their own redis-server (free port, temp dir). Where it is missing and we
-# are root (CI, a fresh machine), install it; Debian starts the packaged service, which nothing uses.
-if ! command -v redis-server >/dev/null && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
-  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server \
+# Some tests need programs from Debian: redis-server (the Plexus.Redis tests start their own, on a free
+# port) and chromium (the lab's HTML report is rendered headless). Where one is missing and we are root
+# (CI, a fresh machine), install it; Debian starts the packaged redis service, which nothing uses.
+missing=()
+command -v redis-server >/dev/null || missing+=(redis-server)
+command -v chromium >/dev/null || missing+=(chromium)
+if [ ${#missing[@]} -gt 0 ] && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" \
       && { service redis-server stop || true; }; } >&2
 fi
 rm -rf "$results"
