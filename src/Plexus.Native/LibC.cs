@@ -26,6 +26,13 @@ internal static unsafe partial class LibC
     [LibraryImport(Lib, SetLastError = true)]
     internal static partial int kill(int pid, int sig);
 
+    /// <summary>pidfd_open's number: the same on every architecture (the unified table from Linux 5.3).</summary>
+    internal const nint SYS_pidfd_open = 434;
+
+    // glibc has no pidfd_open wrapper before 2.36; syscall() moves integer registers only, which is all this takes.
+    [LibraryImport(Lib, EntryPoint = "syscall", SetLastError = true)]
+    internal static partial nint pidfd_open(nint number, int pid, uint flags);
+
     [LibraryImport(Lib, SetLastError = true)]
     internal static partial int fcntl(int fd, int cmd, int arg);
 

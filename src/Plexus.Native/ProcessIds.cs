@@ -17,6 +17,23 @@ public static class ProcessIds
         return errno == Errnos.ESRCH ? false : throw new ErrnoException("kill", errno, $"pid {pid}");
     }
 
+    /// <summary>
+    /// Opens a process descriptor for <paramref name="pid"/> (<c>pidfd_open(2)</c>, close-on-exec): it
+    /// becomes readable once the process has exited, so poll, epoll and select can wait for an exit
+    /// beside sockets. Returns -1 when no process has that id. For a child, open it before the child is
+    /// reaped: after that the id may name another process.
+    /// </summary>
+    public static int OpenDescriptor(int pid)
+    {
+        int fd = (int)LibC.pidfd_open(LibC.SYS_pidfd_open, pid, 0);
+        if (fd >= 0)
+        {
+            return fd;
+        }
+        int errno = System.Runtime.InteropServices.Marshal.GetLastPInvokeError();
+        return errno == Errnos.ESRCH ? -1 : throw new ErrnoException("pidfd_open", errno, $"pid {pid}");
+    }
+
     /// <summary>SIGTERM.</summary>
     public const int SigTerm = LibC.SIGTERM;
 

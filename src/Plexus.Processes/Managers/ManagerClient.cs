@@ -1,7 +1,6 @@
 using System.Buffers;
 using System.Buffers.Binary;
 using System.Collections.Concurrent;
-using System.Net;
 using System.Net.Sockets;
 using Plexus.Native;
 using Plexus.Processes.Serialization;
@@ -155,29 +154,14 @@ internal sealed class ManagerClient : IDisposable
 
     private static Socket Open(string address)
     {
-        Socket socket;
-        EndPoint endPoint;
-        if (address.StartsWith("tcp://", StringComparison.Ordinal))
-        {
-            Uri uri = new(address);
-            socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
-            endPoint = new IPEndPoint(IPAddress.Parse(uri.Host), uri.Port);
-        }
-        else
-        {
-            socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
-            endPoint = new UnixDomainSocketEndPoint(address);
-        }
         try
         {
-            socket.Connect(endPoint);
+            return ProcessAddress.Connect(address);
         }
         catch (SocketException e)
         {
-            socket.Dispose();
             throw new ManagerConnectionException($"cannot connect to the manager at {address}: {e.Message}. Is the manager running?", e);
         }
-        return socket;
     }
 
     /// <summary>Sends a call and returns its pending reply.</summary>

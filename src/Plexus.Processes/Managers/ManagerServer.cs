@@ -1,4 +1,3 @@
-using System.Net;
 using System.Net.Sockets;
 using Plexus.Processes.Serialization;
 using Ops = Plexus.Processes.ManagerOperations;
@@ -18,6 +17,7 @@ internal sealed class ManagerServer
     private readonly Lock _gate = new();
     private readonly ManagerObjectTable _objects;
     private readonly byte[] _authKey;
+    private readonly HashSet<ManagerSession> _sessions = [];
     private readonly TaskCompletionSource _stop = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     private ManagerServer(byte[] authKey, string[] registrations)
@@ -37,49 +37,59 @@ internal sealed class ManagerServer
     public bool Stopping => _stop.Task.IsCompleted;
 
     /// <summary>The manager process's target: listen, report the address, serve until shut down.</summary>
-    internal static void Serve(Connection ready, string address, byte[] authKey, string[] registrations)
+    internal static void Serve(Connection ready, string address, byte[] authKey, string[] registrations) =>
+        Run(address, authKey, registrations, actual =>
+        {
+            ready.Send(actual);
+            ready.Close();
+        }, CancellationToken.None);
+
+    /// <summary>
+    /// Listens on <paramref name="address"/>, tells <paramref name="listening"/> the actual address, and
+    /// serves until a client asks the manager to stop or <paramref name="cancellationToken"/> is cancelled;
+    /// then stops accepting, drops every connection and removes a Unix socket file.
+    /// </summary>
+    internal static void Run(string address, byte[] authKey, string[] registrations, Action<string> listening, CancellationToken cancellationToken)
     {
         ManagerServer server = new(authKey, registrations);
-        using Socket listener = Listen(address, out string actual);
-        ready.Send(actual);
-        ready.Close();
-        AcceptThread.Start(listener, "plexus-manager-accept", server.OnClient);
-        server._stop.Task.Wait();
-        if (!actual.StartsWith("tcp://", StringComparison.Ordinal))
+        string? actual = null;
+        try
         {
-            File.Delete(actual);
+            using Socket listener = ProcessAddress.Listen(address, 512, out actual);
+            listening(actual);
+            AcceptThread.Start(listener, "plexus-manager-accept", server.OnClient);
+            using (cancellationToken.Register(() => server._stop.TrySetResult()))
+            {
+                server._stop.Task.Wait(CancellationToken.None);
+            }
         }
-    }
-
-    private static Socket Listen(string address, out string actual)
-    {
-        Socket socket;
-        if (address.StartsWith("tcp://", StringComparison.Ordinal))
+        finally
         {
-            Uri uri = new(address);
-            socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-            socket.Bind(new IPEndPoint(IPAddress.Parse(uri.Host), uri.Port));
-            actual = $"tcp://{uri.Host}:{((IPEndPoint)socket.LocalEndPoint!).Port}";
+            server._stop.TrySetResult();
+            server.DropAll();
+            if (actual is not null && !ProcessAddress.IsTcp(actual))
+            {
+                File.Delete(actual);
+            }
         }
-        else
-        {
-            socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
-            socket.Bind(new UnixDomainSocketEndPoint(address));
-            if (!Plexus.Native.Platform.IsSupported) throw Plexus.Native.Platform.NotSupported();
-            File.SetUnixFileMode(address, UnixFileMode.UserRead | UnixFileMode.UserWrite);
-            actual = address;
-        }
-        socket.Listen(512);
-        return socket;
     }
 
     private void OnClient(Socket client)
     {
-        if (client.AddressFamily == AddressFamily.InterNetwork)
+        if (client.AddressFamily is AddressFamily.InterNetwork or AddressFamily.InterNetworkV6)
         {
             client.NoDelay = true;
         }
         ManagerSession session = new(client);
+        lock (_sessions)
+        {
+            if (Stopping)
+            {
+                client.Dispose();
+                return;
+            }
+            _sessions.Add(session);
+        }
         new Thread(() => session.Serve(this, _authKey)) { IsBackground = true, Name = "plexus-manager-client" }.Start();
     }
 
@@ -166,10 +176,29 @@ internal sealed class ManagerServer
         return null;
     }
 
+    /// <summary>Ends every connection (when the manager stops in a process that goes on, so no session thread is left behind).</summary>
+    private void DropAll()
+    {
+        lock (_sessions)
+        {
+            foreach (ManagerSession session in _sessions)
+            {
+                session.Drop();
+            }
+        }
+    }
+
     /// <summary>A session ended: its waiting calls are dropped and what it held (a lock) is released.</summary>
     public void Closed(ManagerSession session)
     {
         session.Dead = true;
+        if (session is not ManagerChannelSession)
+        {
+            lock (_sessions)
+            {
+                _sessions.Remove(session);
+            }
+        }
         if (session is ManagerChannelSession channel)
         {
             channel.Channel.Close();

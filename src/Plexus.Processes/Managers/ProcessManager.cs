@@ -72,7 +72,7 @@ public sealed class ProcessManager : IDisposable, IAsyncDisposable
     {
         ArgumentException.ThrowIfNullOrEmpty(address);
         ArgumentNullException.ThrowIfNull(authKey);
-        ProcessManager manager = new(address.StartsWith("tcp://", StringComparison.Ordinal), authKey.Length == 0 ? [0] : authKey)
+        ProcessManager manager = new(ProcessAddress.IsTcp(address), authKey.Length == 0 ? [0] : authKey)
         {
             _address = address,
         };
@@ -82,7 +82,7 @@ public sealed class ProcessManager : IDisposable, IAsyncDisposable
         return manager;
     }
 
-    /// <summary>The address clients connect to: a socket path, or <c>tcp://127.0.0.1:port</c>.</summary>
+    /// <summary>The address clients connect to: a socket path, or <c>tcp://HOST:PORT</c>.</summary>
     public string Address => _address ?? throw new InvalidOperationException("the manager is not started; call Start() first");
 
     /// <summary>A copy of the authentication key.</summary>
@@ -129,7 +129,7 @@ public sealed class ProcessManager : IDisposable, IAsyncDisposable
             _directory = Directory.CreateTempSubdirectory("plexus-mgr-").FullName;
             address = Path.Combine(_directory, "manager.sock");
         }
-        string[] registrations = [.. _registered.Select(kv => kv.Key + "=" + kv.Value.AssemblyQualifiedName)];
+        string[] registrations = Registrations();
         (Connection mine, Connection theirs) = ProcessPipe.Create();
         using (mine)
         {
@@ -153,6 +153,39 @@ public sealed class ProcessManager : IDisposable, IAsyncDisposable
         _client = ManagerClient.For(_address, _authKey);
         return this;
     }
+
+    /// <summary>
+    /// Makes this process the manager: listens on <paramref name="address"/> and serves clients until
+    /// <paramref name="cancellationToken"/> is cancelled (Python's <c>manager.get_server().serve_forever()</c>,
+    /// the remote-manager recipe); clients reach it with <see cref="Connect"/>, and their
+    /// <see cref="Shutdown"/> closes only their own connection. Objects live in this process; clients find shared ones by name
+    /// (<see cref="GetOrCreateDictionary"/>, <see cref="GetOrCreateQueue"/>, ...).
+    /// </summary>
+    /// <param name="address">
+    /// <c>tcp://0.0.0.0:50000</c> (every IPv4 interface), <c>tcp://[::]:50000</c>, <c>tcp://HOST:PORT</c> for one
+    /// interface (port 0 picks a free one), or a Unix socket path (made 0600). The key is checked with an
+    /// HMAC challenge, but the wire is not encrypted: across hosts, put it behind TLS or an SSH tunnel
+    /// (docs/managers.md).
+    /// </param>
+    /// <param name="listening">Called once with the address clients pass to <see cref="Connect"/> (the port filled in).</param>
+    /// <param name="cancellationToken">Stops serving: the listener closes and every connection is dropped.</param>
+    /// <exception cref="System.Net.Sockets.SocketException">The address is in use or not one of this host's.</exception>
+    public void ServeForever(string address, Action<string>? listening = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(address);
+        if (_server is not null || _client is not null)
+        {
+            throw new InvalidOperationException("this manager is already started or connected; use a new ProcessManager to serve");
+        }
+        string[] registrations = Registrations();
+        ManagerServer.Run(address, _authKey, registrations, actual =>
+        {
+            _address = actual;
+            listening?.Invoke(actual);
+        }, cancellationToken);
+    }
+
+    private string[] Registrations() => [.. _registered.Select(kv => kv.Key + "=" + kv.Value.AssemblyQualifiedName)];
 
     private ManagerClient Client => _client ?? throw new InvalidOperationException("the manager is not started; call Start() first");
 

@@ -21,7 +21,7 @@ namespace Plexus.Processes;
 /// <see cref="Dispose"/> on another thread never makes a call touch a closed or reused descriptor: calls
 /// after it throw <see cref="ObjectDisposedException"/>, and one already running finishes first.
 /// </remarks>
-public sealed class Connection : IProcessShareable<Connection>, IDisposable
+public sealed partial class Connection : IProcessShareable<Connection>, IDisposable
 {
     /// <summary>The default <see cref="MaxFrameSize"/>: 64 MiB.</summary>
     public const int DefaultMaxFrameSize = 64 << 20;

@@ -19,7 +19,7 @@ namespace Plexus.Processes;
 /// passed as arguments arrive connected. <see cref="Prestart"/> keeps hosts ready so a start
 /// costs a message instead of a runtime start-up.
 /// </remarks>
-public sealed class ChildProcess : IDisposable
+public sealed partial class ChildProcess : IDisposable
 {
     private static readonly ConcurrentDictionary<ChildProcess, byte> s_running = new();
     private static int s_counter;
@@ -231,6 +231,7 @@ public sealed class ChildProcess : IDisposable
             host.Process.Dispose();
         }
         s_running.TryRemove(this, out _);
+        CloseSentinel();
     }
 
     /// <inheritdoc />
