@@ -54,4 +54,5 @@ root.Subcommands.Add(load);
 root.Subcommands.Add(bench);
 root.Subcommands.Add(WorkerCommand.Create());
 root.Subcommands.Add(PoolCommand.Create());
+root.Subcommands.Add(ManagerCommand.Create());
 return CommandLine.Invoke(root, args);
