@@ -542,18 +542,21 @@ public sealed class Connection : IProcessShareable<Connection>, IDisposable
     {
         while (true)
         {
-            try
+            int n = Descriptors.ReceiveSomeWithDescriptors(Fd, buffer, _received);
+            if (n >= 0)
             {
-                return Descriptors.ReceiveWithDescriptors(Fd, buffer, _received);
+                return n;
             }
-            catch (ErrnoException e) when (e.Errno == Errnos.ECONNRESET)
+            switch (-n)
             {
-                return 0;
-            }
-            catch (ErrnoException e) when (e.Errno == Errnos.EAGAIN)
-            {
-                // The descriptor was made non-blocking (an async wait did that): block here instead.
-                Descriptors.WaitReadable(Fd, -1);
+                case Errnos.ECONNRESET:
+                    return 0;
+                case Errnos.EAGAIN:
+                    // The descriptor was made non-blocking (an async wait did that): block here instead.
+                    Descriptors.WaitReadable(Fd, -1);
+                    break;
+                default:
+                    throw new ErrnoException("recvmsg", -n);
             }
         }
     }
