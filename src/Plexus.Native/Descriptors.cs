@@ -141,6 +141,17 @@ public static unsafe class Descriptors
     /// </summary>
     public static int ReceiveWithDescriptors(int fd, Span<byte> buffer, List<int> fds)
     {
+        int n = ReceiveSomeWithDescriptors(fd, buffer, fds);
+        return n >= 0 ? n : throw new ErrnoException("recvmsg", -n);
+    }
+
+    /// <summary>
+    /// <see cref="ReceiveWithDescriptors"/> without the throw, for hot loops: the byte count (0 at end of
+    /// stream), or the negated errno (<c>-EAGAIN</c> when a non-blocking socket has nothing yet). Retries on EINTR.
+    /// </summary>
+    public static int ReceiveSomeWithDescriptors(int fd, Span<byte> buffer, List<int> fds)
+    {
+        ArgumentNullException.ThrowIfNull(fds);
         int controlLength = CmsgSpace(MaxPerMessage * sizeof(int));
         byte* control = stackalloc byte[controlLength];
         fixed (byte* start = buffer)
@@ -157,7 +168,7 @@ public static unsafe class Descriptors
                     {
                         continue;
                     }
-                    throw new ErrnoException("recvmsg", errno);
+                    return -errno;
                 }
                 byte* cursor = (byte*)msg.Control;
                 byte* end = cursor + (long)msg.ControlLength;

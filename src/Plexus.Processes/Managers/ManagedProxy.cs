@@ -6,9 +6,10 @@ namespace Plexus.Processes;
 
 /// <summary>
 /// The base of every proxy of a manager-served object (Python's <c>BaseProxy</c>). A proxy is an
-/// address, an auth key and an object id; it can be passed to a child process as a
-/// <see cref="ChildProcess.Start"/> argument, where it reconnects, and it can be stored inside
-/// another managed object (a list inside a dictionary stays one shared list, not a copy).
+/// address, an auth key and an object id; it can go wherever an argument goes (a
+/// <see cref="ChildProcess.Start"/> argument, a pool task, <see cref="Connection.Send{T}"/>, a
+/// <see cref="ProcessQueue{T}"/> item), and it reconnects by itself where it lands. It can also be
+/// stored inside another managed object (a list inside a dictionary stays one shared list, not a copy).
 /// </summary>
 public abstract class ManagedProxy : IProcessShareable
 {

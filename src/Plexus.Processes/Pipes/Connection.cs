@@ -20,6 +20,11 @@ namespace Plexus.Processes;
 /// One thread may send while another receives. Every call holds a reference on the descriptor, so a
 /// <see cref="Dispose"/> on another thread never makes a call touch a closed or reused descriptor: calls
 /// after it throw <see cref="ObjectDisposedException"/>, and one already running finishes first.
+/// <para>A message may hold shareable objects (another <see cref="Connection"/>, a <see cref="SharedSocket"/>,
+/// a lock, a queue, a shared value): their descriptors ride with the frame over <c>SCM_RIGHTS</c> and
+/// the receiver's <see cref="Receive{T}()"/> rebuilds them connected. Such a frame's header has its top
+/// bit set and its payload starts with the descriptor count. A connection or socket sent so is moved,
+/// as by <see cref="ChildProcess.Start"/>: this process's copy is closed once the frame is sent.</para>
 /// </remarks>
 public sealed partial class Connection : IProcessShareable<Connection>, IDisposable
 {
@@ -27,6 +32,8 @@ public sealed partial class Connection : IProcessShareable<Connection>, IDisposa
     public const int DefaultMaxFrameSize = 64 << 20;
 
     private const int HeaderSize = 4;
+    // The header's top bit: the frame carries descriptors, and its first payload byte counts them.
+    private const uint DescriptorsFlag = 0x8000_0000;
     private readonly SafeFd _fd;
     private readonly Lock _sendLock = new();
     private readonly Lock _receiveLock = new();
@@ -36,6 +43,12 @@ public sealed partial class Connection : IProcessShareable<Connection>, IDisposa
     private string? _movedTo;
     private System.Net.Sockets.Socket? _waiter;
     private bool _broken;
+    // Sends reuse one table (under the send lock); created on the first typed send.
+    private PlexusSerializerOptions? _sendOptions;
+    // Descriptors received and not yet claimed by their frame, in arrival order.
+    private readonly List<int> _received = [];
+    // Whether the frame whose header was read last carries descriptors.
+    private bool _frameHasDescriptors;
 
     internal Connection(int fd, bool readable, bool writable)
     {
@@ -69,17 +82,54 @@ public sealed partial class Connection : IProcessShareable<Connection>, IDisposa
         {
             EnsureWritable();
             using DescriptorUse use = Use();
+            _sendOptions ??= PlexusSerializerOptions.Create(new HandleTable());
+            HandleTable handles = _sendOptions.Handles!;
+            // One byte more than a header: room for the descriptor count, so neither kind of frame is copied.
             _sendBuffer.ResetWrittenCount();
-            _sendBuffer.Advance(HeaderSize);
+            _sendBuffer.Advance(HeaderSize + 1);
             try
             {
-                PlexusSerializer.Serialize(_sendBuffer, value);
+                MessagePackSerializer.Serialize(_sendBuffer, value, _sendOptions);
             }
             catch (MessagePackSerializationException e)
             {
+                handles.Reset();
                 throw Unserializable(typeof(T), e);
             }
-            SendFrame();
+            if (handles.Fds.Count == 0)
+            {
+                SendFrame(1);
+                return;
+            }
+            try
+            {
+                SendFrameWithDescriptors(handles);
+                handles.Commit();
+            }
+            finally
+            {
+                handles.Reset();
+            }
+        }
+    }
+
+    private void SendFrameWithDescriptors(HandleTable handles)
+    {
+        if (handles.Fds.Count > Descriptors.MaxPerMessage)
+        {
+            throw new InvalidOperationException(
+                $"this message holds objects with {handles.Fds.Count} descriptors, more than the {Descriptors.MaxPerMessage} one message carries; send them in several messages");
+        }
+        Span<byte> frame = System.Runtime.InteropServices.MemoryMarshal.AsMemory(_sendBuffer.WrittenMemory).Span;
+        BinaryPrimitives.WriteUInt32LittleEndian(frame, (uint)(frame.Length - HeaderSize) | DescriptorsFlag);
+        frame[HeaderSize] = (byte)handles.Fds.Count;
+        try
+        {
+            handles.Send(Fd, frame);
+        }
+        catch (ErrnoException e) when (e.Errno is Errnos.EPIPE or Errnos.ECONNRESET)
+        {
+            throw new IOException("cannot send on the connection: the peer has closed its end", e);
         }
     }
 
@@ -115,8 +165,7 @@ public sealed partial class Connection : IProcessShareable<Connection>, IDisposa
         lock (_receiveLock)
         {
             using DescriptorUse use = Use();
-            ReadOnlyMemory<byte> payload = ReceiveFrame(Timeout.InfiniteTimeSpan)!.Value;
-            return PlexusSerializer.Deserialize<T>(payload);
+            return Read<T>(ReceiveFrame(Timeout.InfiniteTimeSpan)!.Value);
         }
     }
 
@@ -126,7 +175,13 @@ public sealed partial class Connection : IProcessShareable<Connection>, IDisposa
         lock (_receiveLock)
         {
             using DescriptorUse use = Use();
-            var reader = new MessagePack.MessagePackReader(ReceiveFrame(Timeout.InfiniteTimeSpan)!.Value);
+            ReadOnlyMemory<byte> payload = ReceiveFrame(Timeout.InfiniteTimeSpan)!.Value;
+            if (_frameHasDescriptors)
+            {
+                CloseReceived(Math.Min(payload.Span[0], _received.Count));
+                throw DescriptorsRefused();
+            }
+            var reader = new MessagePack.MessagePackReader(payload);
             return formatter.Deserialize(ref reader, PlexusSerializer.Options);
         }
     }
@@ -180,7 +235,7 @@ public sealed partial class Connection : IProcessShareable<Connection>, IDisposa
                 value = default!;
                 return false;
             }
-            value = PlexusSerializer.Deserialize<T>(payload);
+            value = Read<T>(payload);
             return true;
         }
     }
@@ -205,6 +260,7 @@ public sealed partial class Connection : IProcessShareable<Connection>, IDisposa
                 bytes = [];
                 return false;
             }
+            RefuseDescriptors(length);
             bytes = new byte[length];
             ReceivePayload(bytes);
             return true;
@@ -219,6 +275,7 @@ public sealed partial class Connection : IProcessShareable<Connection>, IDisposa
         {
             using DescriptorUse use = Use();
             int length = ReceiveHeader(Timeout.InfiniteTimeSpan);
+            RefuseDescriptors(length);
             if (length > destination.Length)
             {
                 Fill(length);
@@ -267,6 +324,69 @@ public sealed partial class Connection : IProcessShareable<Connection>, IDisposa
         IsClosed = true;
         _waiter?.Dispose();
         _fd.Dispose();
+        // A receive in progress holds the lock and still owns the list; otherwise close what no frame claimed.
+        if (_receiveLock.TryEnter())
+        {
+            try
+            {
+                CloseReceived(_received.Count);
+            }
+            finally
+            {
+                _receiveLock.Exit();
+            }
+        }
+    }
+
+    /// <summary>Reads a typed payload, rebuilding shareable objects from the descriptors that came with it.</summary>
+    private T Read<T>(ReadOnlyMemory<byte> payload)
+    {
+        if (!_frameHasDescriptors)
+        {
+            return PlexusSerializer.Deserialize<T>(payload);
+        }
+        int count = payload.Span[0];
+        if (count > _received.Count)
+        {
+            CloseReceived(_received.Count);
+            throw new InvalidDataException($"a frame announced {count} descriptors but {_received.Count} arrived; the peer does not speak Plexus's framing");
+        }
+        var handles = new HandleTable(_received.GetRange(0, count));
+        _received.RemoveRange(0, count);
+        try
+        {
+            return MessagePackSerializer.Deserialize<T>(payload[1..], PlexusSerializerOptions.Create(handles));
+        }
+        finally
+        {
+            handles.CloseUntaken();
+        }
+    }
+
+    /// <summary>Refuses a frame with descriptors on a path that reads bytes: it is dropped and its descriptors closed.</summary>
+    private void RefuseDescriptors(int length)
+    {
+        if (!_frameHasDescriptors)
+        {
+            return;
+        }
+        Fill(length);
+        int count = _receiveBuffer[_start];
+        _start += length;
+        CloseReceived(Math.Min(count, _received.Count));
+        throw DescriptorsRefused();
+    }
+
+    private static InvalidOperationException DescriptorsRefused()
+        => new("this message holds shareable objects (sent with Send<T>); receive it with Receive<T>, not as bytes (the message was dropped)");
+
+    private void CloseReceived(int count)
+    {
+        for (int i = 0; i < count; i++)
+        {
+            Descriptors.Close(_received[i]);
+        }
+        _received.RemoveRange(0, count);
     }
 
     /// <summary>Holds a reference on the descriptor until disposed, so a concurrent Dispose defers the close.</summary>
@@ -290,10 +410,11 @@ public sealed partial class Connection : IProcessShareable<Connection>, IDisposa
         public void Dispose() => fd.DangerousRelease();
     }
 
-    private void SendFrame()
+    /// <param name="offset">Where the frame starts in the send buffer (bytes before it are unused).</param>
+    private void SendFrame(int offset = 0)
     {
-        int length = _sendBuffer.WrittenCount - HeaderSize;
-        ReadOnlySpan<byte> frame = _sendBuffer.WrittenSpan;
+        ReadOnlySpan<byte> frame = _sendBuffer.WrittenSpan[offset..];
+        int length = frame.Length - HeaderSize;
         // The header is patched in place so header and payload leave in one system call.
         BinaryPrimitives.WriteInt32LittleEndian(
             System.Runtime.InteropServices.MemoryMarshal.CreateSpan(ref System.Runtime.InteropServices.MemoryMarshal.GetReference(frame), HeaderSize), length);
@@ -367,8 +488,10 @@ public sealed partial class Connection : IProcessShareable<Connection>, IDisposa
             return -1;
         }
         Fill(HeaderSize);
-        int length = BinaryPrimitives.ReadInt32LittleEndian(_receiveBuffer.AsSpan(_start));
-        if (length < 0 || length > MaxFrameSize)
+        uint header = BinaryPrimitives.ReadUInt32LittleEndian(_receiveBuffer.AsSpan(_start));
+        _frameHasDescriptors = (header & DescriptorsFlag) != 0;
+        int length = (int)(header & ~DescriptorsFlag);
+        if (length > MaxFrameSize || (_frameHasDescriptors && length == 0))
         {
             _broken = true;
             Dispose();
@@ -398,7 +521,7 @@ public sealed partial class Connection : IProcessShareable<Connection>, IDisposa
         }
         while (_end - _start < needed)
         {
-            int n = Descriptors.Read(Fd, _receiveBuffer.AsSpan(_end));
+            int n = ReadWithDescriptors(_receiveBuffer.AsSpan(_end));
             if (n == 0)
             {
                 int had = _end - _start;
@@ -408,6 +531,33 @@ public sealed partial class Connection : IProcessShareable<Connection>, IDisposa
                     : new EndOfStreamException($"the peer closed the connection in the middle of a frame ({had} of {needed} bytes arrived); the message is lost");
             }
             _end += n;
+        }
+    }
+
+    /// <summary>
+    /// Reads what is there with <c>recvmsg</c>, keeping descriptors that arrive (a plain read would close
+    /// them): they come with the first byte of their frame, which may be read ahead of the frame's turn.
+    /// </summary>
+    private int ReadWithDescriptors(Span<byte> buffer)
+    {
+        while (true)
+        {
+            int n = Descriptors.ReceiveSomeWithDescriptors(Fd, buffer, _received);
+            if (n >= 0)
+            {
+                return n;
+            }
+            switch (-n)
+            {
+                case Errnos.ECONNRESET:
+                    return 0;
+                case Errnos.EAGAIN:
+                    // The descriptor was made non-blocking (an async wait did that): block here instead.
+                    Descriptors.WaitReadable(Fd, -1);
+                    break;
+                default:
+                    throw new ErrnoException("recvmsg", -n);
+            }
         }
     }
 
@@ -459,7 +609,7 @@ public sealed partial class Connection : IProcessShareable<Connection>, IDisposa
         writer.Write(MaxFrameSize);
         handles.OnCommit(() =>
         {
-            _movedTo ??= "a child process";
+            _movedTo ??= "another process";
             Dispose();
         });
     }

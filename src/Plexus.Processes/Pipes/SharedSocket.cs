@@ -8,7 +8,8 @@ namespace Plexus.Processes;
 /// Moves a connected <see cref="Socket"/> to a child process: pass a <see cref="SharedSocket"/> as a
 /// <see cref="ChildProcess.Start"/> argument and call <see cref="Take"/> in the child. Mirrors what
 /// Python's <c>multiprocessing.reduction</c> does for sockets (descriptor passing over
-/// <c>SCM_RIGHTS</c>).
+/// <c>SCM_RIGHTS</c>). It also travels through a <see cref="Connection"/> (moved, as to a child) and
+/// as a queue item or pool task argument (copied: this process keeps its socket, as in Python).
 /// </summary>
 /// <remarks>
 /// The move closes this process's copy when <see cref="ChildProcess.Start"/> returns (the launch holds

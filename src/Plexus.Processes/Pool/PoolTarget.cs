@@ -50,7 +50,11 @@ internal sealed class PoolTarget
         return buffer.WrittenSpan.ToArray();
     }
 
-    public byte[] EncodeCall(object?[] args, string argsName) => EncodeBatch(1, (ref MessagePackWriter w, int _) => WriteArguments(ref w, args, argsName))[1..];
+    /// <param name="args">The arguments, one per parameter.</param>
+    /// <param name="argsName">The caller's parameter name, for errors.</param>
+    /// <param name="options">How shareable arguments travel (default: their descriptors are fetched once, from this process's resource sharer).</param>
+    public byte[] EncodeCall(object?[] args, string argsName, MessagePackSerializerOptions? options = null)
+        => EncodeBatch(1, (ref MessagePackWriter w, int _) => WriteArguments(ref w, args, argsName, options))[1..];
 
     /// <summary>One call without arguments: <c>[[]]</c>.</summary>
     public byte[] EncodeNone() => EncodeArgs([], "args");
@@ -99,8 +103,9 @@ internal sealed class PoolTarget
         return buffer.WrittenSpan.ToArray();
     }
 
-    public void WriteArguments(ref MessagePackWriter writer, object?[] args, string argsName)
+    public void WriteArguments(ref MessagePackWriter writer, object?[] args, string argsName, MessagePackSerializerOptions? options = null)
     {
+        options ??= PlexusSerializer.Options;
         if (args.Length != Parameters.Length)
         {
             throw new ArgumentException($"{Target.DisplayName} takes {Parameters.Length} arguments but {args.Length} were given", argsName);
@@ -115,7 +120,7 @@ internal sealed class PoolTarget
             }
             try
             {
-                MessagePackSerializer.Serialize(Parameters[i], ref writer, value, PlexusSerializer.Options);
+                MessagePackSerializer.Serialize(Parameters[i], ref writer, value, options);
             }
             catch (MessagePackSerializationException e)
             {

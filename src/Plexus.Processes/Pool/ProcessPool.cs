@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Reflection;
+using Plexus.Processes.Serialization;
 
 namespace Plexus.Processes;
 
@@ -34,6 +35,8 @@ public sealed partial class ProcessPool : IProcessPool
     private readonly List<PoolWorkerHandle> _workers = [];
     private readonly ConcurrentDictionary<MethodInfo, PoolTarget> _targets = new();
     private readonly byte[] _setup;
+    // Keeps the descriptors of shareable initializer arguments fetchable by every worker the pool starts.
+    private readonly ShareScope _initShares = new();
     private readonly string _initializerName = "";
     private readonly int? _maxTasksPerChild;
     private readonly int _poolId = Interlocked.Increment(ref s_poolCounter);
@@ -67,7 +70,7 @@ public sealed partial class ProcessPool : IProcessPool
         if (initializer is not null)
         {
             PoolTarget init = PoolTarget.From(initializer);
-            _setup = PoolWire.EncodeSetup(init.Target, init.EncodeCall(initArgs ?? [], nameof(initArgs)));
+            _setup = PoolWire.EncodeSetup(init.Target, init.EncodeCall(initArgs ?? [], nameof(initArgs), PlexusSerializerOptions.Create(null, _initShares)));
             _initializerName = init.Target.DisplayName;
         }
         else if (initArgs is { Length: > 0 })
@@ -197,6 +200,7 @@ public sealed partial class ProcessPool : IProcessPool
                 return [];
             }
             _terminated = _closed = true;
+            _initShares.Dispose();
             workers = [.. _workers];
             _workers.Clear();
             orphans.AddRange(_pending);

@@ -22,6 +22,9 @@ internal sealed class HandleTable : IDisposable
     private readonly Lock _gate = new();
     private bool _disposed;
 
+    /// <summary>A received table with no descriptors: where a payload came without any (a proxy needs none).</summary>
+    public static HandleTable None { get; } = new([]);
+
     public HandleTable() { }
 
     public HandleTable(IEnumerable<int> received) => _fds.AddRange(received);
@@ -120,6 +123,24 @@ internal sealed class HandleTable : IDisposable
                 Descriptors.Close(_fds[i]);
                 _fds[i] = -1;
             }
+        }
+    }
+
+    /// <summary>
+    /// Empties a sending table for its next payload: closes the duplicates it owns and drops the
+    /// commit actions (a connection reuses one table for all its sends).
+    /// </summary>
+    public void Reset()
+    {
+        lock (_gate)
+        {
+            foreach (SafeFd fd in _owned)
+            {
+                fd.Dispose();
+            }
+            _owned.Clear();
+            _fds.Clear();
+            _onCommit.Clear();
         }
     }
 

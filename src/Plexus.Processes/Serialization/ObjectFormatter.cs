@@ -212,7 +212,10 @@ internal sealed class ObjectFormatter : IMessagePackFormatter<object?>
         return ref writer;
     }
 
-    internal static MessagePackSerializationException UnknownType(Type type) => new(
+    internal static MessagePackSerializationException UnknownType(Type type) => typeof(IProcessShareable).IsAssignableFrom(type)
+        ? new($"a {type.Name} stands where the declared type is object (an object-typed message, or a value stored in a manager), where " +
+              $"it cannot travel; declare it as {type.Name} (a parameter, Send<{type.Name}>, a ProcessQueue<{type.Name}>) or pass it as a ChildProcess.Start argument")
+        : new(
         $"a value of type {type} stands where the declared type is object; Plexus rebuilds object-typed values only " +
         "for primitives, strings, byte[], object[], lists and dictionaries, because anything else would need its " +
         $"type name in the payload. Declare the type where the value travels (e.g. a {type.Name} parameter or a typed queue).");
