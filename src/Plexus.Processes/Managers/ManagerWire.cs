@@ -18,6 +18,12 @@ internal static class ManagerWire
     public const int MaxFrame = ProcessManager.MaxMessageBytes;
 
     private const int ChallengeSize = 32;
+
+    /// <summary>
+    /// The largest frame of the handshake (a challenge, an answer, a verdict): before a peer has proved
+    /// anything, it must not make this process allocate more (Python's <c>recv_bytes(256)</c>).
+    /// </summary>
+    private const int MaxHandshakeFrame = 256;
     private static readonly byte[] s_welcome = "#WELCOME"u8.ToArray();
     private static readonly byte[] s_failure = "#FAILURE"u8.ToArray();
 
@@ -34,7 +40,9 @@ internal static class ManagerWire
     }
 
     /// <summary>Reads one whole frame (blocking), or <c>null</c> at end of stream.</summary>
-    public static byte[]? ReadFrame(Socket socket)
+    public static byte[]? ReadFrame(Socket socket) => ReadFrame(socket, MaxFrame);
+
+    private static byte[]? ReadFrame(Socket socket, int limit)
     {
         byte[] header = new byte[4];
         if (!ReadExactly(socket, header))
@@ -42,9 +50,9 @@ internal static class ManagerWire
             return null;
         }
         int length = BinaryPrimitives.ReadInt32LittleEndian(header);
-        if (length < 0 || length > MaxFrame)
+        if (length < 0 || length > limit)
         {
-            throw new InvalidDataException($"a manager frame announced {length} bytes; the limit is {MaxFrame}");
+            throw new InvalidDataException($"a manager frame announced {length} bytes; the limit is {limit}");
         }
         byte[] payload = new byte[length];
         return ReadExactly(socket, payload) ? payload : throw new EndOfStreamException("the peer closed mid-frame");
@@ -83,7 +91,7 @@ internal static class ManagerWire
     {
         byte[] challenge = RandomNumberGenerator.GetBytes(ChallengeSize);
         SendRaw(socket, challenge);
-        byte[]? answer = ReadFrame(socket);
+        byte[]? answer = ReadFrame(socket, MaxHandshakeFrame);
         bool ok = answer is not null && CryptographicOperations.FixedTimeEquals(answer, HMACSHA256.HashData(authKey, challenge));
         SendRaw(socket, ok ? s_welcome : s_failure);
         return ok;
@@ -92,14 +100,14 @@ internal static class ManagerWire
     /// <summary>Client side: answers the server's challenge; throws <see cref="AuthenticationException"/> when refused.</summary>
     public static void AnswerChallenge(Socket socket, byte[] authKey, string address)
     {
-        byte[] challenge = ReadFrame(socket) ?? throw Refused(address, "it closed the connection before the challenge");
-        SendRaw(socket, HMACSHA256.HashData(authKey, challenge));
         byte[]? verdict;
         try
         {
-            verdict = ReadFrame(socket);
+            byte[] challenge = ReadFrame(socket, MaxHandshakeFrame) ?? throw Refused(address, "it closed the connection before the challenge");
+            SendRaw(socket, HMACSHA256.HashData(authKey, challenge));
+            verdict = ReadFrame(socket, MaxHandshakeFrame);
         }
-        catch (SocketException e)
+        catch (Exception e) when (e is SocketException or InvalidDataException)
         {
             throw Refused(address, e.Message);
         }
