@@ -36,7 +36,7 @@ if [ "$status" -ne 0 ] && [ "$failed" -eq 0 ]; then failed=1; fi
 targets=$(fuzz/run.sh --list 2>/dev/null) || targets=""
 [ -n "$targets" ] || { echo "fuzz: the harness did not build"; failed=$((failed + 1)); }
 for target in $targets; do
-  line=$(fuzz/run.sh "$target" 30 | tail -n 1)
+  line=$(FUZZ_BUILT=1 fuzz/run.sh "$target" 30 | tail -n 1)
   echo "$line"
   if [[ "$line" =~ ^fuzz\ [^:]+:\ ([1-9][0-9]*)\ execs,\ 0\ crashes$ ]]; then
     passed=$((passed + 1))

@@ -41,7 +41,8 @@ if [ ! -x "$sharpfuzz" ]; then
   dotnet tool install SharpFuzz.CommandLine --version 2.3.0 --tool-path "$out/tools" >&2
 fi
 
-build_harness
+# FUZZ_BUILT=1: the caller has just built the harness (test.sh builds once for all targets).
+[ "${FUZZ_BUILT:-}" = 1 ] || build_harness
 if ! dotnet "$build/Plexus.Fuzz.dll" --list | grep -qx "$target"; then
   echo "fuzz/run.sh: no target '$target'; fuzz/run.sh --list names them" >&2
   exit 2
