@@ -14,8 +14,23 @@ internal sealed class PoolRequestBatchFormatter : IMessagePackFormatter<PoolRequ
     public void Serialize(ref MessagePackWriter writer, PoolRequestBatch value, MessagePackSerializerOptions options)
         => throw new NotSupportedException("the pool writes request frames itself");
 
+    /// <exception cref="MessagePackSerializationException">The frame is malformed.</exception>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public PoolRequestBatch Deserialize(ref MessagePackReader reader, MessagePackSerializerOptions options)
+    {
+        try
+        {
+            return Read(ref reader);
+        }
+        catch (Exception e) when (e is OverflowException or ArgumentException)
+        {
+            // A direct formatter call wraps nothing: say what failed, as MessagePack's entry points would.
+            throw new MessagePackSerializationException($"the pool sent a malformed request frame ({e.Message})");
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static PoolRequestBatch Read(ref MessagePackReader reader)
     {
         var batch = new PoolRequestBatch();
         int count = reader.ReadArrayHeader();

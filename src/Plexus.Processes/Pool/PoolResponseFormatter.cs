@@ -14,8 +14,24 @@ internal sealed class PoolResponseFormatter : IMessagePackFormatter<PoolResponse
     public void Serialize(ref MessagePackWriter writer, PoolResponse value, MessagePackSerializerOptions options)
         => throw new NotSupportedException("the pool writes response frames itself");
 
+    /// <exception cref="MessagePackSerializationException">The frame is malformed (the reader treats that as the worker's end).</exception>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public PoolResponse Deserialize(ref MessagePackReader reader, MessagePackSerializerOptions options)
+    {
+        try
+        {
+            return Read(ref reader);
+        }
+        catch (Exception e) when (e is OverflowException or ArgumentException)
+        {
+            // Unlike MessagePack's entry points, a direct formatter call wraps nothing: without this, one corrupt
+            // frame of a worker would escape the parent's reader thread and end the parent.
+            throw new MessagePackSerializationException($"a worker sent a malformed response frame ({e.Message})");
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static PoolResponse Read(ref MessagePackReader reader)
     {
         int fields = reader.ReadArrayHeader();
         var response = new PoolResponse { Id = reader.ReadInt64(), Status = reader.ReadInt32() };

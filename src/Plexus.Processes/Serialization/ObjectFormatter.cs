@@ -99,12 +99,11 @@ internal sealed class ObjectFormatter : IMessagePackFormatter<object?>
         {
             case MessagePackType.Nil: reader.ReadNil(); return null;
             case MessagePackType.Boolean: return reader.ReadBoolean();
-            case MessagePackType.String: return reader.ReadString();
-            case MessagePackType.Binary: return reader.ReadBytes()?.ToArray();
+            case MessagePackType.String or MessagePackType.Binary: return ReadStringOrBytes(ref reader);
             case MessagePackType.Float:
                 return reader.NextCode == MessagePackCode.Float32 ? reader.ReadSingle() : reader.ReadDouble();
             case MessagePackType.Integer:
-                return reader.ReadInt32();
+                return ReadInteger(ref reader);
             case MessagePackType.Array:
             {
                 int count = reader.ReadArrayHeader();
@@ -150,11 +149,63 @@ internal sealed class ObjectFormatter : IMessagePackFormatter<object?>
         }
     }
 
+    private static object? ReadStringOrBytes(ref MessagePackReader reader)
+    {
+        try
+        {
+            return reader.NextMessagePackType == MessagePackType.String ? reader.ReadString() : reader.ReadBytes()?.ToArray();
+        }
+        catch (ArgumentOutOfRangeException e)
+        {
+            // A str32 or bin32 length over 2 GiB reads as negative, which MessagePack's reader does not check.
+            throw Malformed("string or byte array", e);
+        }
+    }
+
+    /// <summary>
+    /// An integer as Plexus writes it (an <c>int</c>; wider types carry a tag), or as the narrowest of
+    /// <c>int</c>, <c>long</c>, <c>ulong</c> that holds it when another writer sent a plain wide integer.
+    /// </summary>
+    private static object ReadInteger(ref MessagePackReader reader)
+    {
+        if (reader.NextCode == MessagePackCode.UInt64)
+        {
+            ulong u = reader.ReadUInt64();
+            return u <= int.MaxValue ? (int)u : u <= long.MaxValue ? (long)u : (object)u;
+        }
+        long value = reader.ReadInt64();
+        return value is >= int.MinValue and <= int.MaxValue ? (int)value : (object)value;
+    }
+
     private object? ReadExt(ref MessagePackReader reader, MessagePackSerializerOptions options)
     {
         ExtensionHeader header = reader.ReadExtensionFormatHeader();
         MessagePackReader body = reader.Clone(reader.ReadRaw(header.Length));
-        switch (header.TypeCode)
+        if (header.TypeCode == TagList)
+        {
+            int count = body.ReadArrayHeader();
+            options.Security.DepthStep(ref body);
+            var list = new List<object?>(Math.Min(count, 1024));
+            for (int i = 0; i < count; i++)
+            {
+                list.Add(Deserialize(ref body, options));
+            }
+            return list;
+        }
+        try
+        {
+            return ReadTagged(header.TypeCode, ref body);
+        }
+        catch (Exception e) when (e is ArgumentException or OverflowException)
+        {
+            // A value no Plexus writer makes (a day number past DateOnly.MaxValue, a byte tag holding 300).
+            throw Malformed($"extension tag {header.TypeCode}", e);
+        }
+    }
+
+    private static object ReadTagged(sbyte tag, ref MessagePackReader body)
+    {
+        switch (tag)
         {
             case TagLong: return body.ReadInt64();
             case TagUInt: return body.ReadUInt32();
@@ -176,21 +227,13 @@ internal sealed class ObjectFormatter : IMessagePackFormatter<object?>
             case TagTimeSpan: return new TimeSpan(body.ReadInt64());
             case TagDateOnly: return DateOnly.FromDayNumber(body.ReadInt32());
             case TagTimeOnly: return new TimeOnly(body.ReadInt64());
-            case TagList:
-            {
-                int count = body.ReadArrayHeader();
-                options.Security.DepthStep(ref body);
-                var list = new List<object?>(Math.Min(count, 1024));
-                for (int i = 0; i < count; i++)
-                {
-                    list.Add(Deserialize(ref body, options));
-                }
-                return list;
-            }
             default:
-                throw new MessagePackSerializationException($"unknown extension tag {header.TypeCode} in an object-typed value");
+                throw new MessagePackSerializationException($"unknown extension tag {tag} in an object-typed value");
         }
     }
+
+    private static MessagePackSerializationException Malformed(string what, Exception e) => new(
+        $"an object-typed value's {what} holds an invalid value ({e.Message}); the payload is damaged or was not written by Plexus");
 
     private void WriteList(ref MessagePackWriter writer, IList list, MessagePackSerializerOptions options)
     {
