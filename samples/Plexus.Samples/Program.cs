@@ -3,7 +3,7 @@ using System.Reflection;
 // Runs one seed example by name: `dotnet run -c Release --project samples/Plexus.Samples -- s01`.
 // Each example is a file declaring `static class Sxx` with `public static int Run(string[] args)`;
 // with no name the tour runs the short examples one after another.
-string[] tour = ["s01", "s02", "s03", "s05", "s06", "s07", "s08", "s09", "s10", "s11", "s12", "s13"];
+string[] tour = ["s01", "s02", "s03", "s04", "s05", "s06", "s07", "s08", "s09", "s10", "s11", "s12", "s13"];
 
 if (args.Length == 0 || args[0] is "tour")
 {

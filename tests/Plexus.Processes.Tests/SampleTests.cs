@@ -56,6 +56,18 @@ public class SampleTests
     }
 
     [Fact]
+    public void S04_threads_share_a_queue_children_each_fill_their_own_and_a_ProcessQueue_is_shared()
+    {
+        string[] lines = SampleRunner.Lines(SampleRunner.Run("s04", s_long).Output);
+        Assert.Equal(3, lines.Count(l => l == "main thread got [42, None, 'hello']"));
+        Assert.Equal(3, lines.Count(l => Regex.IsMatch(l, "^child [0-9]+: its own queue holds 1 item$")));
+        Assert.Contains("parent's queue holds 0 items: each child put into its own copy", lines);
+        string[] senders = lines.Select(l => Regex.Match(l, @"^parent got \[42, None, 'hello from ([0-9]+)'\]$"))
+            .Where(m => m.Success).Select(m => m.Groups[1].Value).ToArray();
+        Assert.Equal(3, senders.Distinct().Count());
+    }
+
+    [Fact]
     public void S05_child_sees_the_static_unset()
     {
         string output = SampleRunner.Run("s05", s_long).Output;

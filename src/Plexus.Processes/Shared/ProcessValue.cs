@@ -6,14 +6,20 @@ using Plexus.Processes.Sync;
 namespace Plexus.Processes;
 
 /// <summary>
-/// One value of an unmanaged type in shared memory, Python's <c>multiprocessing.Value</c>. Reads and
-/// writes of <see cref="Value"/> are plain memory accesses: a read-modify-write such as
-/// <c>v.Value++</c> from several processes needs the lock (<see cref="Lock"/>, or any process lock).
+/// One value of an unmanaged type in shared memory, Python's <c>multiprocessing.Value</c>. A read or
+/// write of <see cref="Value"/> is whole: a value of up to 8 bytes is one aligned memory access, and a
+/// wider one is read and written under <see cref="Lock"/> when the value has one (as Python's
+/// synchronized wrapper does), so no process sees half of one write and half of another. A
+/// read-modify-write such as <c>v.Value++</c> from several processes still needs the lock around it:
+/// <c>using (v.Lock.Acquire()) v.Value++;</c> (the lock is re-entrant), or, for an integer, <see cref="Ref"/>
+/// with <see cref="Interlocked"/>: <c>Interlocked.Increment(ref v.Ref)</c>.
 /// </summary>
 public sealed unsafe class ProcessValue<T> : IProcessShareable<ProcessValue<T>>, IDisposable where T : unmanaged
 {
     private readonly SharedMemory _memory;
     private readonly ProcessRLock? _lock;
+    /// <summary>Whether every get and set takes the lock: a synchronized value wider than one 8-byte access.</summary>
+    private readonly bool _lockEachAccess;
 
     /// <summary>Creates the value.</summary>
     /// <param name="initial">Its first value.</param>
@@ -23,6 +29,7 @@ public sealed unsafe class ProcessValue<T> : IProcessShareable<ProcessValue<T>>,
         _memory = SharedMemory.Create("value", sizeof(T));
         Value = initial;
         _lock = synchronized ? new ProcessRLock() : null;
+        _lockEachAccess = _lock is not null && sizeof(T) > sizeof(long);
     }
 
     private ProcessValue(SharedMemory memory, ProcessRLock? @lock)
@@ -34,34 +41,61 @@ public sealed unsafe class ProcessValue<T> : IProcessShareable<ProcessValue<T>>,
         }
         _memory = memory;
         _lock = @lock;
+        _lockEachAccess = _lock is not null && sizeof(T) > sizeof(long);
     }
 
-    /// <summary>The value (Python's <c>.value</c>).</summary>
+    /// <summary>The value (Python's <c>.value</c>); taken and set under <see cref="Lock"/> when wider than 8 bytes.</summary>
+    /// <exception cref="AbandonedProcessLockException">A process died holding the lock, perhaps in the middle of a write: the caller owns the lock now; repair the value and dispose the exception's <see cref="AbandonedProcessLockException.Scope"/>.</exception>
     public T Value
     {
         get
         {
-            byte* p = _memory.Enter();
-            try
+            if (!_lockEachAccess)
             {
-                return Unsafe.ReadUnaligned<T>(p);
+                return Read();
             }
-            finally
+            using (_lock!.Acquire())
             {
-                _memory.Exit();
+                return Read();
             }
         }
         set
         {
-            byte* p = _memory.Enter();
-            try
+            if (!_lockEachAccess)
             {
-                Unsafe.WriteUnaligned(p, value);
+                Write(value);
+                return;
             }
-            finally
+            using (_lock!.Acquire())
             {
-                _memory.Exit();
+                Write(value);
             }
+        }
+    }
+
+    private T Read()
+    {
+        byte* p = _memory.Enter();
+        try
+        {
+            return Unsafe.ReadUnaligned<T>(p);
+        }
+        finally
+        {
+            _memory.Exit();
+        }
+    }
+
+    private void Write(T value)
+    {
+        byte* p = _memory.Enter();
+        try
+        {
+            Unsafe.WriteUnaligned(p, value);
+        }
+        finally
+        {
+            _memory.Exit();
         }
     }
 
