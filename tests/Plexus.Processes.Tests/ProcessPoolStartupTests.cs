@@ -29,6 +29,37 @@ public class ProcessPoolStartupTests
         throw new InvalidOperationException("the first start fails");
     }
 
+    /// <summary>The pool's first worker (its name ends in ".1") waits in its initializer until <paramref name="release"/> exists.</summary>
+    private static void FirstWorkerWaits(string release)
+    {
+        if (!ProcessInfo.Name.EndsWith(".1", StringComparison.Ordinal))
+        {
+            return;
+        }
+        DateTime deadline = DateTime.UtcNow + TimeSpan.FromMinutes(3);
+        while (!File.Exists(release) && DateTime.UtcNow < deadline)
+        {
+            Thread.Sleep(10);
+        }
+    }
+
+    [Fact]
+    public async Task The_first_task_runs_on_whichever_worker_is_ready_first()
+    {
+        string release = Path.Combine(Path.GetTempPath(), $"plexus-release-{Guid.NewGuid():N}");
+        try
+        {
+            using var pool = new ProcessPool(2, initializer: (Action<string>)FirstWorkerWaits, initArgs: [release]);
+            // Before, it was queued on the first worker started, which waits until the test ends.
+            Assert.Equal(9, await pool.SubmitAsync(Square, 3).WaitAsync(s_patience));
+        }
+        finally
+        {
+            File.WriteAllText(release, "");
+            File.Delete(release);
+        }
+    }
+
     [Fact]
     public void An_initializer_that_always_throws_reaches_the_caller_and_breaks_the_pool()
     {

@@ -107,10 +107,7 @@ public sealed partial class ProcessPool
                 PoolWorkerHandle? worker = null;
                 foreach (PoolWorkerHandle candidate in _workers)
                 {
-                    // Among equally loaded workers, one that is up already goes first (a pool's first task
-                    // need not wait for the slowest runtime to start).
-                    if (candidate.HasRoom(_maxTasksPerChild) && (worker is null || candidate.InFlight.Count < worker.InFlight.Count
-                        || (candidate.InFlight.Count == worker.InFlight.Count && candidate.State == PoolWorkerState.Ready && worker.State != PoolWorkerState.Ready)))
+                    if (candidate.HasRoom(_maxTasksPerChild) && (worker is null || candidate.InFlight.Count < worker.InFlight.Count))
                     {
                         worker = candidate;
                     }
