@@ -29,15 +29,22 @@ public class ProcessPoolStartupTests
         throw new InvalidOperationException("the first start fails");
     }
 
-    /// <summary>The pool's first worker (its name ends in ".1") waits in its initializer until <paramref name="release"/> exists.</summary>
-    private static void FirstWorkerWaits(string release)
+    /// <summary>
+    /// Waits until the test names the worker that is to stay in its initializer (in <paramref name="gate"/>);
+    /// that one then waits until "<paramref name="gate"/>.release" exists, the other returns.
+    /// </summary>
+    private static void NamedWorkerWaits(string gate)
     {
-        if (!ProcessInfo.Name.EndsWith(".1", StringComparison.Ordinal))
+        DateTime deadline = DateTime.UtcNow + TimeSpan.FromMinutes(3);
+        while (!File.Exists(gate) && DateTime.UtcNow < deadline)
+        {
+            Thread.Sleep(10);
+        }
+        if (File.ReadAllText(gate) != Environment.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture))
         {
             return;
         }
-        DateTime deadline = DateTime.UtcNow + TimeSpan.FromMinutes(3);
-        while (!File.Exists(release) && DateTime.UtcNow < deadline)
+        while (!File.Exists(gate + ".release") && DateTime.UtcNow < deadline)
         {
             Thread.Sleep(10);
         }
@@ -46,17 +53,24 @@ public class ProcessPoolStartupTests
     [Fact]
     public async Task The_first_task_runs_on_whichever_worker_is_ready_first()
     {
-        string release = Path.Combine(Path.GetTempPath(), $"plexus-release-{Guid.NewGuid():N}");
+        string gate = Path.Combine(Path.GetTempPath(), $"plexus-gate-{Guid.NewGuid():N}");
         try
         {
-            using var pool = new ProcessPool(2, initializer: (Action<string>)FirstWorkerWaits, initArgs: [release]);
-            // Before, it was queued on the first worker started, which waits until the test ends.
-            Assert.Equal(9, await pool.SubmitAsync(Square, 3).WaitAsync(s_patience));
+            using var pool = new ProcessPool(2, initializer: (Action<string>)NamedWorkerWaits, initArgs: [gate]);
+            // Both workers are still starting (they wait for the gate). The task is submitted now, then the
+            // first worker of the pool is told to stay in its initializer: before, the task was queued on
+            // that worker and waited for it; now it waits for a worker to be ready and runs on the other.
+            int stuck = pool.WorkerPids[0];
+            Task<int> first = pool.SubmitAsync(Square, 3);
+            File.WriteAllText(gate + ".tmp", stuck.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            File.Move(gate + ".tmp", gate);
+            Assert.Equal(9, await first.WaitAsync(s_patience));
         }
         finally
         {
-            File.WriteAllText(release, "");
-            File.Delete(release);
+            File.WriteAllText(gate + ".release", "");
+            File.Delete(gate);
+            File.Delete(gate + ".release");
         }
     }
 

@@ -11,7 +11,7 @@ namespace Plexus.Processes;
 /// </summary>
 /// <remarks>
 /// <see cref="State"/>, <see cref="ReaderMode"/>, <see cref="InFlight"/> and the counters change
-/// under the pool's lock. Invariants: a worker takes jobs only while Ready; a Stopping
+/// under the pool's lock. Invariants: a worker takes jobs only while Starting or Ready; a Stopping
 /// worker holds none; a parked reader's worker is Ready, idle and alive (<see cref="NeedsReading"/> is false).
 /// </remarks>
 internal sealed class PoolWorkerHandle
@@ -136,9 +136,7 @@ internal sealed class PoolWorkerHandle
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     // The deeper queue is for small tasks only: what a worker has not read yet must never fill its
     // pipe, or a reader writing to it while the worker writes answers back could wait forever.
-    // A starting worker takes none: the first worker to be ready takes the first task, however the
-    // runtimes' starts happen to race.
-    public bool HasRoom(int? maxTasks) => State == PoolWorkerState.Ready
+    public bool HasRoom(int? maxTasks) => IsUp
         && (InFlight.Count < MaxInFlight || (_quick >= QuickStreak && InFlight.Count < MaxInFlightQuick && InFlightBytes < LargePayload))
         && (maxTasks is null || Dispatched < maxTasks);
 

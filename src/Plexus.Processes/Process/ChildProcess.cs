@@ -83,8 +83,8 @@ public sealed class ChildProcess : IDisposable
 
     /// <summary>
     /// Keeps <paramref name="count"/> child hosts started and idle, so that <see cref="Start"/> hands
-    /// its target to one at once instead of waiting for a runtime to start (0 turns it off and ends
-    /// idle hosts). Without a call, a program's second start that found no idle host turns on one.
+    /// its target to one at once instead of waiting for a runtime to start (0 turns it off). Without
+    /// a call, a program's second start that found no idle host turns on one.
     /// </summary>
     public static void Prestart(int count) => HostSpawner.Prestart(count);
 

@@ -188,7 +188,7 @@ internal static class HostSpawner
         return null;
     }
 
-    /// <summary>Keeps <paramref name="count"/> hosts started and waiting (ending any beyond it), so a start skips the runtime's start-up.</summary>
+    /// <summary>Keeps <paramref name="count"/> hosts started and waiting, so a start skips the runtime's start-up.</summary>
     public static void Prestart(int count)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(count);
@@ -196,10 +196,6 @@ internal static class HostSpawner
         {
             s_warmChosen = true;
             Volatile.Write(ref s_warmTarget, count);
-            while (s_idle.Count > count && s_idle.TryDequeue(out Host? extra))
-            {
-                Dismiss(extra);
-            }
         }
         Refill();
     }
@@ -213,7 +209,10 @@ internal static class HostSpawner
         {
             while (s_idle.Count < WarmTarget)
             {
-                s_idle.Enqueue(Spawn(idle: true));
+                // Hosts the program asked for (Prestart) rehearse while they wait. The one warm host kept
+                // without asking serves children started one after another, so it is taken soon,
+                // often before it is up: a rehearsal would only compete with its launch.
+                s_idle.Enqueue(Spawn(idle: s_warmChosen));
             }
         }
     }
