@@ -27,7 +27,8 @@ public class ChildStartFailureTests
     public async Task A_launch_the_child_cannot_read_is_reported_to_the_parent()
     {
         var connected = new TaskCompletionSource<HostSpawner.Host>(TaskCreationOptions.RunContinuationsAsynchronously);
-        HostSpawner.Host host = HostSpawner.Spawn(h => connected.SetResult(h));
+        HostSpawner.Host host = HostSpawner.Spawn();
+        host.WhenConnected(h => connected.SetResult(h));
         try
         {
             ControlChannel channel = (await connected.Task.WaitAsync(s_long)).Channel!;

@@ -21,6 +21,9 @@ public class ProcessLifetimeTests
     [Fact]
     public void Dispose_leaves_no_zombies_and_no_leaked_descriptors()
     {
+        // A warm host holds a descriptor here while it waits: none is kept, so the count is the starts' alone.
+        ChildProcess.Prestart(0);
+        Plexus.Processes.Hosting.HostSpawner.StopIdle();
         // The first start creates a control listener that lives for the process: warm it up first.
         using (ChildProcess warm = ChildProcess.Create(ChildProcessTests.Nothing).Start())
             Assert.True(warm.Join(s_long));

@@ -29,6 +29,51 @@ public class ProcessPoolStartupTests
         throw new InvalidOperationException("the first start fails");
     }
 
+    /// <summary>
+    /// Waits until the test names the worker that is to stay in its initializer (in <paramref name="gate"/>);
+    /// that one then waits until "<paramref name="gate"/>.release" exists, the other returns.
+    /// </summary>
+    private static void NamedWorkerWaits(string gate)
+    {
+        DateTime deadline = DateTime.UtcNow + TimeSpan.FromMinutes(3);
+        while (!File.Exists(gate) && DateTime.UtcNow < deadline)
+        {
+            Thread.Sleep(10);
+        }
+        if (File.ReadAllText(gate) != Environment.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture))
+        {
+            return;
+        }
+        while (!File.Exists(gate + ".release") && DateTime.UtcNow < deadline)
+        {
+            Thread.Sleep(10);
+        }
+    }
+
+    [Fact]
+    public async Task The_first_task_runs_on_whichever_worker_is_ready_first()
+    {
+        string gate = Path.Combine(Path.GetTempPath(), $"plexus-gate-{Guid.NewGuid():N}");
+        try
+        {
+            using var pool = new ProcessPool(2, initializer: (Action<string>)NamedWorkerWaits, initArgs: [gate]);
+            // Both workers are still starting (they wait for the gate). The task is submitted now, then the
+            // first worker of the pool is told to stay in its initializer: before, the task was queued on
+            // that worker and waited for it; now it waits for a worker to be ready and runs on the other.
+            int stuck = pool.WorkerPids[0];
+            Task<int> first = pool.SubmitAsync(Square, 3);
+            File.WriteAllText(gate + ".tmp", stuck.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            File.Move(gate + ".tmp", gate);
+            Assert.Equal(9, await first.WaitAsync(s_patience));
+        }
+        finally
+        {
+            File.WriteAllText(gate + ".release", "");
+            File.Delete(gate);
+            File.Delete(gate + ".release");
+        }
+    }
+
     [Fact]
     public void An_initializer_that_always_throws_reaches_the_caller_and_breaks_the_pool()
     {

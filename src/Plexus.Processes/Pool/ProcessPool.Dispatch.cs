@@ -102,13 +102,21 @@ public sealed partial class ProcessPool
             // The least-loaded worker gets each job, so idle workers are used before any worker gets a
             // second job. Ties go to the same worker each time: one-at-a-time work (apply) keeps one warm
             // worker busy instead of waking each in turn (on a small machine that is much faster).
-            while (_pending.First is { } node)
+            // While no worker is ready, the oldest task waits for the first one that is (whichever runtime
+            // wins the race), instead of being queued on a worker still starting; later ones spread as usual.
+            bool holdOldest = !_workers.Exists(w => w.State == PoolWorkerState.Ready);
+            LinkedListNode<PoolJob>? next = _pending.First;
+            while (next is { } node)
             {
+                next = node.Next;
+                if (holdOldest && node == _pending.First)
+                {
+                    continue;
+                }
                 PoolWorkerHandle? worker = null;
                 foreach (PoolWorkerHandle candidate in _workers)
                 {
-                    // Among equally loaded workers, one that is up already goes first (a pool's first task
-                    // need not wait for the slowest runtime to start).
+                    // Among equally loaded workers, one that is up already goes first.
                     if (candidate.HasRoom(_maxTasksPerChild) && (worker is null || candidate.InFlight.Count < worker.InFlight.Count
                         || (candidate.InFlight.Count == worker.InFlight.Count && candidate.State == PoolWorkerState.Ready && worker.State != PoolWorkerState.Ready)))
                     {
@@ -119,7 +127,7 @@ public sealed partial class ProcessPool
                 {
                     break;
                 }
-                _pending.RemoveFirst();
+                _pending.Remove(node);
                 PoolJob job = node.Value;
                 job.SentAt = System.Diagnostics.Stopwatch.GetTimestamp();
                 // A worker that still owes several answers needs no write now: its reader sends what

@@ -1,4 +1,5 @@
 using System.Runtime.ExceptionServices;
+using Plexus.Processes.Hosting;
 
 namespace Plexus.Processes;
 
@@ -14,48 +15,47 @@ public sealed partial class ProcessPool
     /// <summary>Start failures in a row that break the pool: every worker failed about twice.</summary>
     private int StartFailureLimit => Math.Max(3, 2 * Processes);
 
-    /// <summary>Starts the pool's first workers side by side, throwing the first start error (after terminating the rest).</summary>
-    private void StartWorkers(int count)
+    /// <summary>A host for each first worker: idle ones if the program keeps some, new ones for the rest.</summary>
+    private static HostSpawner.Host[] ReserveHosts(int count)
     {
-        // A start spends most of its time outside this process; each runs on a thread of its own: a
-        // busy thread pool must not hold up a pool's start.
-        var others = new Task<PoolWorkerHandle>[count - 1];
-        for (int i = 0; i < others.Length; i++)
+        var hosts = new HostSpawner.Host[count];
+        try
         {
-            var started = new TaskCompletionSource<PoolWorkerHandle>(TaskCreationOptions.RunContinuationsAsynchronously);
-            others[i] = started.Task;
-            new Thread(() =>
+            for (int i = 0; i < count; i++)
             {
-                try
-                {
-                    started.SetResult(StartWorker());
-                }
-                catch (Exception e)
-                {
-                    started.SetException(e);
-                }
-            }) { IsBackground = true, Name = "plexus-pool-start" }.UnsafeStart();
+                hosts[i] = HostSpawner.TakeIdle() ?? HostSpawner.Spawn();
+            }
         }
+        catch
+        {
+            Array.ForEach(hosts.Where(h => h is not null).ToArray(), HostSpawner.Dismiss);
+            throw;
+        }
+        return hosts;
+    }
+
+    /// <summary>Starts the pool's first workers on their hosts, throwing the first start error (after terminating the rest).</summary>
+    private void StartWorkers(HostSpawner.Host[] hosts)
+    {
+        // The hosts are starting already; what is left here (a pipe, the launch) is quick after the
+        // first, so the workers are started one after another on this thread.
         Exception? failure = null;
         lock (_lock)
         {
-            try
+            foreach (HostSpawner.Host host in hosts)
             {
-                _workers.Add(StartWorker());
-            }
-            catch (Exception e)
-            {
-                failure = e;
-            }
-            foreach (Task<PoolWorkerHandle> other in others)
-            {
+                if (failure is not null)
+                {
+                    HostSpawner.Dismiss(host);
+                    continue;
+                }
                 try
                 {
-                    _workers.Add(other.GetAwaiter().GetResult());
+                    _workers.Add(StartWorker(host));
                 }
                 catch (Exception e)
                 {
-                    failure ??= e;
+                    failure = e;
                 }
             }
         }
@@ -66,7 +66,8 @@ public sealed partial class ProcessPool
         }
     }
 
-    private PoolWorkerHandle StartWorker()
+    /// <summary>Starts a worker, on <paramref name="host"/> when one was started for it.</summary>
+    private PoolWorkerHandle StartWorker(HostSpawner.Host? host = null)
     {
         (Connection parentEnd, Connection childEnd) = ProcessPipe.Create();
         string name = $"ProcessPoolWorker-{_poolId}.{Interlocked.Increment(ref _workerCounter)}";
@@ -76,7 +77,7 @@ public sealed partial class ProcessPool
             child = ChildProcess.Create(PoolWorkerLoop.Run, childEnd, _setup);
             child.Name = name;
             child.IsDaemon = true;
-            child.Start();
+            child.StartOn(host);
         }
         catch
         {

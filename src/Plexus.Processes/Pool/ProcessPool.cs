@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Reflection;
+using Plexus.Processes.Hosting;
 using Plexus.Processes.Serialization;
 
 namespace Plexus.Processes;
@@ -66,23 +67,34 @@ public sealed partial class ProcessPool : IProcessPool
         {
             throw new ArgumentOutOfRangeException(nameof(maxTasksPerChild), maxTasksPerChild, "maxTasksPerChild must be at least 1 (or null for no limit)");
         }
-        _maxTasksPerChild = maxTasksPerChild;
-        if (initializer is not null)
-        {
-            PoolTarget init = PoolTarget.From(initializer);
-            _setup = PoolWire.EncodeSetup(init.Target, init.EncodeCall(initArgs ?? [], nameof(initArgs), PlexusSerializerOptions.Create(null, _initShares)));
-            _initializerName = init.Target.DisplayName;
-        }
-        else if (initArgs is { Length: > 0 })
+        if (initializer is null && initArgs is { Length: > 0 })
         {
             throw new ArgumentException("initArgs were given without an initializer", nameof(initArgs));
         }
-        else
-        {
-            _setup = PoolWire.EncodeSetup(null, []);
-        }
+        _maxTasksPerChild = maxTasksPerChild;
         Processes = count;
-        StartWorkers(count);
+        // The workers' runtimes start up first, while this process encodes the setup and builds their
+        // launches: in a program's first pool those are first uses (MessagePack, reflection), tens of ms.
+        HostSpawner.Host[] hosts = ReserveHosts(count);
+        try
+        {
+            if (initializer is not null)
+            {
+                PoolTarget init = PoolTarget.From(initializer);
+                _setup = PoolWire.EncodeSetup(init.Target, init.EncodeCall(initArgs ?? [], nameof(initArgs), PlexusSerializerOptions.Create(null, _initShares)));
+                _initializerName = init.Target.DisplayName;
+            }
+            else
+            {
+                _setup = PoolWire.EncodeSetup(null, []);
+            }
+        }
+        catch
+        {
+            Array.ForEach(hosts, HostSpawner.Dismiss);
+            throw;
+        }
+        StartWorkers(hosts);
     }
 
     /// <summary>The number of worker processes the pool keeps.</summary>

@@ -83,7 +83,8 @@ public sealed partial class ChildProcess : IDisposable
 
     /// <summary>
     /// Keeps <paramref name="count"/> child hosts started and idle, so that <see cref="Start"/> hands
-    /// its target to one at once instead of waiting for a runtime to start (0 turns it off).
+    /// its target to one at once instead of waiting for a runtime to start (0 turns it off). Without
+    /// a call, a program's second start that found no idle host turns on one.
     /// </summary>
     public static void Prestart(int count) => HostSpawner.Prestart(count);
 
@@ -141,7 +142,10 @@ public sealed partial class ChildProcess : IDisposable
     /// </remarks>
     /// <returns>This object, for chaining.</returns>
     /// <exception cref="ArgumentException">An argument cannot be sent to another process, or the arguments are too large.</exception>
-    public ChildProcess Start()
+    public ChildProcess Start() => StartOn(null);
+
+    /// <summary>Starts the child on <paramref name="host"/> (one started ahead for it), or on an idle or a new host.</summary>
+    internal ChildProcess StartOn(HostSpawner.Host? host)
     {
         lock (_gate)
         {
@@ -153,25 +157,25 @@ public sealed partial class ChildProcess : IDisposable
             var handles = new HandleTable();
             try
             {
+                // The host first: its runtime starts up while this process builds the launch (in a process's
+                // first start that is MessagePack's and the target's first use, tens of milliseconds).
+                host ??= HostSpawner.TakeIdle() ?? HostSpawner.SpawnForWork();
                 LaunchMessage launch = BuildLaunch(handles);
                 _handles = handles;
                 HostSpawner.Started(_target);
                 s_running[this] = 0;
-                if (HostSpawner.TakeIdle() is { } idle)
-                {
-                    _host = idle;
-                    Attach(idle, launch, handles);
-                }
-                else
-                {
-                    _host = HostSpawner.Spawn(host => Attach(host, launch, handles));
-                }
-                _pid = _host.Process.Id;
+                _host = host;
+                _pid = host.Process.Id;
+                host.WhenConnected(h => Attach(h, launch, handles));
             }
             catch
             {
                 s_running.TryRemove(this, out _);
                 handles.Dispose();
+                if (host is not null && _host is null)
+                {
+                    HostSpawner.Dismiss(host);
+                }
                 throw;
             }
             handles.Commit();

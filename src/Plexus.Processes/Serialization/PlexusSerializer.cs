@@ -139,7 +139,7 @@ public static class PlexusSerializer
                 {
                     // Collections, tuples, enums and attributed types by MessagePack's own resolvers; a user's
                     // class or struct (public or not) by all its fields; other .NET types by their public members.
-                    return s_standard.GetFormatter<T>()
+                    return Standard.Instance.GetFormatter<T>()
                         ?? (InstanceFields.TravelsAsFields(typeof(T))
                             ? new FieldsFormatter<T>()
                             : ContractlessStandardResolverAllowPrivate.Instance.GetFormatter<T>());
@@ -152,9 +152,16 @@ public static class PlexusSerializer
             }
         }
 
-        private static readonly IFormatterResolver s_standard = CompositeResolver.Create(
-            AttributeFormatterResolver.Instance, MessagePack.ImmutableCollection.ImmutableCollectionResolver.Instance,
-            DynamicGenericResolver.Instance, DynamicUnionResolver.Instance);
+        /// <summary>
+        /// MessagePack's resolvers, built on first use only (a class of its own, so that the resolver's other
+        /// statics do not build them): a child or a pool worker whose values are all primitives never pays for them.
+        /// </summary>
+        private static class Standard
+        {
+            public static readonly IFormatterResolver Instance = CompositeResolver.Create(
+                AttributeFormatterResolver.Instance, MessagePack.ImmutableCollection.ImmutableCollectionResolver.Instance,
+                DynamicGenericResolver.Instance, DynamicUnionResolver.Instance);
+        }
     }
 
     private sealed class RefusingFormatter<T>(string why) : IMessagePackFormatter<T>

@@ -20,24 +20,56 @@ internal static class HostSpawner
     internal const string WarmVariable = "PLEXUS_WARM";
 
     private static readonly Lock s_gate = new();
-    private static readonly ConcurrentDictionary<string, Action<ControlChannel>> s_pending = new();
+    private static readonly ConcurrentDictionary<string, Host> s_pending = new();
+    // Hosts ready to take work, connected or still starting, oldest first.
     private static readonly ConcurrentQueue<Host> s_idle = new();
     private static Socket? s_listener;
     private static string? s_directory;
     private static string? s_socketPath;
     private static int s_warmTarget;
+    private static bool s_warmChosen;
+    private static int s_coldStarts;
     private static Target? s_lastTarget;
 
     /// <summary>A started host process and, once it has connected, its channel.</summary>
     internal sealed class Host
     {
+        private readonly Lock _gate = new();
         private Process? _process;
+        private ControlChannel? _channel;
+        private Action<Host>? _onConnected;
 
         public Process Process => _process ?? SpinUntilStarted();
-        public ControlChannel? Channel { get; set; }
+        public ControlChannel? Channel => Volatile.Read(ref _channel);
         public string Token { get; init; } = "";
 
         internal void Started(Process process) => Volatile.Write(ref _process, process);
+
+        /// <summary>Runs <paramref name="action"/> once the host has connected: now if it has, else on the thread that greets it.</summary>
+        public void WhenConnected(Action<Host> action)
+        {
+            lock (_gate)
+            {
+                if (_channel is null)
+                {
+                    _onConnected = action;
+                    return;
+                }
+            }
+            action(this);
+        }
+
+        internal void Connected(ControlChannel channel)
+        {
+            Action<Host>? action;
+            lock (_gate)
+            {
+                _channel = channel;
+                action = _onConnected;
+                _onConnected = null;
+            }
+            action?.Invoke(this);
+        }
 
         // A host may say hello before Process.Start has returned in the parent.
         private Process SpinUntilStarted()
@@ -57,11 +89,10 @@ internal static class HostSpawner
     /// </summary>
     public static void Started(Target target) => Volatile.Write(ref s_lastTarget, target); // its text is made only when an idle host starts
 
-    /// <summary>Starts a host; <paramref name="onReady"/> runs (on a pool thread) once it has connected.</summary>
-    /// <param name="onReady">What to do with the host once it has connected.</param>
+    /// <summary>Starts a host; the caller hands it work with <see cref="Host.WhenConnected"/>.</summary>
     /// <param name="idle">Whether the host will wait for work (then it rehearses the launch path meanwhile); a host
     /// started for work at hand does not, as a rehearsal would compete with the launch for the cores.</param>
-    public static Host Spawn(Action<Host> onReady, bool idle = false)
+    public static Host Spawn(bool idle = false)
     {
         PublishMode.EnsureChildrenCanStart();
         string path = EnsureListening();
@@ -83,11 +114,7 @@ internal static class HostSpawner
             info.Environment[WarmVariable] = Volatile.Read(ref s_lastTarget)?.Hint ?? "";
         }
         var host = new Host { Token = token };
-        s_pending[token] = channel =>
-        {
-            host.Channel = channel;
-            onReady(host);
-        };
+        s_pending[token] = host;
         try
         {
             host.Started(Process.Start(info) ?? throw new InvalidOperationException("the host process did not start"));
@@ -100,21 +127,61 @@ internal static class HostSpawner
         return host;
     }
 
+    /// <summary>
+    /// Starts a host for work at hand when no idle one is there. Unless <see cref="Prestart"/> chose a
+    /// number, the second such start in a program turns on one idle host kept warm: a program that
+    /// started two children is likely to start more, and the next start then skips the runtime's start-up.
+    /// </summary>
+    public static Host SpawnForWork()
+    {
+        Host host = Spawn();
+        if (Interlocked.Increment(ref s_coldStarts) == 2)
+        {
+            lock (s_gate)
+            {
+                if (!s_warmChosen)
+                {
+                    Volatile.Write(ref s_warmTarget, 1);
+                }
+            }
+            Refill();
+        }
+        return host;
+    }
+
     /// <summary>Forgets a host that will never connect (it exited first).</summary>
     public static void Abandon(Host host) => s_pending.TryRemove(host.Token, out _);
 
-    /// <summary>An idle, connected host, or <c>null</c>; takes care of keeping the warm pool filled.</summary>
+    /// <summary>Ends a host that will get no work: it exits when its channel closes (or now, if it has not connected).</summary>
+    public static void Dismiss(Host host)
+    {
+        End(host);
+        _ = host.Process.WaitForExitAsync().ContinueWith(static (_, p) => ((Process)p!).Dispose(), host.Process, TaskScheduler.Default);
+    }
+
+    private static void End(Host host)
+    {
+        host.WhenConnected(static h => h.Channel!.Dispose());
+        if (host.Channel is null && !host.Process.HasExited)
+        {
+            Abandon(host);
+            ProcessIds.Signal(host.Process.Id, ProcessIds.SigKill);
+        }
+    }
+
+    /// <summary>An idle host (connected or still starting), or <c>null</c>; the warm pool is refilled at once.</summary>
     public static Host? TakeIdle()
     {
         while (s_idle.TryDequeue(out Host? host))
         {
-            // The replacement starts a little later, off the caller's path: a runtime starting up takes a
-            // core for ~30 ms, which on a small machine would slow the hand-over it is replacing.
-            _ = Task.Delay(s_refillDelay).ContinueWith(static _ => Refill(), TaskScheduler.Default);
+            // The replacement starts now, so that a program starting children one after another finds
+            // the next host well on its way.
+            ThreadPool.UnsafeQueueUserWorkItem(static _ => Refill(), (object?)null, preferLocal: false);
             if (!host.Process.HasExited)
             {
                 return host;
             }
+            Abandon(host);
             host.Channel?.Dispose();
             host.Process.Dispose();
         }
@@ -125,46 +192,38 @@ internal static class HostSpawner
     public static void Prestart(int count)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(count);
-        Volatile.Write(ref s_warmTarget, count);
+        lock (s_gate)
+        {
+            s_warmChosen = true;
+            Volatile.Write(ref s_warmTarget, count);
+        }
         Refill();
     }
-
-    private static int s_starting;
-    private static readonly TimeSpan s_refillDelay = TimeSpan.FromMilliseconds(50);
 
     // Long enough for a child on a machine loaded far past its cores; a peer that never says hello is dropped.
     private static readonly TimeSpan s_helloTimeout = TimeSpan.FromSeconds(60);
 
     private static void Refill()
     {
-        while (s_idle.Count + Volatile.Read(ref s_starting) < WarmTarget)
+        lock (s_gate)
         {
-            Interlocked.Increment(ref s_starting);
-            try
+            while (s_idle.Count < WarmTarget)
             {
-                Spawn(
-                    host =>
-                    {
-                        Interlocked.Decrement(ref s_starting);
-                        s_idle.Enqueue(host);
-                    },
-                    idle: true);
-            }
-            catch
-            {
-                Interlocked.Decrement(ref s_starting);
-                throw;
+                // Hosts the program asked for (Prestart) rehearse while they wait. The one warm host kept
+                // without asking serves children started one after another, so it is taken soon,
+                // often before it is up: a rehearsal would only compete with its launch.
+                s_idle.Enqueue(Spawn(idle: s_warmChosen));
             }
         }
     }
 
-    /// <summary>Ends idle hosts (closing a host's channel makes it exit).</summary>
+    /// <summary>Ends idle hosts (closing a host's channel makes it exit; one still starting is killed).</summary>
     public static void StopIdle()
     {
         Volatile.Write(ref s_warmTarget, 0);
         while (s_idle.TryDequeue(out Host? host))
         {
-            host.Channel?.Dispose();
+            End(host);
             host.Process.WaitForExit(2000);
             host.Process.Dispose();
         }
@@ -221,12 +280,12 @@ internal static class HostSpawner
             byte[]? frame = channel.Receive([]);
             client.ReceiveTimeout = 0;
             HelloMessage? hello = frame is null ? null : HelloMessage.Read(frame);
-            if (hello is null || !s_pending.TryRemove(hello.Token, out Action<ControlChannel>? onReady))
+            if (hello is null || !s_pending.TryRemove(hello.Token, out Host? host))
             {
                 channel.Dispose();
                 return;
             }
-            onReady(channel);
+            host.Connected(channel);
         }
         catch (Exception e) when (e is IOException or SocketException or MessagePack.MessagePackSerializationException or ArgumentException)
         {
