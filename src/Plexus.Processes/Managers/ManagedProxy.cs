@@ -96,6 +96,13 @@ public abstract class ManagedProxy : IProcessShareable
         ManagerKinds.Queue => new ManagedQueue(client, id),
         ManagerKinds.Lock => new ManagedLock(client, id),
         ManagerKinds.Value => new ManagedValue<object?>(client, id),
+        ManagerKinds.RLock => new ManagedRLock(client, id),
+        ManagerKinds.Event => new ManagedEvent(client, id),
+        ManagerKinds.Condition => new ManagedCondition(client, id),
+        ManagerKinds.Semaphore or ManagerKinds.BoundedSemaphore => new ManagedSemaphore(client, id, kind),
+        ManagerKinds.Barrier => new ManagedBarrier(client, id),
+        ManagerKinds.Array => new ManagedArray<object?>(client, id),
+        ManagerKinds.JoinableQueue => new ManagedJoinableQueue(client, id),
         _ => new ManagedObject(client, id, kind),
     };
 

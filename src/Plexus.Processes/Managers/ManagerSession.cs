@@ -12,6 +12,8 @@ namespace Plexus.Processes;
 /// </summary>
 internal class ManagerSession(Socket socket)
 {
+    private static readonly Microsoft.Extensions.Logging.ILogger s_log = PlexusLogging.For<ProcessManager>();
+
     private readonly List<int> _descriptors = [];
     private ArrayBufferWriter<byte> _scratch = new(256);
 
@@ -38,6 +40,7 @@ internal class ManagerSession(Socket socket)
             Socket.ReceiveTimeout = 10_000;
             if (!ManagerWire.DeliverChallenge(Socket, authKey))
             {
+                PlexusLog.ManagerConnectionRefused(s_log, Peer());
                 return;
             }
             Socket.ReceiveTimeout = 0;
@@ -49,6 +52,7 @@ internal class ManagerSession(Socket socket)
                 {
                     if (!server.Handle(this, frame))
                     {
+                        PlexusLog.ManagerSessionFailed(s_log, "it sent a malformed request", null);
                         return;
                     }
                 }
@@ -60,8 +64,13 @@ internal class ManagerSession(Socket socket)
                 }
             }
         }
-        catch (Exception e) when (e is SocketException or ObjectDisposedException or IOException or InvalidDataException)
+        catch (InvalidDataException e)
         {
+            PlexusLog.ManagerSessionFailed(s_log, e.Message, e);
+        }
+        catch (Exception e) when (e is SocketException or ObjectDisposedException or IOException)
+        {
+            PlexusLog.ManagerSessionEnded(s_log, e.Message);
         }
         finally
         {
@@ -132,6 +141,36 @@ internal class ManagerSession(Socket socket)
             {
                 Dead = true;
             }
+        }
+    }
+
+    /// <summary>
+    /// True when the client closed its end (its process died, say) though this session's thread may not
+    /// have read the end of the stream yet: the socket is readable with nothing to read. Costs a poll,
+    /// so it is asked only when a waiting call is about to be answered.
+    /// </summary>
+    public bool PeerClosed()
+    {
+        try
+        {
+            return Socket.Poll(0, SelectMode.SelectRead) && Socket.Available == 0;
+        }
+        catch (Exception e) when (e is SocketException or ObjectDisposedException)
+        {
+            return true;
+        }
+    }
+
+    /// <summary>Who is at the other end, for log messages.</summary>
+    private string Peer()
+    {
+        try
+        {
+            return Socket.RemoteEndPoint?.ToString() is { Length: > 0 } peer ? peer : "a local process";
+        }
+        catch (SocketException)
+        {
+            return "a peer that is gone";
         }
     }
 
