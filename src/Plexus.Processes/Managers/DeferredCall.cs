@@ -6,12 +6,8 @@ internal readonly record struct DeferredCall(ManagerSession Session, int CallId)
     /// <summary>What <see cref="IServedObject.Invoke"/> returns for a call it answers later.</summary>
     public static readonly object Pending = new();
 
-    /// <summary>
-    /// False once the connection is gone (an answer would go nowhere, and a lock given to it would never be
-    /// released). Asks the socket too, so a client that died a moment ago is skipped even before its
-    /// session's thread has seen the end of its socket.
-    /// </summary>
-    public bool IsAlive => !Session.Dead && !Session.Connection.PeerClosed();
+    /// <summary>False once the connection is gone (an answer would go nowhere, and a lock given to it would never be released).</summary>
+    public bool IsAlive => !Session.Dead;
 
     /// <summary>Answers the call now (from whichever connection's thread made the answer possible).</summary>
     public void Succeed(object? value)

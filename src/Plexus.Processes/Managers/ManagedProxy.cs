@@ -26,7 +26,7 @@ public abstract class ManagedProxy : IProcessShareable
     /// <summary>The object's id in its manager.</summary>
     public int Id { get; }
 
-    /// <summary>What the manager serves: "dict", "list", "namespace", "value", "queue", "lock" or a registered type's name.</summary>
+    /// <summary>What the manager serves: "dict", "list", "namespace", "value", "array", "queue", "joinablequeue", "lock", "rlock", "event", "condition", "semaphore", "boundedsemaphore", "barrier" or a registered type's name.</summary>
     public string Kind { get; }
 
     /// <summary>The manager's address.</summary>

@@ -144,23 +144,6 @@ internal class ManagerSession(Socket socket)
         }
     }
 
-    /// <summary>
-    /// True when the client closed its end (its process died, say) though this session's thread may not
-    /// have read the end of the stream yet: the socket is readable with nothing to read. Costs a poll,
-    /// so it is asked only when a waiting call is about to be answered.
-    /// </summary>
-    public bool PeerClosed()
-    {
-        try
-        {
-            return Socket.Poll(0, SelectMode.SelectRead) && Socket.Available == 0;
-        }
-        catch (Exception e) when (e is SocketException or ObjectDisposedException)
-        {
-            return true;
-        }
-    }
-
     /// <summary>Who is at the other end, for log messages.</summary>
     private string Peer()
     {

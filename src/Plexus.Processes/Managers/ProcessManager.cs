@@ -5,8 +5,8 @@ namespace Plexus.Processes;
 /// <summary>
 /// A manager process that serves shared objects to any process that knows its address and
 /// authentication key (Python's <c>multiprocessing.Manager()</c> / <c>BaseManager</c>): dictionaries,
-/// lists, namespaces, values, queues, locks and instances of registered types, reached through
-/// proxies. Unix socket in an owner-only directory by default, TCP on 127.0.0.1 on request; every
+/// lists, namespaces, values, arrays, queues, joinable queues, locks, RLocks, events, conditions,
+/// semaphores, barriers and instances of registered types, reached through proxies. Unix socket in an owner-only directory by default, TCP on 127.0.0.1 on request; every
 /// connection proves it knows the key with an HMAC-SHA256 challenge. Disposing shuts the server down.
 /// </summary>
 /// <remarks>
