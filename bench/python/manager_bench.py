@@ -3,7 +3,7 @@ import multiprocessing as mp
 import sys
 import time
 
-N = int(sys.argv[1]) if len(sys.argv) > 1 else 5000
+N = int(sys.argv[1]) if len(sys.argv) > 1 and sys.argv[1] != "--slices" else 5000
 
 
 def set_get(d, n, base):
@@ -19,7 +19,22 @@ def worker(d, n, base, barrier, out):
     out.put((t0, time.time()))
 
 
-if __name__ == "__main__":
+def serve_slices():
+    """Interleaved mode: for each line "n" on stdin, time n blocking set+get pairs and print the seconds."""
+    with mp.Manager() as m:
+        d = m.dict()
+        set_get(d, 2000, 0)
+        print("ready", flush=True)
+        for line in sys.stdin:
+            n = int(line)
+            t0 = time.perf_counter()
+            set_get(d, n, 0)
+            print(time.perf_counter() - t0, flush=True)
+
+
+if __name__ == "__main__" and len(sys.argv) > 1 and sys.argv[1] == "--slices":
+    serve_slices()
+elif __name__ == "__main__":
     with mp.Manager() as m:
         d = m.dict()
         t0 = time.perf_counter()

@@ -161,7 +161,7 @@ public sealed class ManagerChannelTests
             await Task.Run(lk.Acquire).WaitAsync(TimeSpan.FromSeconds(60)); // a lock the dead client held is released
             lk.Release();
             using ProcessManager other = ProcessManager.Connect(manager.Address, manager.AuthKey);
-            Assert.Equal(0, other.CreateList().Count);
+            Assert.Empty(other.CreateList());
         }
     }
 
@@ -177,7 +177,7 @@ public sealed class ManagerChannelTests
         connected.Shutdown(); // closes only this process's connection
         Assert.ThrowsAny<ManagerConnectionException>(() => waiting.GetAwaiter().GetResult());
         // The manager itself is unaffected.
-        Assert.Equal(0, manager.CreateDictionary().Count);
+        Assert.Empty(manager.CreateDictionary());
     }
 
     [Fact]

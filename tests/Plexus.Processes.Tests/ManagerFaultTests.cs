@@ -19,7 +19,7 @@ public sealed class ManagerFaultTests
         Assert.Throws<AuthenticationException>(() => ProcessManager.Connect(manager.Address, []));
         // The manager still serves a client with the right key.
         using ProcessManager right = ProcessManager.Connect(manager.Address, manager.AuthKey);
-        Assert.Equal(0, right.CreateDictionary().Count);
+        Assert.Empty(right.CreateDictionary());
     }
 
     [Fact]
@@ -123,7 +123,7 @@ public sealed class ManagerFaultTests
         }
         Assert.Equal(true, d["alive"]);
         using ProcessManager other = ProcessManager.Connect(manager.Address, manager.AuthKey);
-        Assert.Equal(1, other.CreateList(["x"]).Count);
+        Assert.Single(other.CreateList(["x"]));
     }
 
     [Theory]

@@ -48,8 +48,8 @@ public sealed class ManagerMessageSizeTests
             Assert.Equal(1, d["after"]);
             Assert.False(d.ContainsKey("big"));
             other.Add("x");
-            Assert.Equal(1, other.Count);
-            Assert.Equal(0, manager.CreateDictionary().Count);
+            Assert.Single(other);
+            Assert.Empty(manager.CreateDictionary());
             Assert.Equal(tcp ? false : true, d.Client.HasChannel);
         }
         finally
@@ -91,7 +91,7 @@ public sealed class ManagerMessageSizeTests
         Assert.Equal(Half, ((byte[])d["a"]!).Length);
         Assert.Equal(Half, ((byte[])l[1]!).Length);
         Assert.Equal(2, d.Count);
-        Assert.Equal(0, manager.CreateList().Count);
+        Assert.Empty(manager.CreateList());
         Assert.Equal(!tcp, d.Client.HasChannel);
     }
 }

@@ -1,7 +1,7 @@
 namespace Plexus.Processes;
 
 /// <summary>
-/// One object a manager serves (a dictionary, list, namespace, value, queue, lock, or a registered
+/// One object a manager serves (one of the <see cref="ManagerKinds"/>, or a registered
 /// type's instance). The manager calls it only under its one lock, so implementations need no locking
 /// of their own. Inside containers the served object itself is stored, so a proxy stored in a
 /// dictionary stays that one shared object.

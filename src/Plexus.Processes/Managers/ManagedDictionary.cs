@@ -1,3 +1,5 @@
+using System.Collections;
+using System.Diagnostics.CodeAnalysis;
 using MessagePack;
 using Plexus.Processes.Serialization;
 using Ops = Plexus.Processes.ManagerOperations;
@@ -9,8 +11,15 @@ namespace Plexus.Processes;
 /// values are object-typed (mixed keys such as <c>1</c>, <c>"2"</c>, <c>0.25</c> work); a value that is
 /// another proxy is stored as that shared object. A missing key throws <see cref="KeyNotFoundException"/>.
 /// </summary>
+/// <remarks>
+/// It is an <see cref="IDictionary{TKey, TValue}"/>: each member is one call to the manager. Enumerating it,
+/// <see cref="ICollection{T}.CopyTo"/> and the <c>Keys</c>/<c>Values</c> collections work on a snapshot of
+/// the entries read in one call, so a loop sees the dictionary as it was when the loop started, whatever
+/// other processes change meanwhile. Removing an entry by key and value is not offered (it could not be
+/// one step): <see cref="ICollection{T}.Remove"/> throws <see cref="NotSupportedException"/>.
+/// </remarks>
 [System.Diagnostics.CodeAnalysis.SuppressMessage("Naming", "CA1711", Justification = "Python's manager proxy names: dict and Queue.")]
-public sealed class ManagedDictionary : ManagedProxy, IProcessShareable<ManagedDictionary>
+public sealed class ManagedDictionary : ManagedProxy, IProcessShareable<ManagedDictionary>, IDictionary<object, object?>
 {
     internal ManagedDictionary(ManagerClient client, int id) : base(client, id, ManagerKinds.Dictionary) { }
 
@@ -63,6 +72,39 @@ public sealed class ManagedDictionary : ManagedProxy, IProcessShareable<ManagedD
 
     /// <summary>A snapshot of the values.</summary>
     public List<object?> Values() => (List<object?>)Call(Ops.Values)!;
+
+    /// <summary>Adds an entry; throws <see cref="ArgumentException"/> when the key is already there (as <see cref="Dictionary{TKey, TValue}.Add"/>).</summary>
+    public void Add(object key, object? value) => Call(Ops.Add, key, value);
+
+    /// <summary>The value for <paramref name="key"/>, read in one call; false when the key is missing.</summary>
+    public bool TryGetValue(object key, [MaybeNullWhen(false)] out object? value)
+    {
+        object?[] r = (object?[])Call(Ops.TryGetValue, key)!;
+        value = r[1];
+        return r[0] is true;
+    }
+
+    /// <summary>Enumerates a snapshot of the entries read in one call when the enumeration starts.</summary>
+    public IEnumerator<KeyValuePair<object, object?>> GetEnumerator() => Items().GetEnumerator();
+
+    IEnumerator IEnumerable.GetEnumerator() => GetEnumerator();
+
+    ICollection<object> IDictionary<object, object?>.Keys => Items().Keys;
+
+    ICollection<object?> IDictionary<object, object?>.Values => Items().Values;
+
+    bool ICollection<KeyValuePair<object, object?>>.IsReadOnly => false;
+
+    void ICollection<KeyValuePair<object, object?>>.Add(KeyValuePair<object, object?> item) => Add(item.Key, item.Value);
+
+    bool ICollection<KeyValuePair<object, object?>>.Contains(KeyValuePair<object, object?> item) =>
+        TryGetValue(item.Key, out object? value) && Equals(value, item.Value);
+
+    void ICollection<KeyValuePair<object, object?>>.CopyTo(KeyValuePair<object, object?>[] array, int arrayIndex) =>
+        ((ICollection<KeyValuePair<object, object?>>)Items()).CopyTo(array, arrayIndex);
+
+    bool ICollection<KeyValuePair<object, object?>>.Remove(KeyValuePair<object, object?> item) =>
+        throw new NotSupportedException("a managed dictionary cannot remove an entry by key and value in one step; use Remove(key)");
 
     /// <summary>Sets a value without waiting for the manager's answer to this call alone (pipelined).</summary>
     public Task SetAsync(object key, object? value) => CallAsync(Ops.Set, key, value);

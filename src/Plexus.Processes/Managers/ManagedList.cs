@@ -1,3 +1,4 @@
+using System.Collections;
 using MessagePack;
 using Plexus.Processes.Serialization;
 using Ops = Plexus.Processes.ManagerOperations;
@@ -8,7 +9,13 @@ namespace Plexus.Processes;
 /// A list served by a <see cref="ProcessManager"/> (Python's <c>Manager().list()</c> proxy). An index out of
 /// range throws <see cref="ArgumentOutOfRangeException"/>, as <see cref="List{T}"/> does.
 /// </summary>
-public sealed class ManagedList : ManagedProxy, IProcessShareable<ManagedList>
+/// <remarks>
+/// It is an <see cref="IList{T}"/>: each member is one call to the manager. Enumerating it and
+/// <see cref="CopyTo"/> work on a snapshot of the items read in one call, so a loop sees the list as it
+/// was when the loop started, whatever other processes change meanwhile (an index-based loop over
+/// <see cref="Count"/> does not: the list may change between calls).
+/// </remarks>
+public sealed class ManagedList : ManagedProxy, IProcessShareable<ManagedList>, IList<object?>
 {
     internal ManagedList(ManagerClient client, int id) : base(client, id, ManagerKinds.List) { }
 
@@ -48,6 +55,22 @@ public sealed class ManagedList : ManagedProxy, IProcessShareable<ManagedList>
 
     /// <summary>Removes every item.</summary>
     public void Clear() => Call(Ops.Clear);
+
+    /// <summary>The index of the first equal item, or -1 (Python's <c>l.index(x)</c>, without the exception).</summary>
+    public int IndexOf(object? item) => As<int>(Call(Ops.IndexOf, item));
+
+    /// <summary>True when an equal item is in the list (Python's <c>x in l</c>).</summary>
+    public bool Contains(object? item) => As<bool>(Call(Ops.Contains, item));
+
+    /// <summary>Copies a snapshot of the items, read in one call, into <paramref name="array"/>.</summary>
+    public void CopyTo(object?[] array, int arrayIndex) => ToList().CopyTo(array, arrayIndex);
+
+    /// <summary>Enumerates a snapshot of the items read in one call when the enumeration starts.</summary>
+    public IEnumerator<object?> GetEnumerator() => ToList().GetEnumerator();
+
+    IEnumerator IEnumerable.GetEnumerator() => GetEnumerator();
+
+    bool ICollection<object?>.IsReadOnly => false;
 
     /// <summary>A snapshot of the items (Python's <c>list(l)</c>).</summary>
     public List<object?> ToList() => (List<object?>)Call(Ops.Items)!;

@@ -27,7 +27,7 @@ public abstract class ManagedProxy : IProcessShareable
     /// <summary>The object's id in its manager.</summary>
     public int Id { get; }
 
-    /// <summary>What the manager serves: "dict", "list", "namespace", "value", "queue", "lock" or a registered type's name.</summary>
+    /// <summary>What the manager serves: "dict", "list", "namespace", "value", "array", "queue", "joinablequeue", "lock", "rlock", "event", "condition", "semaphore", "boundedsemaphore", "barrier" or a registered type's name.</summary>
     public string Kind { get; }
 
     /// <summary>The manager's address.</summary>
@@ -97,6 +97,13 @@ public abstract class ManagedProxy : IProcessShareable
         ManagerKinds.Queue => new ManagedQueue(client, id),
         ManagerKinds.Lock => new ManagedLock(client, id),
         ManagerKinds.Value => new ManagedValue<object?>(client, id),
+        ManagerKinds.RLock => new ManagedRLock(client, id),
+        ManagerKinds.Event => new ManagedEvent(client, id),
+        ManagerKinds.Condition => new ManagedCondition(client, id),
+        ManagerKinds.Semaphore or ManagerKinds.BoundedSemaphore => new ManagedSemaphore(client, id, kind),
+        ManagerKinds.Barrier => new ManagedBarrier(client, id),
+        ManagerKinds.Array => new ManagedArray<object?>(client, id),
+        ManagerKinds.JoinableQueue => new ManagedJoinableQueue(client, id),
         _ => new ManagedObject(client, id, kind),
     };
 

@@ -97,6 +97,43 @@ internal static class ManagerOperations
     /// <summary>Releases the lock.</summary>
     public const string Release = "release";
 
+    /// <summary>A dictionary's value if the key is there: answers [true, value] or [false, null].</summary>
+    public const string TryGetValue = "trygetvalue";
+
+    /// <summary>A list's index of the first equal item, or -1.</summary>
+    public const string IndexOf = "indexof";
+
+    // RLocks and conditions (their lock calls carry the caller's thread id first), events, semaphores, barriers.
+
+    /// <summary>Waits: an event until set, a condition until notified (releasing its lock meanwhile), a barrier until all parties came.</summary>
+    public const string Wait = "wait";
+
+    /// <summary>Whether an event is set, or a barrier broken.</summary>
+    public const string IsSet = "isset";
+
+    /// <summary>Wakes up to n of a condition's waiters (argument: the caller's thread id, n).</summary>
+    public const string Notify = "notify";
+
+    /// <summary>Wakes every waiter of a condition (argument: the caller's thread id).</summary>
+    public const string NotifyAll = "notifyall";
+
+    /// <summary>Breaks a barrier: its waiters and later callers fail until it is reset.</summary>
+    public const string Abort = "abort";
+
+    /// <summary>Returns a barrier to its initial state; its current waiters fail.</summary>
+    public const string Reset = "reset";
+
+    /// <summary>How many parties a barrier waits for.</summary>
+    public const string Parties = "parties";
+
+    // Joinable queues.
+
+    /// <summary>Marks one item taken from a joinable queue as done.</summary>
+    public const string TaskDone = "taskdone";
+
+    /// <summary>Waits until every item put in a joinable queue is marked done.</summary>
+    public const string Join = "join";
+
     // Registered types.
 
     /// <summary>Calls a public method of a registered type's instance by name: the name, then the arguments.</summary>

@@ -12,6 +12,8 @@ namespace Plexus.Processes;
 /// </summary>
 internal class ManagerSession(Socket socket)
 {
+    private static readonly Microsoft.Extensions.Logging.ILogger s_log = PlexusLogging.For<ProcessManager>();
+
     private readonly List<int> _descriptors = [];
     private ArrayBufferWriter<byte> _scratch = new(256);
 
@@ -38,6 +40,7 @@ internal class ManagerSession(Socket socket)
             Socket.ReceiveTimeout = 10_000;
             if (!ManagerWire.DeliverChallenge(Socket, authKey))
             {
+                PlexusLog.ManagerConnectionRefused(s_log, Peer());
                 return;
             }
             Socket.ReceiveTimeout = 0;
@@ -49,6 +52,7 @@ internal class ManagerSession(Socket socket)
                 {
                     if (!server.Handle(this, frame))
                     {
+                        PlexusLog.ManagerSessionFailed(s_log, "it sent a malformed request", null);
                         return;
                     }
                 }
@@ -60,8 +64,13 @@ internal class ManagerSession(Socket socket)
                 }
             }
         }
-        catch (Exception e) when (e is SocketException or ObjectDisposedException or IOException or InvalidDataException)
+        catch (InvalidDataException e)
         {
+            PlexusLog.ManagerSessionFailed(s_log, e.Message, e);
+        }
+        catch (Exception e) when (e is SocketException or ObjectDisposedException or IOException)
+        {
+            PlexusLog.ManagerSessionEnded(s_log, e.Message);
         }
         finally
         {
@@ -132,6 +141,19 @@ internal class ManagerSession(Socket socket)
             {
                 Dead = true;
             }
+        }
+    }
+
+    /// <summary>Who is at the other end, for log messages.</summary>
+    private string Peer()
+    {
+        try
+        {
+            return Socket.RemoteEndPoint?.ToString() is { Length: > 0 } peer ? peer : "a local process";
+        }
+        catch (SocketException)
+        {
+            return "a peer that is gone";
         }
     }
 

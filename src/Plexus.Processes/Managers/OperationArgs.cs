@@ -19,6 +19,14 @@ internal static class OperationArgs
         var other => throw new ArgumentException($"'{operation}' needs an int index, not a {other?.GetType().Name ?? "null"}"),
     };
 
+    /// <summary>The caller's thread id, which an RLock's or condition's calls carry first.</summary>
+    public static long CallerThread(object?[] args, string operation) => At(args, 0, operation) switch
+    {
+        int i => i,
+        long x => x,
+        var other => throw new ArgumentException($"'{operation}' needs the caller's thread id first, not a {other?.GetType().Name ?? "null"}"),
+    };
+
     public static T Of<T>(object?[] args, int index, string operation, string what) =>
         At(args, index, operation) is T t ? t : throw new ArgumentException($"'{operation}' takes {what}");
 

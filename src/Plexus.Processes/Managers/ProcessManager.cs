@@ -5,8 +5,8 @@ namespace Plexus.Processes;
 /// <summary>
 /// A manager process that serves shared objects to any process that knows its address and
 /// authentication key (Python's <c>multiprocessing.Manager()</c> / <c>BaseManager</c>): dictionaries,
-/// lists, namespaces, values, queues, locks and instances of registered types, reached through
-/// proxies. Unix socket in an owner-only directory by default, TCP on 127.0.0.1 on request; every
+/// lists, namespaces, values, arrays, queues, joinable queues, locks, RLocks, events, conditions,
+/// semaphores, barriers and instances of registered types, reached through proxies. Unix socket in an owner-only directory by default, TCP on 127.0.0.1 on request; every
 /// connection proves it knows the key with an HMAC-SHA256 challenge. Disposing shuts the server down.
 /// </summary>
 /// <remarks>
@@ -226,6 +226,47 @@ public sealed class ProcessManager : IDisposable, IAsyncDisposable
 
     /// <summary>The lock called <paramref name="name"/> in this manager, made on first use.</summary>
     public ManagedLock GetOrCreateLock(string name) => Make<ManagedLock>(ManagerKinds.Lock, name);
+
+    /// <summary>A new shared re-entrant lock (Python's <c>manager.RLock()</c>).</summary>
+    public ManagedRLock CreateRLock() => Make<ManagedRLock>(ManagerKinds.RLock, null);
+
+    /// <summary>The re-entrant lock called <paramref name="name"/> in this manager, made on first use.</summary>
+    public ManagedRLock GetOrCreateRLock(string name) => Make<ManagedRLock>(ManagerKinds.RLock, name);
+
+    /// <summary>A new shared event, clear at first (Python's <c>manager.Event()</c>).</summary>
+    public ManagedEvent CreateEvent() => Make<ManagedEvent>(ManagerKinds.Event, null);
+
+    /// <summary>The event called <paramref name="name"/> in this manager, made on first use.</summary>
+    public ManagedEvent GetOrCreateEvent(string name) => Make<ManagedEvent>(ManagerKinds.Event, name);
+
+    /// <summary>A new shared condition variable with a re-entrant lock of its own (Python's <c>manager.Condition()</c>).</summary>
+    public ManagedCondition CreateCondition() => Make<ManagedCondition>(ManagerKinds.Condition, null);
+
+    /// <summary>The condition variable called <paramref name="name"/> in this manager, made on first use.</summary>
+    public ManagedCondition GetOrCreateCondition(string name) => Make<ManagedCondition>(ManagerKinds.Condition, name);
+
+    /// <summary>A new shared semaphore with <paramref name="initialCount"/> permits (Python's <c>manager.Semaphore(n)</c>).</summary>
+    public ManagedSemaphore CreateSemaphore(int initialCount = 1) => Make<ManagedSemaphore>(ManagerKinds.Semaphore, null, initialCount);
+
+    /// <summary>
+    /// A new shared semaphore with <paramref name="initialCount"/> permits that refuses to go above it
+    /// (Python's <c>manager.BoundedSemaphore(n)</c>): an extra release throws <see cref="SemaphoreFullException"/>.
+    /// </summary>
+    public ManagedSemaphore CreateBoundedSemaphore(int initialCount = 1) => Make<ManagedSemaphore>(ManagerKinds.BoundedSemaphore, null, initialCount);
+
+    /// <summary>A new shared barrier for <paramref name="parties"/> parties (Python's <c>manager.Barrier(parties)</c>).</summary>
+    public ManagedBarrier CreateBarrier(int parties) => Make<ManagedBarrier>(ManagerKinds.Barrier, null, parties);
+
+    /// <summary>A new shared fixed-length array holding <paramref name="items"/> (Python's <c>manager.Array(typecode, seq)</c>).</summary>
+    public ManagedArray<T> CreateArray<T>(IEnumerable<T> items)
+    {
+        ArgumentNullException.ThrowIfNull(items);
+        ManagedProxy p = Make<ManagedProxy>(ManagerKinds.Array, null, (object)items.Cast<object?>().ToArray());
+        return new ManagedArray<T>(p.Client, p.Id);
+    }
+
+    /// <summary>A new shared joinable FIFO queue (Python's <c>manager.JoinableQueue()</c>).</summary>
+    public ManagedJoinableQueue CreateJoinableQueue() => Make<ManagedJoinableQueue>(ManagerKinds.JoinableQueue, null);
 
     /// <summary>A new instance of the type registered as <paramref name="name"/>, built with <paramref name="args"/>.</summary>
     public ManagedObject Create(string name, params object?[] args) => Make<ManagedObject>(name, null, args);

@@ -29,6 +29,8 @@ internal static class RemoteError
             "Plexus.Processes.NotSerializableException" => new InvalidOperationException(text),
             "Plexus.Processes.ManagerMessageTooLargeException" => new ManagerMessageTooLargeException(text),
             "System.OperationCanceledException" => new OperationCanceledException(text),
+            "System.Threading.SemaphoreFullException" => new SemaphoreFullException(text),
+            "Plexus.Processes.ProcessBarrierBrokenException" => new ProcessBarrierBrokenException(text),
             _ => new ManagerRemoteException(type, text),
         };
     }

@@ -28,6 +28,11 @@ internal class ServedDictionary(int id, Dictionary<object, object?>? initial = n
             case Ops.Set:
                 d[Key(args, operation)] = At(args, 1, operation);
                 return null;
+            case Ops.Add:
+                object added = Key(args, operation);
+                return d.TryAdd(added, At(args, 1, operation)) ? null : throw new ArgumentException($"the key {Show(added)} is already in the {Noun}");
+            case Ops.TryGetValue:
+                return d.TryGetValue(Key(args, operation), out object? there) ? new object?[] { true, there } : new object?[] { false, null };
             case Ops.Contains:
                 return d.ContainsKey(Key(args, operation));
             case Ops.Remove:

@@ -38,6 +38,10 @@ internal sealed class ServedList(int id, object?[]? initial = null) : IServedObj
                 return l.Remove(At(args, 0, operation));
             case Ops.Count:
                 return l.Count;
+            case Ops.Contains:
+                return l.Contains(At(args, 0, operation));
+            case Ops.IndexOf:
+                return l.IndexOf(At(args, 0, operation));
             case Ops.Clear:
                 l.Clear();
                 return null;

@@ -56,6 +56,7 @@ internal sealed class ServedLock(int id) : IServedObject
         _waiters.Abandon(session);
         if (_owner == session.Connection)
         {
+            PlexusLog.ManagedLockAbandoned(PlexusLogging.For<ProcessManager>(), Kind, Id);
             PassOn();
         }
     }

@@ -169,7 +169,7 @@ public sealed partial class ProcessPool
         int? exitCode = worker.Child.ExitCode;
         worker.MarkReaped();
         PoolJob? running = null;
-        bool broken;
+        bool broken, unexpected = false;
         lock (_lock)
         {
             PoolWorkerState was = worker.State;
@@ -190,6 +190,7 @@ public sealed partial class ProcessPool
             }
             if (member && !_terminated && was != PoolWorkerState.Stopping)
             {
+                unexpected = true;
                 if (was == PoolWorkerState.Starting)
                 {
                     string name = worker.Child.Name;
@@ -207,6 +208,11 @@ public sealed partial class ProcessPool
             Monitor.PulseAll(_lock);
         }
         worker.Connection.Dispose();
+        if (unexpected)
+        {
+            PlexusLog.WorkerDied(PlexusLogging.For<ProcessPool>(), worker.Child.Name, worker.Pid, ProcessPoolWorkerDiedException.Describe(exitCode),
+                running is null ? "it ran no task; a new worker replaces it" : "its task fails with ProcessPoolWorkerDiedException; a new worker replaces it");
+        }
         running?.Fail(new ProcessPoolWorkerDiedException(worker.Child.Name, worker.Pid, exitCode));
         if (broken)
         {

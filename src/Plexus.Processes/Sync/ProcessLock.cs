@@ -86,6 +86,10 @@ public sealed unsafe class ProcessLock : ProcessLockBase, IProcessShareable<Proc
             }
             owned = true;
             state->OwnerTid = _ownerTid = LockWord.Tid;
+            if (abandonedBy != 0)
+            {
+                PlexusLog.ProcessLockAbandoned(PlexusLogging.For<ProcessLock>(), "ProcessLock", abandonedBy);
+            }
             return abandonedBy == 0 ? true : throw new AbandonedProcessLockException("ProcessLock", abandonedBy, new ProcessLockScope(this));
         }
         finally

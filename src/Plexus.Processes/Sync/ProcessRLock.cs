@@ -60,6 +60,10 @@ public sealed unsafe class ProcessRLock : ProcessLockBase, IProcessShareable<Pro
             firstHold = true;
             state->OwnerTid = _ownerTid = LockWord.Tid;
             state->Count = 1;
+            if (abandonedBy != 0)
+            {
+                PlexusLog.ProcessLockAbandoned(PlexusLogging.For<ProcessRLock>(), "ProcessRLock", abandonedBy);
+            }
             return abandonedBy == 0 ? true : throw new AbandonedProcessLockException("ProcessRLock", abandonedBy, new ProcessLockScope(this));
         }
         finally
