@@ -266,6 +266,7 @@ public sealed class ChildProcess : IDisposable
             ModuleVersionId = _target.ModuleVersionId,
             MetadataToken = _target.MetadataToken,
             DisplayName = _target.DisplayName,
+            Signature = _target.Signature,
             ProcessName = Name,
             Arguments = arguments,
         };
@@ -281,6 +282,10 @@ public sealed class ChildProcess : IDisposable
             if (value is not null && PlexusSerializer.WhyNotSerializable(value.GetType()) is { } why)
             {
                 throw Unserializable(parameter, value.GetType(), why, null);
+            }
+            if (PublishMode.IsNativeAot && NativeAotArguments.WhyNot(parameter.ParameterType) is { } whyNotAot)
+            {
+                throw Unserializable(parameter, parameter.ParameterType, whyNotAot, null);
             }
             var buffer = new LaunchBuffer((int)Math.Max(room, 0));
             try
