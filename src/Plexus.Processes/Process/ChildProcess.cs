@@ -290,7 +290,10 @@ public sealed class ChildProcess : IDisposable
             var buffer = new LaunchBuffer((int)Math.Max(room, 0));
             try
             {
-                PlexusSerializer.Serialize(parameter.ParameterType, buffer, value, options);
+                if (!LaunchArguments.TryWrite(parameter.ParameterType, value, buffer, handles))
+                {
+                    PlexusSerializer.Serialize(parameter.ParameterType, buffer, value, options);
+                }
             }
             catch (Exception e) when (Find<LaunchTooLargeException>(e) is { } large)
             {

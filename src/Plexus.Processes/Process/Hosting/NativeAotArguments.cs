@@ -25,16 +25,14 @@ internal static class NativeAotArguments
         {
             return null;
         }
-        return $"in a NativeAOT app Plexus cannot send a {type.Name} to a child (it would go by reflection over fields that the " +
-               "AOT compiler may not keep); declare the parameter as primitives, strings, byte[], arrays or lists of those, or " +
+        return $"in a NativeAOT app Plexus cannot send a {type.Name} to a child (its serializer is made at run time, by reflection over " +
+               "fields the AOT compiler may not keep); declare the parameter as primitives, strings, byte[], arrays or lists of those, or " +
                "Plexus's process-shared objects (Connection, ProcessQueue<T>, ...), e.g. the type's fields as separate arguments, " +
                "or publish without PublishAot";
     }
 
     private static bool IsPlain(Type type)
     {
-        Type t = Nullable.GetUnderlyingType(type) ?? type;
-        return (t.IsPrimitive && t != typeof(IntPtr) && t != typeof(UIntPtr)) || t == typeof(string) || t == typeof(byte[]) || t == typeof(decimal)
-            || t == typeof(Guid) || t == typeof(DateTime) || t == typeof(DateTimeOffset) || t == typeof(TimeSpan);
+        return (type.IsPrimitive && type != typeof(IntPtr) && type != typeof(UIntPtr)) || type == typeof(string) || type == typeof(byte[]);
     }
 }
