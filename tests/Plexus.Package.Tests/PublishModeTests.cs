@@ -7,7 +7,7 @@ namespace Plexus.Package.Tests;
 /// the startup hook), and through <c>ChildProcess.RunIfChild()</c> where there is no hook: self-contained
 /// single-file (no assembly paths), trimmed (hooks off) and NativeAOT (no JIT; the target found by name).
 /// </summary>
-[Collection(PackageCollection.Name)]
+[Collection(SharedPackageFeed.Name)]
 public sealed class PublishModeTests(PackageFeed feed, ITestOutputHelper log)
 {
     private static readonly TimeSpan s_long = TimeSpan.FromMinutes(10);

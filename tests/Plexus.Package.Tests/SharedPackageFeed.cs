@@ -6,7 +6,7 @@ namespace Plexus.Package.Tests;
 /// them). Being one collection, they also run one at a time, as a 2-core machine wants.
 /// </summary>
 [CollectionDefinition(Name)]
-public sealed class PackageCollection : ICollectionFixture<PackageFeed>
+public sealed class SharedPackageFeed : ICollectionFixture<PackageFeed>
 {
     public const string Name = "packages";
 }
