@@ -1,6 +1,15 @@
 using System.CommandLine;
+using System.Reflection;
 using Plexus.Lab;
 using Plexus.Lab.Models;
+
+// `plexus --version` answers before anything else loads: building the command tree (System.CommandLine, every
+// option, the models' table) is most of a cold start, and a version check should cost only the runtime's start.
+if (args is ["--version"])
+{
+    Console.WriteLine(typeof(CommandLine).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion);
+    return 0;
+}
 
 var root = new RootCommand("plexus: the C10K lab. Serve echo connections with one I/O model, load a server, or compare all models.");
 

@@ -4,7 +4,8 @@ namespace Plexus.Package.Tests;
 /// What someone who is not us gets: the packages from a local feed in a fresh console app outside
 /// the repository, and the <c>plexus</c> tool installed from the same feed.
 /// </summary>
-public sealed class ConsumerTests(PackageFeed feed) : IClassFixture<PackageFeed>
+[Collection(SharedPackageFeed.Name)]
+public sealed class ConsumerTests(PackageFeed feed)
 {
     private static readonly TimeSpan s_long = TimeSpan.FromMinutes(5);
 

@@ -1,5 +1,7 @@
 using System.Buffers;
+using System.Diagnostics.CodeAnalysis;
 using System.Reflection;
+using System.Runtime.CompilerServices;
 using MessagePack;
 
 namespace Plexus.Processes;
@@ -32,9 +34,27 @@ internal abstract class PoolFastRunner
             Delegate func = instance is null ? method.CreateDelegate(funcType) : method.CreateDelegate(funcType, instance);
             return (PoolFastRunner)Activator.CreateInstance(typeof(PoolFastRunner<,>).MakeGenericType(parameters[0].ParameterType, method.ReturnType), func)!;
         }
-        catch (ArgumentException)
+        catch (Exception e) when (e is ArgumentException or NotSupportedException)
         {
-            return null; // falls back to reflection
+            return null; // falls back to reflection (NotSupportedException: a NativeAOT app without this instantiation, see Keep)
+        }
+    }
+
+    // False, but not a constant the compiler could fold: the branch in Keep must stay in the code.
+    private static readonly bool s_never = Environment.ProcessId == 0;
+
+    /// <summary>
+    /// Makes a NativeAOT compiler build <see cref="PoolFastRunner{T1, TResult}"/> for these types: called from the
+    /// parent's generic map and apply, so the worker (the same executable) finds the instantiation that
+    /// <see cref="TryCreate"/> asks for by name. Under the JIT it does nothing.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    [DynamicDependency(DynamicallyAccessedMemberTypes.PublicConstructors, typeof(PoolFastRunner<,>))]
+    public static void Keep<T1, TResult>()
+    {
+        if (s_never)
+        {
+            GC.KeepAlive(new PoolFastRunner<T1, TResult>(null!));
         }
     }
 }

@@ -110,6 +110,13 @@ internal sealed class PoolTarget
         {
             throw new ArgumentException($"{Target.DisplayName} takes {Parameters.Length} arguments but {args.Length} were given", argsName);
         }
+        if (Hosting.PublishMode.IsNativeAot && args.Length > 0)
+        {
+            // Arguments of any number go by MessagePack's non-generic API, which makes generic code at run time.
+            throw new NotSupportedException(
+                $"in a NativeAOT app a pool task takes one argument (Map, Apply(func, arg)); {Target.DisplayName} takes {args.Length}. " +
+                "Pass them as one array argument, or start a ChildProcess, or publish without PublishAot");
+        }
         writer.WriteArrayHeader(args.Length);
         for (int i = 0; i < args.Length; i++)
         {

@@ -43,11 +43,12 @@ internal static class PoolWire
 
     public static void WriteTarget(ref MessagePackWriter writer, Target target)
     {
-        writer.WriteArrayHeader(4);
+        writer.WriteArrayHeader(5);
         writer.Write(target.AssemblyName);
         writer.Write(target.ModuleVersionId.ToByteArray());
         writer.Write(target.MetadataToken);
         writer.Write(target.DisplayName);
+        writer.Write(target.Signature);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
@@ -57,15 +58,15 @@ internal static class PoolWire
         {
             return null;
         }
-        if (reader.ReadArrayHeader() != 4)
+        if (reader.ReadArrayHeader() != 5)
         {
-            throw new MessagePackSerializationException("a pool target is four values");
+            throw new MessagePackSerializationException("a pool target is five values");
         }
         string assembly = reader.ReadString() ?? "";
         Guid mvid = new(Bytes(ref reader).Span);
         int token = reader.ReadInt32();
         string display = reader.ReadString() ?? "";
-        return new Target(assembly, mvid, token, display);
+        return new Target(assembly, mvid, token, display, reader.ReadString());
     }
 
     /// <summary>A bin value as memory: a slice of the frame when it is contiguous (always, for a <see cref="Connection"/>).</summary>

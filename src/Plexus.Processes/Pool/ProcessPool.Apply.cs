@@ -92,6 +92,7 @@ public sealed partial class ProcessPool
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private PoolSingleJob<TResult> SingleOne<T1, TResult>(Delegate func, T1 arg1, Action<TResult>? callback, Action<Exception>? errorCallback)
     {
+        PoolFastRunner.Keep<T1, TResult>();
         PoolTarget target = ToPoolTarget(func);
         return new PoolSingleJob<TResult>(NextId(), target, target.EncodeOne(arg1), callback, errorCallback);
     }

@@ -175,6 +175,7 @@ public sealed partial class ProcessPool
     private List<Task<TResult[]>> SubmitChunks<T, TResult>(PoolTarget target, IEnumerable<T> items, int chunkSize, CancellationToken cancellationToken,
         List<TResult>? into = null)
     {
+        PoolFastRunner.Keep<T, TResult>();
         T[] all = items as T[] ?? items.ToArray();
         if (target.Parameters.Length != 1)
         {

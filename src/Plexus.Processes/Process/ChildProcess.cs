@@ -271,6 +271,7 @@ public sealed partial class ChildProcess : IDisposable
             ModuleVersionId = _target.ModuleVersionId,
             MetadataToken = _target.MetadataToken,
             DisplayName = _target.DisplayName,
+            Signature = _target.Signature,
             ProcessName = Name,
             Arguments = arguments,
         };
@@ -287,10 +288,17 @@ public sealed partial class ChildProcess : IDisposable
             {
                 throw Unserializable(parameter, value.GetType(), why, null);
             }
+            if (PublishMode.IsNativeAot && NativeAotArguments.WhyNot(parameter.ParameterType) is { } whyNotAot)
+            {
+                throw Unserializable(parameter, parameter.ParameterType, whyNotAot, null);
+            }
             var buffer = new LaunchBuffer((int)Math.Max(room, 0));
             try
             {
-                PlexusSerializer.Serialize(parameter.ParameterType, buffer, value, options);
+                if (!LaunchArguments.TryWrite(parameter.ParameterType, value, buffer, handles))
+                {
+                    PlexusSerializer.Serialize(parameter.ParameterType, buffer, value, options);
+                }
             }
             catch (Exception e) when (Find<LaunchTooLargeException>(e) is { } large)
             {

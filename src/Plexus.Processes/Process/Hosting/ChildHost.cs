@@ -152,7 +152,7 @@ internal static class ChildHost
 
     private static (MethodInfo Method, object? Instance, object?[] Args) Prepare(LaunchMessage launch, HandleTable handles)
     {
-        var target = new Target(launch.AssemblyName, launch.ModuleVersionId, launch.MetadataToken, launch.DisplayName);
+        var target = new Target(launch.AssemblyName, launch.ModuleVersionId, launch.MetadataToken, launch.DisplayName, launch.Signature);
         (MethodInfo method, object? instance) = target.Resolve();
         ParameterInfo[] parameters = method.GetParameters();
         if (parameters.Length != launch.Arguments.Length)
@@ -212,6 +212,7 @@ internal static class ChildHost
                 ModuleVersionId = target.ModuleVersionId,
                 MetadataToken = target.MetadataToken,
                 DisplayName = target.DisplayName,
+                Signature = target.Signature,
                 Arguments = arguments,
             };
             var bytes = new System.Buffers.ArrayBufferWriter<byte>();

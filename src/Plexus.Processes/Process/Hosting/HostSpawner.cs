@@ -104,8 +104,8 @@ internal static class HostSpawner
         }
         info.Environment[ControlVariable] = path;
         info.Environment[TokenVariable] = token;
-        // A single-file app has no assembly path to hook; its Main calls ChildProcess.RunIfChild() instead.
-        if (!PublishMode.IsSingleFile)
+        // Single-file, trimmed and NativeAOT apps have no hook to run; their Main calls ChildProcess.RunIfChild() instead.
+        if (PublishMode.UsesStartupHook)
         {
             info.Environment[HooksVariable] = typeof(HostSpawner).Assembly.Location;
         }

@@ -9,6 +9,10 @@ internal sealed class LaunchMessage : IControlMessage
     public Guid ModuleVersionId { get; set; }
     public int MetadataToken { get; set; }
     public string DisplayName { get; set; } = "";
+
+    /// <summary>The target by name (NativeAOT, which has no metadata tokens), or <c>null</c>.</summary>
+    public string? Signature { get; set; }
+
     public string ProcessName { get; set; } = "";
     public byte[][] Arguments { get; set; } = [];
 
@@ -20,6 +24,7 @@ internal sealed class LaunchMessage : IControlMessage
         writer.Bytes(guid);
         writer.Int(MetadataToken);
         writer.String(DisplayName);
+        writer.String(Signature);
         writer.String(ProcessName);
         writer.Int(Arguments.Length);
         foreach (byte[] argument in Arguments)
@@ -30,12 +35,12 @@ internal sealed class LaunchMessage : IControlMessage
 
     /// <summary>The frame's bytes apart from the arguments (each adds <see cref="ArgumentSize"/>).</summary>
     public int SizeWithoutArguments =>
-        StringSize(AssemblyName) + 4 + 16 + 4 + StringSize(DisplayName) + StringSize(ProcessName) + 4;
+        StringSize(AssemblyName) + 4 + 16 + 4 + StringSize(DisplayName) + StringSize(Signature) + StringSize(ProcessName) + 4;
 
     /// <summary>What one argument of <paramref name="bytes"/> adds to the frame.</summary>
     public static int ArgumentSize(byte[] bytes) => 4 + bytes.Length;
 
-    private static int StringSize(string value) => 4 + Encoding.UTF8.GetByteCount(value);
+    private static int StringSize(string? value) => 4 + Encoding.UTF8.GetByteCount(value ?? "");
 
     public static LaunchMessage Read(ReadOnlySpan<byte> bytes)
     {
@@ -46,6 +51,7 @@ internal sealed class LaunchMessage : IControlMessage
             ModuleVersionId = new Guid(reader.Bytes()),
             MetadataToken = reader.Int(),
             DisplayName = reader.String() ?? "",
+            Signature = reader.String(),
             ProcessName = reader.String() ?? "",
         };
         int count = reader.Int();
