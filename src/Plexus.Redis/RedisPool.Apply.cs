@@ -1,3 +1,4 @@
+using Plexus.Processes.Serialization;
 using Plexus.Processes;
 
 namespace Plexus.Redis;
@@ -27,7 +28,12 @@ public sealed partial class RedisPool
     public object? Apply(Delegate func, object?[] args, CancellationToken cancellationToken = default)
     {
         PoolTarget target = ToPoolTarget(func);
-        return Block(First(SubmitEncoded<object?>(target, target.EncodeArgs(args ?? [null], nameof(args)), 1, true, cancellationToken)), cancellationToken);
+        byte[] calls;
+        using (PlexusSerializer.LeavingHost())
+        {
+            calls = target.EncodeArgs(args ?? [null], nameof(args));
+        }
+        return Block(First(SubmitEncoded<object?>(target, calls, 1, true, cancellationToken)), cancellationToken);
     }
 
     /// <summary>Queues <paramref name="func"/> (Python's <c>apply_async</c>); callbacks run in this process on a thread-pool thread before the result is ready.</summary>
@@ -53,14 +59,24 @@ public sealed partial class RedisPool
     public Task<TResult> SubmitAsync<T1, TResult>(Func<T1, TResult> func, T1 arg1, CancellationToken cancellationToken = default)
     {
         PoolTarget target = ToPoolTarget(func);
-        return First(SubmitEncoded<TResult>(target, target.EncodeOne(arg1), 1, true, cancellationToken));
+        byte[] calls;
+        using (PlexusSerializer.LeavingHost())
+        {
+            calls = target.EncodeOne(arg1);
+        }
+        return First(SubmitEncoded<TResult>(target, calls, 1, true, cancellationToken));
     }
 
     /// <summary>Runs <paramref name="func"/> with two arguments on a worker; the token drops it while no worker has read it.</summary>
     public Task<TResult> SubmitAsync<T1, T2, TResult>(Func<T1, T2, TResult> func, T1 arg1, T2 arg2, CancellationToken cancellationToken = default)
     {
         PoolTarget target = ToPoolTarget(func);
-        return First(SubmitEncoded<TResult>(target, target.EncodeArgs([arg1, arg2], "args"), 1, true, cancellationToken));
+        byte[] calls;
+        using (PlexusSerializer.LeavingHost())
+        {
+            calls = target.EncodeArgs([arg1, arg2], "args");
+        }
+        return First(SubmitEncoded<TResult>(target, calls, 1, true, cancellationToken));
     }
 
     private static async Task<TResult> First<TResult>(Task<TResult[]> results) => (await results.ConfigureAwait(false))[0];

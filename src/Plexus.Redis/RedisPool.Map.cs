@@ -115,7 +115,11 @@ public sealed partial class RedisPool
         for (int start = 0; start < count; start += chunkSize)
         {
             int first = start, size = Math.Min(chunkSize, count - start);
-            byte[] calls = PoolTarget.EncodeBatch(size, (ref MessagePackWriter writer, int i) => write(ref writer, first + i));
+            byte[] calls;
+            using (PlexusSerializer.LeavingHost())
+            {
+                calls = PoolTarget.EncodeBatch(size, (ref MessagePackWriter writer, int i) => write(ref writer, first + i));
+            }
             chunks.Add(SubmitEncoded<TResult>(target, calls, size, wakeWorkers: start + size >= count, cancellationToken));
         }
         return chunks;

@@ -1,3 +1,4 @@
+using Plexus.Processes.Serialization;
 using Plexus.Processes;
 using StackExchange.Redis;
 
@@ -73,7 +74,11 @@ public sealed partial class RedisPool
             switch (reply.Kind)
             {
                 case RedisReplyKind.Ok:
-                    TResult[] results = target.ReadResults<TResult>(reply.Results, raw: false);
+                    TResult[] results;
+                    using (PlexusSerializer.LeavingHost())
+                    {
+                        results = target.ReadResults<TResult>(reply.Results, raw: false);
+                    }
                     if (results.Length != count)
                     {
                         throw new InvalidDataException($"task {reply.TaskId} ({target.Target.DisplayName}) answered {results.Length} results for {count} calls");

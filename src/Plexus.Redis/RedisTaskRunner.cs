@@ -25,6 +25,7 @@ internal static class RedisTaskRunner
     {
         (MethodInfo method, object? instance, Type[] parameters) = Resolve(hint);
         MessagePackSerializerOptions options = PlexusSerializer.Options;
+        using PlexusSerializer.LeavingHostScope leaving = PlexusSerializer.LeavingHost();
         var reader = new MessagePackReader(calls);
         int count = reader.ReadArrayHeader();
         var output = new ArrayBufferWriter<byte>(64 + count * 8);

@@ -5,6 +5,8 @@ public static class RedisTargets
 {
     public static long Square(int x) => (long)x * x;
 
+    public static bool Holds(Plexus.Processes.ProcessLock gate) => gate.IsLocked;
+
     public static int Add(int a, int b) => a + b;
 
     public static string Greet(string name) => "hello " + name;

@@ -20,6 +20,41 @@ public static class PlexusSerializer
     /// <summary>Options for untrusted input: depth limits and collision-resistant hashing.</summary>
     public static MessagePackSerializerOptions Options { get; } = PlexusSerializerOptions.Create(null);
 
+    // Counted rather than a flag so that scopes nest.
+    [ThreadStatic, System.Diagnostics.CodeAnalysis.SuppressMessage("Style", "IDE1006", Justification = "t_ marks a thread-static field")]
+    private static int t_leavingHost;
+
+    /// <summary>
+    /// Marks what this thread serializes (or reads) until the scope is disposed as bound for another
+    /// host, e.g. Redis: shareable objects (pipe ends, queues, locks, manager proxies) are refused
+    /// there, since their descriptors cannot leave this host and a manager proxy would carry the
+    /// manager's key into the store.
+    /// </summary>
+    public static LeavingHostScope LeavingHost()
+    {
+        t_leavingHost++;
+        return new LeavingHostScope(true);
+    }
+
+    internal static bool IsLeavingHost => t_leavingHost > 0;
+
+    /// <summary>Ends what <see cref="LeavingHost"/> began on this thread.</summary>
+    public readonly struct LeavingHostScope : IDisposable
+    {
+        private readonly bool _active;
+
+        internal LeavingHostScope(bool active) => _active = active;
+
+        /// <summary>Ends the scope (a default instance does nothing).</summary>
+        public void Dispose()
+        {
+            if (_active && t_leavingHost > 0)
+            {
+                t_leavingHost--;
+            }
+        }
+    }
+
     /// <summary>Serializes <paramref name="value"/> as <typeparamref name="T"/> into <paramref name="writer"/>.</summary>
     public static void Serialize<T>(IBufferWriter<byte> writer, T value)
         => MessagePackSerializer.Serialize(writer, value, Options);

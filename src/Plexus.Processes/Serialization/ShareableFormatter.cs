@@ -28,6 +28,10 @@ internal sealed class ShareableFormatter<T> : IMessagePackFormatter<T> where T :
             writer.WriteNil();
             return;
         }
+        if (PlexusSerializer.IsLeavingHost)
+        {
+            throw LeavingHost();
+        }
         var plexus = options as PlexusSerializerOptions;
         if (plexus?.Handles is { } handles)
         {
@@ -90,6 +94,10 @@ internal sealed class ShareableFormatter<T> : IMessagePackFormatter<T> where T :
         {
             return default!;
         }
+        if (PlexusSerializer.IsLeavingHost)
+        {
+            throw LeavingHost();
+        }
         if (reader.NextMessagePackType == MessagePackType.Extension)
         {
             return ReadThroughSharer(ref reader);
@@ -123,4 +131,7 @@ internal sealed class ShareableFormatter<T> : IMessagePackFormatter<T> where T :
             handles.CloseUntaken();
         }
     }
+
+    private static NotSerializableException LeavingHost() => new(typeof(T),
+        "it stands for a resource of this host (a descriptor, or a manager's address and key) and cannot go through a store shared with other hosts such as Redis; send the data it holds, or use the Redis equivalent (RedisManager's dictionaries, lists and queues)");
 }
