@@ -50,7 +50,7 @@ internal static class BenchRuns
         {
             string ratios = string.Join("  ", target.Select(v => v.Ratio.ToString("F2", CultureInfo.InvariantCulture) + "x"));
             int met = target.Count(v => v.Met);
-            Console.WriteLine($"  {target.Key,-44} {ratios,-40} met in {met} of {target.Count()}{(met == target.Count() ? "" : "  <- NOT MET in every run")}");
+            Console.WriteLine($"  {target.Key,-44} {ratios,-40} met in {met} of {target.Count()}{(met == target.Count() ? "" : "  <- not met in every run (the target asks for all)")}");
         }
         return 0;
     }
