@@ -160,7 +160,11 @@ public static class PlexusSerializer
                     return (IMessagePackFormatter<T>)Activator.CreateInstance(
                         typeof(ShareableFormatter<>).MakeGenericType(typeof(T)))!;
                 }
-                // Primitives, strings, byte arrays and the like: the formatters the contractless resolver would find
+                if (PrimitiveFormatters.For(typeof(T)) is IMessagePackFormatter<T> primitive)
+                {
+                    return primitive;
+                }
+                // Byte arrays, dates and the like: the formatters the contractless resolver would find
                 // first anyway, without building its dynamic resolvers (tens of milliseconds in a new process).
                 if (MessagePack.Resolvers.BuiltinResolver.Instance.GetFormatter<T>() is { } builtin)
                 {
