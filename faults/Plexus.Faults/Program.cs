@@ -23,6 +23,8 @@ if (args.Length >= 2 && args[0] == "row")
         Console.Error.WriteLine($"unknown row '{args[1]}'; run `list` for the names");
         return 2;
     }
+    // No idle host kept warm: a trial must leave no process behind, and a warm host would be one.
+    Plexus.Processes.ChildProcess.Prestart(0);
     return RowRunner.Run(chosen, repeat, seed) ? 0 : 1;
 }
 if (args.Length >= 3 && args[0] == "soak")

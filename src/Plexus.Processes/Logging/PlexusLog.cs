@@ -28,4 +28,7 @@ internal static partial class PlexusLog
 
     [LoggerMessage(EventId = 7, Level = LogLevel.Warning, Message = "{Kind} {Id} is broken: a waiting client {Why}")]
     public static partial void ManagedBarrierBroken(ILogger logger, string kind, int id, string why);
+
+    [LoggerMessage(EventId = 8, Level = LogLevel.Warning, Message = "the manager refused a client: {Reason}")]
+    public static partial void ManagerClientRefused(ILogger logger, string reason);
 }

@@ -18,6 +18,8 @@ internal sealed class ManagerServer
     private readonly ManagerObjectTable _objects;
     private readonly byte[] _authKey;
     private readonly HashSet<ManagerSession> _sessions = [];
+    // Resolved up front: at the descriptor limit, loading the logging assembly for the first time would fail.
+    private readonly Microsoft.Extensions.Logging.ILogger _log = PlexusLogging.For<ProcessManager>();
     private readonly TaskCompletionSource _stop = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     private ManagerServer(byte[] authKey, string[] registrations)
@@ -90,7 +92,21 @@ internal sealed class ManagerServer
             }
             _sessions.Add(session);
         }
-        new Thread(() => session.Serve(this, _authKey)) { IsBackground = true, Name = "plexus-manager-client" }.Start();
+        try
+        {
+            new Thread(() => session.Serve(this, _authKey)) { IsBackground = true, Name = "plexus-manager-client" }.Start();
+        }
+        catch (OutOfMemoryException)
+        {
+            // .NET reports a thread it cannot create (at the descriptor or thread limit) as out of memory:
+            // refuse this one client, keep serving the others.
+            lock (_sessions)
+            {
+                _sessions.Remove(session);
+            }
+            client.Dispose();
+            PlexusLog.ManagerClientRefused(_log, "no thread could be started for it (out of descriptors or threads)");
+        }
     }
 
     /// <summary>Runs one request frame of <paramref name="session"/>; false when it is malformed (the client is then dropped).</summary>
@@ -172,7 +188,17 @@ internal sealed class ManagerServer
             ?? throw new InvalidOperationException("attach needs a shared-memory descriptor sent with it (Unix sockets only)");
         ManagerChannelSession channel = new(session, ManagerChannel.Map(fd));
         session.ChannelSession = channel;
-        new Thread(() => channel.Serve(this)) { IsBackground = true, Name = "plexus-manager-channel" }.Start();
+        try
+        {
+            new Thread(() => channel.Serve(this)) { IsBackground = true, Name = "plexus-manager-channel" }.Start();
+        }
+        catch (OutOfMemoryException)
+        {
+            // No thread to be had (at the descriptor or thread limit): the client stays on its socket.
+            session.ChannelSession = null;
+            channel.Channel.Dispose();
+            throw new InvalidOperationException("the manager could not start a thread for the shared-memory channel (out of descriptors or threads); this connection stays on its socket");
+        }
         return null;
     }
 
