@@ -84,4 +84,29 @@ public class PoolShareableTests
         }
         Assert.False(pool.Apply(HoldsOther, gate));
     }
+
+    private static void InitWithStream(ProcessLock gate, Stream log) => s_lock = gate;
+
+    [Fact]
+    public void A_pool_refused_for_its_initializer_arguments_keeps_no_descriptor_of_the_ones_already_written()
+    {
+        using var gate = new ProcessLock();
+        using var log = new MemoryStream();
+        Assert.ThrowsAny<Exception>(() => new ProcessPool(1, initializer: InitWithStream, initArgs: [gate, log])); // first use loads what it needs
+        int before = Directory.GetFiles("/proc/self/fd").Length;
+
+        for (int i = 0; i < 5; i++)
+        {
+            Assert.ThrowsAny<Exception>(() => new ProcessPool(1, initializer: InitWithStream, initArgs: [gate, log]));
+        }
+
+        // The hosts the pools started are dismissed and their sockets closed, maybe a moment later.
+        DateTime deadline = DateTime.UtcNow.AddSeconds(20);
+        int after;
+        while ((after = Directory.GetFiles("/proc/self/fd").Length) > before && DateTime.UtcNow < deadline)
+        {
+            Thread.Sleep(50);
+        }
+        Assert.True(after <= before, $"descriptors before {before}, after 5 refused pools {after}");
+    }
 }

@@ -91,6 +91,8 @@ public sealed partial class ProcessPool : IProcessPool
         }
         catch
         {
+            // An initArgs entry already left with the resource sharer would hold its descriptors until exit.
+            _initShares.Dispose();
             Array.ForEach(hosts, HostSpawner.Dismiss);
             throw;
         }
