@@ -70,4 +70,21 @@ public class ProcessPoolFirstTaskTests
         Assert.Equal(builtin, ours);
         Assert.Equal(value, PlexusSerializer.Deserialize<T>(ours));
     }
+
+    private static long RunAt(int _) => System.Diagnostics.Stopwatch.GetTimestamp(); // CLOCK_MONOTONIC: one clock for every process
+
+    [Fact]
+    public void A_one_worker_pool_runs_its_first_two_tasks_in_the_order_they_came()
+    {
+        for (int round = 0; round < 3; round++)
+        {
+            using var pool = new ProcessPool(1);
+            AsyncResult<long> first = pool.ApplyAsync(RunAt, 1);
+            AsyncResult<long> second = pool.ApplyAsync(RunAt, 2);
+
+            long a = first.Get(TimeSpan.FromSeconds(60)), b = second.Get(TimeSpan.FromSeconds(60));
+
+            Assert.True(a < b, $"round {round}: the second task ran first ({a} vs {b})");
+        }
+    }
 }

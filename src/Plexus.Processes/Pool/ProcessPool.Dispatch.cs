@@ -104,7 +104,8 @@ public sealed partial class ProcessPool
             // worker busy instead of waking each in turn (on a small machine that is much faster).
             // While no worker is ready, the oldest task waits for the first one that is (whichever runtime
             // wins the race), instead of being queued on a worker still starting; later ones spread as usual.
-            bool holdOldest = !_workers.Exists(w => w.State == PoolWorkerState.Ready);
+            // One worker has no race to win: holding would only let the second task run before the first.
+            bool holdOldest = _workers.Count > 1 && !_workers.Exists(w => w.State == PoolWorkerState.Ready);
             LinkedListNode<PoolJob>? next = _pending.First;
             while (next is { } node)
             {
