@@ -25,7 +25,6 @@ internal static class RedisTaskRunner
     {
         (MethodInfo method, object? instance, Type[] parameters) = Resolve(hint);
         MessagePackSerializerOptions options = PlexusSerializer.Options;
-        using PlexusSerializer.LeavingHostScope leaving = PlexusSerializer.LeavingHost();
         var reader = new MessagePackReader(calls);
         int count = reader.ReadArrayHeader();
         var output = new ArrayBufferWriter<byte>(64 + count * 8);
@@ -41,7 +40,10 @@ internal static class RedisTaskRunner
             }
             for (int i = 0; i < parameters.Length; i++)
             {
-                args[i] = MessagePackSerializer.Deserialize(parameters[i], ref reader, options);
+                using (PlexusSerializer.LeavingHost()) // only the payload: the task itself may pass shareables to its own children
+                {
+                    args[i] = MessagePackSerializer.Deserialize(parameters[i], ref reader, options);
+                }
             }
             object? result = method.Invoke(instance, BindingFlags.DoNotWrapExceptions, null, args, null);
             if (method.ReturnType == typeof(void))
@@ -50,7 +52,10 @@ internal static class RedisTaskRunner
             }
             else
             {
-                MessagePackSerializer.Serialize(method.ReturnType, ref writer, result, options);
+                using (PlexusSerializer.LeavingHost())
+                {
+                    MessagePackSerializer.Serialize(method.ReturnType, ref writer, result, options);
+                }
             }
         }
         writer.Flush();
