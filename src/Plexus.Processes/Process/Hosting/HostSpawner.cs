@@ -196,6 +196,11 @@ internal static class HostSpawner
         {
             s_warmChosen = true;
             Volatile.Write(ref s_warmTarget, count);
+            // Fewer than before (0 turns warm hosts off): the ones over the count go now, the automatic one included.
+            while (s_idle.Count > count && s_idle.TryDequeue(out Host? extra))
+            {
+                Dismiss(extra);
+            }
         }
         Refill();
     }
