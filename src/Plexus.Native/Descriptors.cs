@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 
 namespace Plexus.Native;
@@ -149,6 +150,7 @@ public static unsafe class Descriptors
     /// <see cref="ReceiveWithDescriptors"/> without the throw, for hot loops: the byte count (0 at end of
     /// stream), or the negated errno (<c>-EAGAIN</c> when a non-blocking socket has nothing yet). Retries on EINTR.
     /// </summary>
+    [SkipLocalsInit] // every Connection read comes here; the kernel fills the control buffer, so zeroing it is waste
     public static int ReceiveSomeWithDescriptors(int fd, Span<byte> buffer, List<int> fds)
     {
         ArgumentNullException.ThrowIfNull(fds);

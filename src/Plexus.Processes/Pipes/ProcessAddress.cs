@@ -37,6 +37,7 @@ internal static class ProcessAddress
                 // which would let a second listener share the port).
                 Sockets.SetOption((int)socket.Handle, SocketOption.ReuseAddress, 1);
                 socket.Bind(new IPEndPoint(ip, port));
+                socket.Listen(backlog);
             }
             catch
             {
@@ -52,21 +53,27 @@ internal static class ProcessAddress
                 throw Platform.NotSupported();
             }
             socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+            bool bound = false;
             try
             {
                 socket.Bind(new UnixDomainSocketEndPoint(address));
+                bound = true;
                 // The HMAC challenge is what guards the socket; the mode (and the 0700 directory the callers
                 // make) keeps other users from even connecting.
                 File.SetUnixFileMode(address, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+                socket.Listen(backlog);
             }
             catch
             {
                 socket.Dispose();
+                if (bound)
+                {
+                    File.Delete(address); // ours: the bind made it
+                }
                 throw;
             }
             actual = address;
         }
-        socket.Listen(backlog);
         return socket;
     }
 
