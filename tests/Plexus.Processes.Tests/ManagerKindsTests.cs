@@ -22,12 +22,12 @@ public sealed class ManagerKindsTests
         Assert.False(e.Wait(TimeSpan.FromMilliseconds(50)));
         using ChildProcess a = ChildProcess.Create(WaitThenReport, e, report).Start();
         using ChildProcess b = ChildProcess.Create(WaitThenReport, e, report).Start();
-        Assert.Equal("waiting", report.Get());
-        Assert.Equal("waiting", report.Get());
+        Assert.Equal("waiting", report.Next());
+        Assert.Equal("waiting", report.Next());
         Assert.False(report.TryGet(out _, TimeSpan.FromMilliseconds(100)));
         e.Set();
-        Assert.Equal("woke", report.Get());
-        Assert.Equal("woke", report.Get());
+        Assert.Equal("woke", report.Next());
+        Assert.Equal("woke", report.Next());
         Assert.True(e.IsSet);
         Assert.True(e.Wait(TimeSpan.Zero));
         e.Clear();
@@ -63,7 +63,7 @@ public sealed class ManagerKindsTests
                 c.NotifyAll();
             }
         }
-        Assert.Equal(42, report.Get());
+        Assert.Equal(42, report.Next());
         Assert.True(child.Join(s_patience));
         Assert.True(child.ExitCode == 0, child.Error?.Message);
     }
@@ -84,11 +84,11 @@ public sealed class ManagerKindsTests
         Assert.Equal(0, s.CurrentCount);
         Assert.False(s.TryAcquire());
         using ChildProcess third = ChildProcess.Create(TakePermit, s, report).Start();
-        Assert.Equal("took", report.Get());
-        Assert.Equal("took", report.Get());
+        Assert.Equal("took", report.Next());
+        Assert.Equal("took", report.Next());
         Assert.False(report.TryGet(out _, TimeSpan.FromMilliseconds(100)));
         s.Release(3);
-        Assert.Equal("took", report.Get());
+        Assert.Equal("took", report.Next());
         Assert.True(third.Join(s_patience));
         Assert.Equal(2, s.CurrentCount);
 
@@ -191,14 +191,14 @@ public sealed class ManagerKindsTests
         Assert.True(l.TryAcquire());
         Assert.False(OnOtherThread(() => l.TryAcquire())); // another thread of this process
         Children.RunAll(1, _ => ChildProcess.Create(TryTake, l, report).Start());
-        Assert.Equal(false, report.Get());
+        Assert.Equal(false, report.Next());
         l.Release();
         Assert.False(OnOtherThread(() => l.TryAcquire(TimeSpan.FromMilliseconds(50))));
         Assert.IsType<SynchronizationLockException>(OnOtherThread(() => Record.Exception(l.Release)));
         l.Release();
         Assert.Throws<SynchronizationLockException>(l.Release);
         Children.RunAll(1, _ => ChildProcess.Create(TryTake, l, report).Start());
-        Assert.Equal(true, report.Get());
+        Assert.Equal(true, report.Next());
     }
 
     /// <summary>Runs <paramref name="f"/> on a thread of its own (a lock's owner is a thread) and waits for it.</summary>

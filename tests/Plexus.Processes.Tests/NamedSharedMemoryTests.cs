@@ -115,7 +115,7 @@ public class NamedSharedMemoryTests
         using var live = new NamedSharedMemory(create: true, size: 4096);
         using var names = new ProcessQueue<string>();
         using ChildProcess owner = ChildProcess.Create(CreateAndHang, names).Start();
-        string crashed = names.Get();
+        string crashed = names.Next();
         Assert.DoesNotContain(crashed, NamedSharedMemory.FindStale());
         owner.Kill();
         Assert.True(owner.Join(s_long));
@@ -140,7 +140,7 @@ public class NamedSharedMemoryTests
     {
         using var names = new ProcessQueue<string>();
         RunChild(ChildProcess.Create(CreateAndForget, names).Start());
-        string name = names.Get();
+        string name = names.Next();
         Assert.False(File.Exists(PathOf(name)), "the segment outlived its owner's normal exit");
     }
 
