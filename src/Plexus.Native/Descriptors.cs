@@ -18,18 +18,10 @@ public static unsafe class Descriptors
     /// </summary>
     public static SafeFd ConnectUnix(string path)
     {
-        const int PathOffset = 2, PathCapacity = 108;
-        int length = System.Text.Encoding.UTF8.GetByteCount(path);
-        if (length >= PathCapacity)
-        {
-            throw new ArgumentException($"the socket path '{path}' is longer than the {PathCapacity - 1} bytes a Unix socket address holds", nameof(path));
-        }
-        byte* address = stackalloc byte[PathOffset + PathCapacity];
-        new Span<byte>(address, PathOffset + PathCapacity).Clear();
-        *(ushort*)address = LibC.AF_UNIX;
-        System.Text.Encoding.UTF8.GetBytes(path, new Span<byte>(address + PathOffset, PathCapacity));
+        byte* address = stackalloc byte[UnixAddressCapacity];
+        int length = UnixAddress(path, address);
         var fd = new SafeFd(LibC.Check(LibC.socket(LibC.AF_UNIX, LibC.SOCK_STREAM | LibC.SOCK_CLOEXEC, 0), "socket"));
-        while (LibC.connect(fd.Fd, address, PathOffset + length + 1) != 0)
+        while (LibC.connect(fd.Fd, address, length) != 0)
         {
             int errno = Marshal.GetLastPInvokeError();
             if (errno != Errnos.EINTR)
@@ -39,6 +31,45 @@ public static unsafe class Descriptors
             }
         }
         return fd;
+    }
+
+    /// <summary>
+    /// A close-on-exec Unix stream socket bound to <paramref name="path"/> and listening, made with plain
+    /// system calls (bringing up System.Net.Sockets costs a first start several milliseconds). Accept on it
+    /// with <see cref="Sockets.Accept"/>; <see cref="Sockets.Shutdown"/> wakes a thread blocked there.
+    /// </summary>
+    public static SafeFd ListenUnix(string path, int backlog)
+    {
+        byte* address = stackalloc byte[UnixAddressCapacity];
+        int length = UnixAddress(path, address);
+        var fd = new SafeFd(LibC.Check(LibC.socket(LibC.AF_UNIX, LibC.SOCK_STREAM | LibC.SOCK_CLOEXEC, 0), "socket"));
+        try
+        {
+            LibC.Check(LibC.bind(fd.Fd, address, length), "bind", path);
+            LibC.Check(LibC.listen(fd.Fd, backlog), "listen", path);
+        }
+        catch
+        {
+            fd.Dispose();
+            throw;
+        }
+        return fd;
+    }
+
+    private const int UnixPathOffset = 2, UnixPathCapacity = 108, UnixAddressCapacity = UnixPathOffset + UnixPathCapacity;
+
+    /// <summary>Writes <c>struct sockaddr_un</c> for <paramref name="path"/> and returns its length.</summary>
+    private static int UnixAddress(string path, byte* address)
+    {
+        int length = System.Text.Encoding.UTF8.GetByteCount(path);
+        if (length >= UnixPathCapacity)
+        {
+            throw new ArgumentException($"the socket path '{path}' is longer than the {UnixPathCapacity - 1} bytes a Unix socket address holds", nameof(path));
+        }
+        new Span<byte>(address, UnixAddressCapacity).Clear();
+        *(ushort*)address = LibC.AF_UNIX;
+        System.Text.Encoding.UTF8.GetBytes(path, new Span<byte>(address + UnixPathOffset, UnixPathCapacity));
+        return UnixPathOffset + length + 1;
     }
 
     /// <summary>Closes <paramref name="fd"/>, ignoring errors (used on cleanup paths).</summary>

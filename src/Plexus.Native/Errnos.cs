@@ -15,6 +15,8 @@ public static class Errnos
     public const int EBADF = 9;
     /// <summary>Resource temporarily unavailable (would block).</summary>
     public const int EAGAIN = 11;
+    /// <summary>Out of memory (the kernel could not allocate for the call).</summary>
+    public const int ENOMEM = 12;
     /// <summary>Invalid argument.</summary>
     public const int EINVAL = 22;
     /// <summary>Too many open files in the whole system.</summary>
@@ -31,6 +33,10 @@ public static class Errnos
     public const int EADDRINUSE = 98;
     /// <summary>Connection reset by peer.</summary>
     public const int ECONNRESET = 104;
+    /// <summary>The peer left before its connection was accepted.</summary>
+    public const int ECONNABORTED = 103;
+    /// <summary>No buffer space available.</summary>
+    public const int ENOBUFS = 105;
     /// <summary>Connection timed out.</summary>
     public const int ETIMEDOUT = 110;
     /// <summary>Connection refused.</summary>

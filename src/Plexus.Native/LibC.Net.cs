@@ -30,6 +30,7 @@ internal static unsafe partial class LibC
     internal const int SO_SNDBUF = 7;
     internal const int SO_RCVBUF = 8;
     internal const int SO_LINGER = 13;
+    internal const int SO_RCVTIMEO = 20;
     internal const int SO_REUSEPORT = 15;
     internal const int IPPROTO_TCP = 6;
     internal const int TCP_NODELAY = 1;

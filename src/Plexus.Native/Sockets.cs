@@ -33,6 +33,18 @@ public static unsafe partial class Sockets
     }
 
     /// <summary>
+    /// Makes a blocking receive on <paramref name="fd"/> give up after <paramref name="timeout"/> with
+    /// <c>EAGAIN</c> (<c>SO_RCVTIMEO</c>; <see cref="TimeSpan.Zero"/> waits without limit again).
+    /// </summary>
+    public static void SetReceiveTimeout(int fd, TimeSpan timeout)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(timeout, TimeSpan.Zero);
+        long micros = (long)timeout.TotalMicroseconds;
+        LibC.TimeVal value = new() { Seconds = micros / 1_000_000, Microseconds = micros % 1_000_000 };
+        LibC.Check(LibC.setsockopt(fd, LibC.SOL_SOCKET, LibC.SO_RCVTIMEO, &value, sizeof(LibC.TimeVal)), "setsockopt(SO_RCVTIMEO)", $"descriptor {fd}");
+    }
+
+    /// <summary>
     /// Makes closing <paramref name="fd"/> reset the connection (<c>SO_LINGER</c> on with timeout 0):
     /// the peer gets <c>ECONNRESET</c> instead of end of stream.
     /// </summary>

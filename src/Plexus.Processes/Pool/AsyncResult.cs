@@ -30,7 +30,6 @@ public sealed class AsyncResult<T>
 
     /// <summary>Waits for the task to finish (Python's <c>wait(timeout)</c>).</summary>
     /// <returns><c>true</c> when it finished within <paramref name="timeout"/>.</returns>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public bool Wait(TimeSpan? timeout = null) => Wait(timeout ?? Timeout.InfiniteTimeSpan, CancellationToken.None);
 
     /// <summary>Waits for the task to finish, or until <paramref name="cancellationToken"/> is cancelled.</summary>
@@ -42,7 +41,6 @@ public sealed class AsyncResult<T>
     /// <exception cref="ChildProcessException">The task threw in the worker (type, message and stack of the worker's exception).</exception>
     /// <exception cref="ProcessPoolWorkerDiedException">The worker running the task died.</exception>
     /// <exception cref="ProcessPoolInitializerException">The pool is broken: its initializer keeps throwing.</exception>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public T Get(TimeSpan? timeout = null)
     {
         if (!Wait(timeout ?? Timeout.InfiniteTimeSpan, CancellationToken.None))
@@ -54,7 +52,6 @@ public sealed class AsyncResult<T>
 
     /// <summary>Waits for and returns the result, or stops waiting when <paramref name="cancellationToken"/> is cancelled (the task runs on).</summary>
     /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled first.</exception>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public T Get(CancellationToken cancellationToken)
     {
         Wait(Timeout.InfiniteTimeSpan, cancellationToken);
@@ -67,7 +64,6 @@ public sealed class AsyncResult<T>
 
     internal bool TrySetCanceled(CancellationToken token) => _completion.TrySetCanceled(token);
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private bool Wait(TimeSpan timeout, CancellationToken cancellationToken)
     {
         Task<T> task = _completion.Task;

@@ -1,4 +1,3 @@
-using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 
 namespace Plexus.Processes;
@@ -13,7 +12,6 @@ internal sealed class PoolChunkJob<TResult>(long id, PoolTarget target, byte[] p
 
     public override bool IsDone => _completion.Task.IsCompleted;
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public override void Complete(ReadOnlyMemory<byte> payload, bool raw)
     {
         Registration.Dispose();

@@ -12,7 +12,6 @@ internal sealed class PoolFastRunner<T1, TResult>(Func<T1, TResult> func) : Pool
     private static readonly bool s_rawIn = PoolWire.IsRaw(typeof(T1));
     private static readonly bool s_rawOut = PoolWire.IsRaw(typeof(TResult));
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public override void Run(ref MessagePackReader reader, ref MessagePackWriter writer, int calls, MessagePackSerializerOptions options)
     {
         IMessagePackFormatter<T1> input = options.Resolver.GetFormatterWithVerify<T1>();
@@ -36,7 +35,6 @@ internal sealed class PoolFastRunner<T1, TResult>(Func<T1, TResult> func) : Pool
         }
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public override int RunChunk(byte kind, ReadOnlyMemory<byte> payload, ArrayBufferWriter<byte> output, MessagePackSerializerOptions options)
     {
         if (kind != PoolWire.RawItems)
@@ -77,7 +75,6 @@ internal sealed class PoolFastRunner<T1, TResult>(Func<T1, TResult> func) : Pool
 
     /// <summary>Runs every item of a chunk, its results as raw memory (primitive results) or a MessagePack array.</summary>
     /// <returns>The response status: <see cref="PoolWire.Results"/> or <see cref="PoolWire.RawResults"/>.</returns>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private int RunItems<TChunk>(TChunk chunk, ArrayBufferWriter<byte> output, MessagePackSerializerOptions options)
         where TChunk : IChunk, allows ref struct
     {

@@ -1,4 +1,3 @@
-using System.Runtime.CompilerServices;
 using MessagePack;
 using MessagePack.Formatters;
 
@@ -15,7 +14,6 @@ internal sealed class PoolRequestBatchFormatter : IMessagePackFormatter<PoolRequ
         => throw new NotSupportedException("the pool writes request frames itself");
 
     /// <exception cref="MessagePackSerializationException">The frame is malformed.</exception>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public PoolRequestBatch Deserialize(ref MessagePackReader reader, MessagePackSerializerOptions options)
     {
         try
@@ -29,7 +27,6 @@ internal sealed class PoolRequestBatchFormatter : IMessagePackFormatter<PoolRequ
         }
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static PoolRequestBatch Read(ref MessagePackReader reader)
     {
         var batch = new PoolRequestBatch();

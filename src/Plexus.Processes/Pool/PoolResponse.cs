@@ -1,4 +1,3 @@
-using System.Runtime.CompilerServices;
 using MessagePack;
 
 namespace Plexus.Processes;
@@ -38,7 +37,6 @@ internal sealed class PoolResponse
         System.Buffers.Binary.BinaryPrimitives.WriteInt32BigEndian(head[12..], payloadLength);
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Write(ref MessagePackWriter writer, long id, int status, ReadOnlySpan<byte> payload)
     {
         writer.WriteArrayHeader(3);

@@ -1,4 +1,3 @@
-using System.Runtime.CompilerServices;
 using MessagePack;
 using MessagePack.Formatters;
 
@@ -15,7 +14,6 @@ internal sealed class PoolResponseFormatter : IMessagePackFormatter<PoolResponse
         => throw new NotSupportedException("the pool writes response frames itself");
 
     /// <exception cref="MessagePackSerializationException">The frame is malformed (the reader treats that as the worker's end).</exception>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public PoolResponse Deserialize(ref MessagePackReader reader, MessagePackSerializerOptions options)
     {
         try
@@ -30,7 +28,6 @@ internal sealed class PoolResponseFormatter : IMessagePackFormatter<PoolResponse
         }
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static PoolResponse Read(ref MessagePackReader reader)
     {
         int fields = reader.ReadArrayHeader();

@@ -1,5 +1,4 @@
 using System.Buffers;
-using System.Runtime.CompilerServices;
 
 namespace Plexus.Processes;
 
@@ -10,7 +9,6 @@ internal static class PoolScratch
     private static ArrayBufferWriter<byte>? t_buffer;
 
     /// <summary>The calling thread's buffer, emptied (a huge one is dropped rather than kept).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static ArrayBufferWriter<byte> Take()
     {
         ArrayBufferWriter<byte> buffer = t_buffer ??= new ArrayBufferWriter<byte>(256);

@@ -1,4 +1,3 @@
-using System.Runtime.CompilerServices;
 
 namespace Plexus.Processes;
 
@@ -13,7 +12,6 @@ internal sealed class PoolSingleJob<TResult>(long id, PoolTarget target, byte[] 
 
     public override bool IsDone => Result.Ready;
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public override void Complete(ReadOnlyMemory<byte> payload, bool raw)
     {
         Registration.Dispose();

@@ -60,7 +60,6 @@ internal sealed class PoolTarget
     public byte[] EncodeNone() => EncodeArgs([], "args");
 
     /// <summary>One call with any arguments, each checked against and serialized by its parameter type.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public byte[] EncodeArgs(object?[] args, string argsName)
     {
         ArrayBufferWriter<byte> buffer = PoolScratch.Take();
@@ -72,7 +71,6 @@ internal sealed class PoolTarget
     }
 
     /// <summary>One call with one argument: typed (no boxing) when the argument's type is the parameter's.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public byte[] EncodeOne<T1>(T1 arg)
     {
         if (Parameters.Length != 1 || Parameters[0] != typeof(T1))
@@ -138,7 +136,6 @@ internal sealed class PoolTarget
     }
 
     /// <summary>Reads a response's results as <typeparamref name="TResult"/>.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public TResult[] ReadResults<TResult>(ReadOnlyMemory<byte> payload, bool raw)
     {
         int count;
@@ -156,7 +153,6 @@ internal sealed class PoolTarget
     }
 
     /// <summary>Reads a response's results into <paramref name="destination"/>, which they must fill exactly.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void ReadResults<TResult>(ReadOnlyMemory<byte> payload, bool raw, Span<TResult> destination)
     {
         try

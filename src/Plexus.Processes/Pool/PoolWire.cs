@@ -51,7 +51,6 @@ internal static class PoolWire
         writer.Write(target.Signature);
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static Target? ReadTarget(ref MessagePackReader reader)
     {
         if (reader.TryReadNil())
@@ -70,7 +69,6 @@ internal static class PoolWire
     }
 
     /// <summary>A bin value as memory: a slice of the frame when it is contiguous (always, for a <see cref="Connection"/>).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static ReadOnlyMemory<byte> Bytes(ref MessagePackReader reader)
     {
         ReadOnlySequence<byte> bytes = reader.ReadBytes() ?? default;
@@ -109,7 +107,6 @@ internal static class PoolWire
     }
 
     /// <summary>The raw memory of <paramref name="values"/> (an unmanaged type; see <see cref="IsRaw"/>).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static byte[] WriteRaw<T>(ReadOnlySpan<T> values)
     {
         if (RuntimeHelpers.IsReferenceOrContainsReferences<T>())

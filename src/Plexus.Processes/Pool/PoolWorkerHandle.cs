@@ -1,6 +1,5 @@
 using System.Buffers;
 using System.Diagnostics;
-using System.Runtime.CompilerServices;
 using MessagePack;
 
 namespace Plexus.Processes;
@@ -129,11 +128,9 @@ internal sealed class PoolWorkerHandle
     }
 
     /// <summary>Whether someone must read this worker's pipe: it owes answers or is not simply ready and idle.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public bool NeedsReading(bool terminated) => State != PoolWorkerState.Ready || InFlight.Count > 0 || terminated;
 
     /// <summary>Whether the worker may take another job now.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     // The deeper queue is for small tasks only: what a worker has not read yet must never fill its
     // pipe, or a reader writing to it while the worker writes answers back could wait forever.
     public bool HasRoom(int? maxTasks) => IsUp
@@ -141,7 +138,6 @@ internal sealed class PoolWorkerHandle
         && (maxTasks is null || Dispatched < maxTasks);
 
     /// <summary>Counts an answer as quick when it came soon after its job was sent (or after the previous answer).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void RecordAnswer(long sentAt, long now)
     {
         _quick = now - Math.Max(_lastAnswer, sentAt) < s_quickTicks ? Math.Min(_quick + 1, QuickStreak) : 0;
@@ -159,7 +155,6 @@ internal sealed class PoolWorkerHandle
         }
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Enqueue(PoolJob job, bool now)
     {
         lock (_outbox)
@@ -171,7 +166,6 @@ internal sealed class PoolWorkerHandle
     }
 
     /// <summary>Sends the queued jobs, as many per frame as fit in 64 KiB (a bigger job alone).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Flush()
     {
         lock (_sendLock)

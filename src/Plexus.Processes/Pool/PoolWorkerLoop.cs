@@ -1,6 +1,5 @@
 using System.Buffers;
 using System.Reflection;
-using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using MessagePack;
 using Plexus.Processes.Serialization;
@@ -79,7 +78,6 @@ internal static class PoolWorkerLoop
     }
 
     /// <summary>Runs a frame's tasks in order, answering each as soon as it is done.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Handle(Connection connection, PoolRequestBatch batch, Dictionary<int, LoadedTarget> targets,
         ArrayBufferWriter<byte> output, ArrayBufferWriter<byte> frame, MessagePackSerializerOptions options)
     {
@@ -111,7 +109,6 @@ internal static class PoolWorkerLoop
         }
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Send(Connection connection, ArrayBufferWriter<byte> frame, long id, int status, ReadOnlySpan<byte> payload)
     {
         frame.ResetWrittenCount();
@@ -131,7 +128,6 @@ internal static class PoolWorkerLoop
     }
 
     /// <returns>The response status: <see cref="PoolWire.Results"/> or <see cref="PoolWire.RawResults"/>.</returns>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static int Execute(LoadedTarget target, byte kind, ReadOnlyMemory<byte> payload, ArrayBufferWriter<byte> output, MessagePackSerializerOptions options)
     {
         MethodInfo method = target.Method;

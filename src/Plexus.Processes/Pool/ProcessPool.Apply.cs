@@ -1,4 +1,3 @@
-using System.Runtime.CompilerServices;
 
 namespace Plexus.Processes;
 
@@ -77,19 +76,16 @@ public sealed partial class ProcessPool
         => Submit(SingleArgs<TResult>(func, [arg1, arg2], null, null), cancellationToken).Result.Task;
 
     /// <summary>Queues <paramref name="job"/> and waits for its result.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private TResult Run<TResult>(PoolSingleJob<TResult> job, CancellationToken cancellationToken)
         // A cancellable wait must not read the worker's pipe itself: a thread blocked in a read does not see the token.
         => Submit(job, cancellationToken, inline: !cancellationToken.CanBeCanceled).Result.Get(cancellationToken);
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private PoolSingleJob<TResult> SingleNone<TResult>(Delegate func, Action<TResult>? callback, Action<Exception>? errorCallback)
     {
         PoolTarget target = ToPoolTarget(func);
         return new PoolSingleJob<TResult>(NextId(), target, target.EncodeNone(), callback, errorCallback);
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private PoolSingleJob<TResult> SingleOne<T1, TResult>(Delegate func, T1 arg1, Action<TResult>? callback, Action<Exception>? errorCallback)
     {
         PoolFastRunner.Keep<T1, TResult>();
@@ -97,7 +93,6 @@ public sealed partial class ProcessPool
         return new PoolSingleJob<TResult>(NextId(), target, target.EncodeOne(arg1), callback, errorCallback);
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private PoolSingleJob<TResult> SingleArgs<TResult>(Delegate func, object?[] args, Action<TResult>? callback, Action<Exception>? errorCallback)
     {
         PoolTarget target = ToPoolTarget(func);
@@ -105,13 +100,11 @@ public sealed partial class ProcessPool
     }
 
     /// <summary>Job ids start at 1: id 0 is the worker's start-up report.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private long NextId() => Interlocked.Increment(ref _jobCounter);
 
     /// <summary>Checks that <paramref name="func"/> can run in a worker and returns its <see cref="PoolTarget"/> (made once per method).</summary>
     // Caching by method is safe: a method that passed the checks once (static, or a lambda that
     // captures nothing) passes them for every delegate made from it.
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private PoolTarget ToPoolTarget(Delegate func)
     {
         ArgumentNullException.ThrowIfNull(func);

@@ -1,4 +1,3 @@
-using System.Runtime.CompilerServices;
 
 namespace Plexus.Processes;
 
@@ -9,7 +8,6 @@ public sealed partial class ProcessPool
     /// Queues one task. With <paramref name="inline"/> (a blocking apply) the calling thread, when its
     /// task went straight to an idle worker, reads that worker's answers itself: no thread hop.
     /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private PoolSingleJob<TResult> Submit<TResult>(PoolSingleJob<TResult> job, CancellationToken cancellationToken, bool inline = false)
     {
         PoolWorkerHandle? reader = Enqueue([job], cancellationToken, inline ? job : null);
@@ -22,7 +20,6 @@ public sealed partial class ProcessPool
 
     /// <summary>Queues jobs and hands them to workers; in a broken pool they fail at once instead.</summary>
     /// <returns>The worker whose answers the caller is to read itself (see <see cref="Submit"/>), or <c>null</c>.</returns>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private PoolWorkerHandle? Enqueue(List<PoolJob> jobs, CancellationToken cancellationToken, PoolJob? inline = null)
     {
         if (jobs.Count == 0)
@@ -87,7 +84,6 @@ public sealed partial class ProcessPool
     /// in-flight order, and sends them (several jobs for one worker leave in one frame).
     /// </summary>
     /// <returns>The worker whose answers the caller is to read itself (see <see cref="Submit"/>), or <c>null</c>.</returns>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private PoolWorkerHandle? Pump(PoolJob? inline = null)
     {
         PoolWorkerHandle? single = null;
@@ -118,7 +114,7 @@ public sealed partial class ProcessPool
                 foreach (PoolWorkerHandle candidate in _workers)
                 {
                     // Among equally loaded workers, one that is up already goes first.
-                    if (candidate.HasRoom(_maxTasksPerChild) && (worker is null || candidate.InFlight.Count < worker.InFlight.Count
+                    if (candidate.HasRoom(_maxTasksPerChild) && (_heldBack == 0 || candidate.InFlight.Count == 0) && (worker is null || candidate.InFlight.Count < worker.InFlight.Count
                         || (candidate.InFlight.Count == worker.InFlight.Count && candidate.State == PoolWorkerState.Ready && worker.State != PoolWorkerState.Ready)))
                     {
                         worker = candidate;
@@ -197,7 +193,6 @@ public sealed partial class ProcessPool
     }
 
     /// <summary>Makes a parked reader thread read again if its worker needs reading (call under the lock).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void WakeReader(PoolWorkerHandle worker)
     {
         if (worker.ReaderMode == PoolReaderMode.Parked && worker.NeedsReading(_terminated))

@@ -171,7 +171,6 @@ public sealed partial class ProcessPool
         return Math.Max(1, chunk + (extra > 0 ? 1 : 0));
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private List<Task<TResult[]>> SubmitChunks<T, TResult>(PoolTarget target, IEnumerable<T> items, int chunkSize, CancellationToken cancellationToken,
         List<TResult>? into = null)
     {

@@ -62,12 +62,10 @@ public sealed partial class ProcessPool
         }
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static bool IsEnd(Exception e) => e is EndOfStreamException or IOException or ObjectDisposedException or InvalidDataException
         or System.Net.Sockets.SocketException or MessagePackSerializationException;
 
     /// <summary>The calling thread reads its worker's answers until its own job is done, then hands reading back.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void ReadInline(PoolWorkerHandle worker, PoolJob job)
     {
         bool wasReader = t_onReaderThread;
@@ -105,7 +103,6 @@ public sealed partial class ProcessPool
         }
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void OnResponse(PoolWorkerHandle worker, PoolResponse response, bool pump = true)
     {
         if (response.Status is PoolWire.Ready or PoolWire.InitializerFailed)
@@ -194,5 +191,9 @@ public sealed partial class ProcessPool
             FailPending();
         }
         Pump();
+        if (Volatile.Read(ref _heldBackClaimed) == 0)
+        {
+            ThreadPool.UnsafeQueueUserWorkItem(static pool => pool.StartHeldBack(), this, preferLocal: false);
+        }
     }
 }

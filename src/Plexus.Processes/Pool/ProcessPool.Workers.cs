@@ -15,24 +15,124 @@ public sealed partial class ProcessPool
     /// <summary>Start failures in a row that break the pool: every worker failed about twice.</summary>
     private int StartFailureLimit => Math.Max(3, 2 * Processes);
 
-    /// <summary>A host for each first worker: idle ones if the program keeps some, new ones for the rest.</summary>
+    /// <summary>
+    /// How many runtimes start at once. A runtime's start is CPU-bound (tens of ms of one core); started
+    /// side by side with more than the cores can run, every one of them, the first included, is late. One
+    /// core is left to this process (it builds the launches and will dispatch the first task meanwhile).
+    /// </summary>
+    private static int ColdStartsAtOnce => Math.Max(1, Environment.ProcessorCount - 1);
+
+    /// <summary>
+    /// How long the workers held back by <see cref="ColdStartsAtOnce"/> wait at most for a first one to
+    /// report its start (one that dies before then must not hold them back for ever).
+    /// </summary>
+    private static readonly TimeSpan s_heldBackLimit = TimeSpan.FromSeconds(1);
+
+    // Workers not started yet (under the lock): the first start report (OnStartReport; with an initializer,
+    // the first host's connection) or s_heldBackLimit starts them, once (_heldBackClaimed). Meanwhile a worker takes one task at a time, so that tasks
+    // queued early wait for them instead of queueing up on the first worker.
+    private int _heldBack;
+    private int _heldBackClaimed;
+
+    /// <summary>
+    /// Hosts for the first workers: idle ones if the program keeps some, then new ones up to
+    /// <see cref="ColdStartsAtOnce"/>; the pool starts the rest once one of those is up (<see cref="StartHeldBack"/>).
+    /// </summary>
     private static HostSpawner.Host[] ReserveHosts(int count)
     {
-        var hosts = new HostSpawner.Host[count];
+        var hosts = new List<HostSpawner.Host>(count);
         try
         {
-            for (int i = 0; i < count; i++)
+            int cold = 0;
+            while (hosts.Count < count)
             {
-                hosts[i] = HostSpawner.TakeIdle() ?? HostSpawner.Spawn();
+                if (HostSpawner.TakeIdle() is { } idle)
+                {
+                    hosts.Add(idle);
+                }
+                else if (cold++ < ColdStartsAtOnce)
+                {
+                    hosts.Add(HostSpawner.Spawn());
+                }
+                else
+                {
+                    break;
+                }
             }
         }
         catch
         {
-            Array.ForEach(hosts.Where(h => h is not null).ToArray(), HostSpawner.Dismiss);
+            hosts.ForEach(HostSpawner.Dismiss);
             throw;
         }
-        return hosts;
+        return [.. hosts];
     }
+
+    /// <summary>
+    /// Starts the held-back workers, one by one. Their hosts start and their launches are built outside
+    /// the pool's lock: the first task's answer, which needs the lock, arrives meanwhile.
+    /// </summary>
+    private void StartHeldBack()
+    {
+        if (Interlocked.Exchange(ref _heldBackClaimed, 1) != 0)
+        {
+            return;
+        }
+        while (true)
+        {
+            lock (_lock)
+            {
+                if (_heldBack == 0)
+                {
+                    break;
+                }
+                if (_terminated || _brokenError is not null || JoinMayHaveEnded())
+                {
+                    _heldBack = 0;
+                    break;
+                }
+            }
+            PoolWorkerHandle worker;
+            try
+            {
+                worker = StartWorker(HostSpawner.TakeIdle() ?? HostSpawner.Spawn());
+            }
+            catch (Exception e) when (e is not OutOfMemoryException)
+            {
+                bool broke;
+                lock (_lock)
+                {
+                    _heldBack = 0;
+                    broke = BreakOnStartError(e);
+                }
+                if (broke)
+                {
+                    FailPending();
+                }
+                return;
+            }
+            bool late;
+            lock (_lock)
+            {
+                _heldBack--;
+                late = _terminated || JoinMayHaveEnded();
+                if (!late)
+                {
+                    _workers.Add(worker);
+                }
+            }
+            if (late)
+            {
+                // Not a member: its reader reaps it and starts no replacement.
+                worker.Kill();
+                worker.Connection.Dispose();
+            }
+        }
+        Pump();
+    }
+
+    /// <summary>Whether <see cref="Join(TimeSpan, CancellationToken)"/> may already have taken its list of workers to stop (call under the lock).</summary>
+    private bool JoinMayHaveEnded() => _closed && _pending.Count == 0 && !_workers.Exists(w => w.InFlight.Count > 0);
 
     /// <summary>Starts the pool's first workers on their hosts, throwing the first start error (after terminating the rest).</summary>
     private void StartWorkers(HostSpawner.Host[] hosts)
@@ -106,13 +206,20 @@ public sealed partial class ProcessPool
         }
         catch (Exception e) when (e is not OutOfMemoryException)
         {
-            if (_brokenError is not null)
-            {
-                return false;
-            }
-            _brokenError = () => new InvalidOperationException($"the pool is broken: it could not start a replacement worker ({e.Message}); start a new pool", e);
-            return true;
+            return BreakOnStartError(e);
         }
+    }
+
+    /// <summary>Breaks the pool because a worker could not be started (call under the lock).</summary>
+    /// <returns>Whether the pool broke now.</returns>
+    private bool BreakOnStartError(Exception e)
+    {
+        if (_brokenError is not null)
+        {
+            return false;
+        }
+        _brokenError = () => new InvalidOperationException($"the pool is broken: it could not start a worker ({e.Message}); start a new pool", e);
+        return true;
     }
 
     /// <summary>Counts a worker that failed before it was ready (call under the lock).</summary>

@@ -96,7 +96,18 @@ public sealed partial class ProcessPool : IProcessPool
             Array.ForEach(hosts, HostSpawner.Dismiss);
             throw;
         }
+        _heldBack = count - hosts.Length;
         StartWorkers(hosts);
+        if (_heldBack > 0)
+        {
+            // Without an initializer the rest start once a first worker is ready (OnStartReport); an initializer
+            // may run long, so then they start once a first runtime is up, and all the initializers run side by side.
+            if (initializer is not null)
+            {
+                hosts[^1].WhenConnected(_ => ThreadPool.UnsafeQueueUserWorkItem(static pool => pool.StartHeldBack(), this, preferLocal: false));
+            }
+            _ = Task.Delay(s_heldBackLimit).ContinueWith(static (_, pool) => ((ProcessPool)pool!).StartHeldBack(), this, TaskScheduler.Default);
+        }
     }
 
     /// <summary>The number of worker processes the pool keeps.</summary>

@@ -1,4 +1,5 @@
 using System.Net.Sockets;
+using Plexus.Native;
 
 namespace Plexus.Processes;
 
@@ -31,6 +32,48 @@ internal static class AcceptThread
                     return; // the listener was closed
                 }
                 onClient(client);
+            }
+        }) { IsBackground = true, Name = name }.Start();
+
+    /// <summary>
+    /// Starts the thread on a raw listening descriptor (<see cref="Descriptors.ListenUnix"/>); it ends when
+    /// the listener is shut down or closed. <paramref name="onClient"/> owns each accepted descriptor.
+    /// </summary>
+    public static void Start(SafeFd listener, string name, Action<SafeFd> onClient) =>
+        new Thread(() =>
+        {
+            while (true)
+            {
+                int fd;
+                bool added = false;
+                try
+                {
+                    listener.DangerousAddRef(ref added);
+                    fd = Sockets.Accept(listener.Fd, nonBlocking: false);
+                }
+                catch (ObjectDisposedException)
+                {
+                    return;
+                }
+                finally
+                {
+                    if (added)
+                    {
+                        listener.DangerousRelease();
+                    }
+                }
+                if (fd >= 0)
+                {
+                    onClient(new SafeFd(fd));
+                }
+                else if (-fd is Errnos.EMFILE or Errnos.ENFILE or Errnos.ENOBUFS or Errnos.ENOMEM or Errnos.ECONNABORTED)
+                {
+                    Thread.Sleep(s_retryPause); // as above: the connection waits in the queue
+                }
+                else if (-fd != Errnos.EINTR)
+                {
+                    return; // shut down (EINVAL) or closed (EBADF)
+                }
             }
         }) { IsBackground = true, Name = name }.Start();
 

@@ -23,7 +23,7 @@ internal static class HostSpawner
     private static readonly ConcurrentDictionary<string, Host> s_pending = new();
     // Hosts ready to take work, connected or still starting, oldest first.
     private static readonly ConcurrentQueue<Host> s_idle = new();
-    private static Socket? s_listener;
+    private static SafeFd? s_listener;
     private static string? s_directory;
     private static string? s_socketPath;
     private static int s_warmTarget;
@@ -45,14 +45,14 @@ internal static class HostSpawner
 
         internal void Started(Process process) => Volatile.Write(ref _process, process);
 
-        /// <summary>Runs <paramref name="action"/> once the host has connected: now if it has, else on the thread that greets it.</summary>
+        /// <summary>Runs <paramref name="action"/> once the host has connected: now if it has, else on the thread that greets it (in the order given).</summary>
         public void WhenConnected(Action<Host> action)
         {
             lock (_gate)
             {
                 if (_channel is null)
                 {
-                    _onConnected = action;
+                    _onConnected += action;
                     return;
                 }
             }
@@ -250,9 +250,8 @@ internal static class HostSpawner
             if (!Platform.IsSupported) throw Platform.NotSupported();
             Directory.CreateDirectory(s_directory, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
             string path = Path.Combine(s_directory, "control.sock");
-            var listener = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
-            listener.Bind(new UnixDomainSocketEndPoint(path));
-            listener.Listen(512);
+            // Plain system calls, not System.Net.Sockets: a program's first start pays for whatever it brings up.
+            SafeFd listener = Descriptors.ListenUnix(path, 512);
             s_listener = listener;
             s_socketPath = path;
             AcceptThread.Start(listener, "plexus-control-accept", OnClient);
@@ -261,12 +260,12 @@ internal static class HostSpawner
         }
     }
 
-    private static void OnClient(Socket client)
+    private static void OnClient(SafeFd client)
     {
         // A child sends its hello right after connecting, so it is usually here already: greet inline (not on
         // the thread pool, which threads blocked in Join may starve). A child slowed by a loaded machine gets a
         // thread of its own, so it neither delays the others nor is dropped for being late.
-        if (client.Poll(0, SelectMode.SelectRead))
+        if (Descriptors.WaitReadable(client.Fd, 0))
         {
             Greet(client);
         }
@@ -276,14 +275,14 @@ internal static class HostSpawner
         }
     }
 
-    private static void Greet(Socket client)
+    private static void Greet(SafeFd client)
     {
         var channel = new ControlChannel(client);
         try
         {
-            client.ReceiveTimeout = (int)s_helloTimeout.TotalMilliseconds;
+            Sockets.SetReceiveTimeout(client.Fd, s_helloTimeout);
             byte[]? frame = channel.Receive([]);
-            client.ReceiveTimeout = 0;
+            Sockets.SetReceiveTimeout(client.Fd, TimeSpan.Zero);
             HelloMessage? hello = frame is null ? null : HelloMessage.Read(frame);
             if (hello is null || !s_pending.TryRemove(hello.Token, out Host? host))
             {
@@ -292,7 +291,7 @@ internal static class HostSpawner
             }
             host.Connected(channel);
         }
-        catch (Exception e) when (e is IOException or SocketException or MessagePack.MessagePackSerializationException or ArgumentException)
+        catch (Exception e) when (e is IOException or ErrnoException or MessagePack.MessagePackSerializationException or ArgumentException)
         {
             channel.Dispose();
         }
@@ -302,7 +301,11 @@ internal static class HostSpawner
     {
         ChildProcess.OnParentExit();
         StopIdle();
-        s_listener?.Dispose();
+        if (s_listener is { } listener)
+        {
+            Sockets.Shutdown(listener.Fd, SocketShutdown.Both); // wakes the accept thread
+            listener.Dispose();
+        }
         try
         {
             if (s_directory is not null)
