@@ -40,6 +40,22 @@ public class ProcessPoolFirstTaskTests
         Assert.True(allocated > 2000, $"BuiltinResolver's first lookup after the first task allocated only {allocated} bytes: the task's int argument or result had built its table");
     }
 
+    /// <summary>1 when this process has loaded the cryptography assembly (MessagePack's options load it for their hash seed).</summary>
+    private static int CryptographyLoaded(int unused) =>
+        AppDomain.CurrentDomain.GetAssemblies().Any(a => a.GetName().Name == "System.Security.Cryptography") ? 1 + unused : unused;
+
+    [Fact]
+    public void Tasks_of_plain_values_never_build_the_serializer_options_in_the_worker()
+    {
+        // A fresh worker: their first use costs ~5 ms of its first task (see docs/pool.md).
+        ChildProcess.Prestart(0);
+        Plexus.Processes.Hosting.HostSpawner.StopIdle();
+        using var pool = new ProcessPool(1);
+        Assert.Equal(0, pool.Apply(CryptographyLoaded, 0));
+        Assert.Equal([0, 0, 0], pool.Map(CryptographyLoaded, [0, 0, 0]));
+        Assert.Equal(0, pool.Apply(CryptographyLoaded, 0));
+    }
+
     [Theory]
     [InlineData(0)]
     [InlineData(-1)]

@@ -169,7 +169,12 @@ public sealed partial class Connection : IProcessShareable<Connection>, IDisposa
         }
     }
 
-    /// <summary>Receives one frame read by <paramref name="formatter"/> itself: no resolver is consulted (Plexus's own messages).</summary>
+    /// <summary>
+    /// Receives one frame read by <paramref name="formatter"/> itself (Plexus's own messages): no resolver is
+    /// consulted and no options are passed, so a pool worker whose tasks are plain values never builds the
+    /// serializer's options (their first use costs a new process ~5 ms).
+    /// </summary>
+    /// <param name="formatter">A formatter that reads the frame by hand and never looks at its options argument.</param>
     internal T Receive<T>(MessagePack.Formatters.IMessagePackFormatter<T> formatter)
     {
         lock (_receiveLock)
@@ -182,7 +187,7 @@ public sealed partial class Connection : IProcessShareable<Connection>, IDisposa
                 throw DescriptorsRefused();
             }
             var reader = new MessagePack.MessagePackReader(payload);
-            return formatter.Deserialize(ref reader, PlexusSerializer.Options);
+            return formatter.Deserialize(ref reader, null!);
         }
     }
 

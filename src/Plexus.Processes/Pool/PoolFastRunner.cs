@@ -13,11 +13,11 @@ namespace Plexus.Processes;
 internal abstract class PoolFastRunner
 {
     /// <summary>Runs <paramref name="calls"/> calls of <c>[argument]</c> from <paramref name="reader"/>, one result each to <paramref name="writer"/>.</summary>
-    public abstract void Run(ref MessagePackReader reader, ref MessagePackWriter writer, int calls, MessagePackSerializerOptions options);
+    public abstract void Run(ref MessagePackReader reader, ref MessagePackWriter writer, int calls);
 
     /// <summary>Runs a map chunk (<see cref="PoolWire.Items"/> or <see cref="PoolWire.RawItems"/>).</summary>
     /// <returns>The response status: <see cref="PoolWire.Results"/> or <see cref="PoolWire.RawResults"/>.</returns>
-    public abstract int RunChunk(byte kind, ReadOnlyMemory<byte> payload, ArrayBufferWriter<byte> output, MessagePackSerializerOptions options);
+    public abstract int RunChunk(byte kind, ReadOnlyMemory<byte> payload, ArrayBufferWriter<byte> output);
 
     /// <summary>A runner for <paramref name="method"/>, or <c>null</c> when it does not take exactly one plain argument and return a value.</summary>
     public static PoolFastRunner? TryCreate(MethodInfo method, object? instance)

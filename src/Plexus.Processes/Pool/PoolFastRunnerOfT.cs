@@ -3,6 +3,7 @@ using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using MessagePack;
 using MessagePack.Formatters;
+using Plexus.Processes.Serialization;
 
 namespace Plexus.Processes;
 
@@ -12,10 +13,22 @@ internal sealed class PoolFastRunner<T1, TResult>(Func<T1, TResult> func) : Pool
     private static readonly bool s_rawIn = PoolWire.IsRaw(typeof(T1));
     private static readonly bool s_rawOut = PoolWire.IsRaw(typeof(TResult));
 
-    public override void Run(ref MessagePackReader reader, ref MessagePackWriter writer, int calls, MessagePackSerializerOptions options)
+    // MessagePack's formatters of primitives and strings never read the options, so a worker whose tasks
+    // take and return only those never builds them: their first use costs a new process ~5 ms (MessagePack's
+    // security settings load the cryptography assembly for a hash seed), on the first task's path.
+    private static readonly bool s_plain = PrimitiveFormatters.For(typeof(T1)) is not null && PrimitiveFormatters.For(typeof(TResult)) is not null;
+
+    private static MessagePackSerializerOptions? Options => s_plain ? null : PlexusSerializer.Options;
+
+    /// <summary>The formatter the serializer's resolver would give (the plain ones first, as it does), without the options where it is plain.</summary>
+    private static IMessagePackFormatter<T> FormatterOf<T>(MessagePackSerializerOptions? options)
+        => PrimitiveFormatters.For(typeof(T)) as IMessagePackFormatter<T> ?? options!.Resolver.GetFormatterWithVerify<T>();
+
+    public override void Run(ref MessagePackReader reader, ref MessagePackWriter writer, int calls)
     {
-        IMessagePackFormatter<T1> input = options.Resolver.GetFormatterWithVerify<T1>();
-        IMessagePackFormatter<TResult> output = options.Resolver.GetFormatterWithVerify<TResult>();
+        MessagePackSerializerOptions? options = Options;
+        IMessagePackFormatter<T1> input = FormatterOf<T1>(options);
+        IMessagePackFormatter<TResult> output = FormatterOf<TResult>(options);
         for (int c = 0; c < calls; c++)
         {
             if (reader.ReadArrayHeader() != 1)
@@ -25,7 +38,7 @@ internal sealed class PoolFastRunner<T1, TResult>(Func<T1, TResult> func) : Pool
             T1 argument;
             try
             {
-                argument = input.Deserialize(ref reader, options);
+                argument = input.Deserialize(ref reader, options!);
             }
             catch (Exception e) when (e is not MessagePackSerializationException)
             {
@@ -35,8 +48,9 @@ internal sealed class PoolFastRunner<T1, TResult>(Func<T1, TResult> func) : Pool
         }
     }
 
-    public override int RunChunk(byte kind, ReadOnlyMemory<byte> payload, ArrayBufferWriter<byte> output, MessagePackSerializerOptions options)
+    public override int RunChunk(byte kind, ReadOnlyMemory<byte> payload, ArrayBufferWriter<byte> output)
     {
+        MessagePackSerializerOptions? options = Options;
         if (kind != PoolWire.RawItems)
         {
             return RunItems(new ArrayChunk(ReadItems(payload, options)), output, options);
@@ -54,16 +68,16 @@ internal sealed class PoolFastRunner<T1, TResult>(Func<T1, TResult> func) : Pool
         return RunItems(new RawChunk(bytes), output, options);
     }
 
-    private static T1[] ReadItems(ReadOnlyMemory<byte> payload, MessagePackSerializerOptions options)
+    private static T1[] ReadItems(ReadOnlyMemory<byte> payload, MessagePackSerializerOptions? options)
     {
         var reader = new MessagePackReader(payload);
         var items = new T1[reader.ReadArrayHeader()];
-        IMessagePackFormatter<T1> input = options.Resolver.GetFormatterWithVerify<T1>();
+        IMessagePackFormatter<T1> input = FormatterOf<T1>(options);
         try
         {
             for (int i = 0; i < items.Length; i++)
             {
-                items[i] = input.Deserialize(ref reader, options);
+                items[i] = input.Deserialize(ref reader, options!);
             }
         }
         catch (Exception e) when (e is not MessagePackSerializationException)
@@ -75,7 +89,7 @@ internal sealed class PoolFastRunner<T1, TResult>(Func<T1, TResult> func) : Pool
 
     /// <summary>Runs every item of a chunk, its results as raw memory (primitive results) or a MessagePack array.</summary>
     /// <returns>The response status: <see cref="PoolWire.Results"/> or <see cref="PoolWire.RawResults"/>.</returns>
-    private int RunItems<TChunk>(TChunk chunk, ArrayBufferWriter<byte> output, MessagePackSerializerOptions options)
+    private int RunItems<TChunk>(TChunk chunk, ArrayBufferWriter<byte> output, MessagePackSerializerOptions? options)
         where TChunk : IChunk, allows ref struct
     {
         int count = chunk.Count;
@@ -92,7 +106,7 @@ internal sealed class PoolFastRunner<T1, TResult>(Func<T1, TResult> func) : Pool
             return PoolWire.RawResults;
         }
         var writer = new MessagePackWriter(output);
-        IMessagePackFormatter<TResult> formatter = options.Resolver.GetFormatterWithVerify<TResult>();
+        IMessagePackFormatter<TResult> formatter = FormatterOf<TResult>(options);
         writer.WriteArrayHeader(count);
         for (int i = 0; i < count; i++)
         {
@@ -103,11 +117,11 @@ internal sealed class PoolFastRunner<T1, TResult>(Func<T1, TResult> func) : Pool
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Write(ref MessagePackWriter writer, IMessagePackFormatter<TResult> formatter, TResult value, MessagePackSerializerOptions options)
+    private static void Write(ref MessagePackWriter writer, IMessagePackFormatter<TResult> formatter, TResult value, MessagePackSerializerOptions? options)
     {
         try
         {
-            formatter.Serialize(ref writer, value, options);
+            formatter.Serialize(ref writer, value, options!);
         }
         catch (Exception e) when (e is not MessagePackSerializationException)
         {

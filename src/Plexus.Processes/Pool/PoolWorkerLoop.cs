@@ -17,12 +17,11 @@ internal static class PoolWorkerLoop
     public static void Run(Connection connection, byte[] setup)
     {
         var targets = new Dictionary<int, LoadedTarget>();
-        MessagePackSerializerOptions options = PlexusSerializer.Options;
         var output = new ArrayBufferWriter<byte>(256);
         var frame = new ArrayBufferWriter<byte>(256);
         try
         {
-            RunInitializer(setup, options);
+            RunInitializer(setup);
         }
         catch (Exception e)
         {
@@ -54,11 +53,11 @@ internal static class PoolWorkerLoop
                 connection.Dispose();
                 return;
             }
-            Handle(connection, batch, targets, output, frame, options);
+            Handle(connection, batch, targets, output, frame);
         }
     }
 
-    private static void RunInitializer(byte[] setup, MessagePackSerializerOptions options)
+    private static void RunInitializer(byte[] setup)
     {
         (Target? initializer, ReadOnlyMemory<byte> initArguments) = PoolWire.DecodeSetup(setup);
         if (initializer is null)
@@ -72,14 +71,14 @@ internal static class PoolWorkerLoop
         object?[] args = new object?[count];
         for (int i = 0; i < count; i++)
         {
-            args[i] = MessagePackSerializer.Deserialize(types[i], ref reader, options);
+            args[i] = MessagePackSerializer.Deserialize(types[i], ref reader, PlexusSerializer.Options);
         }
         InvokeUnwrapped(method, instance, args);
     }
 
     /// <summary>Runs a frame's tasks in order, answering each as soon as it is done.</summary>
     private static void Handle(Connection connection, PoolRequestBatch batch, Dictionary<int, LoadedTarget> targets,
-        ArrayBufferWriter<byte> output, ArrayBufferWriter<byte> frame, MessagePackSerializerOptions options)
+        ArrayBufferWriter<byte> output, ArrayBufferWriter<byte> frame)
     {
         foreach (PoolRequest request in batch.Requests)
         {
@@ -95,7 +94,7 @@ internal static class PoolWorkerLoop
                 }
                 output.ResetWrittenCount();
                 output.Advance(PoolResponse.HeaderSize); // filled in below: the answer leaves from this buffer, uncopied
-                status = Execute(entry, request.Kind, request.Payload, output, options);
+                status = Execute(entry, request.Kind, request.Payload, output);
             }
             catch (Exception e)
             {
@@ -128,7 +127,7 @@ internal static class PoolWorkerLoop
     }
 
     /// <returns>The response status: <see cref="PoolWire.Results"/> or <see cref="PoolWire.RawResults"/>.</returns>
-    private static int Execute(LoadedTarget target, byte kind, ReadOnlyMemory<byte> payload, ArrayBufferWriter<byte> output, MessagePackSerializerOptions options)
+    private static int Execute(LoadedTarget target, byte kind, ReadOnlyMemory<byte> payload, ArrayBufferWriter<byte> output)
     {
         MethodInfo method = target.Method;
         if (kind != PoolWire.Calls)
@@ -139,7 +138,7 @@ internal static class PoolWorkerLoop
             }
             try
             {
-                return target.Fast.RunChunk(kind, payload, output, options);
+                return target.Fast.RunChunk(kind, payload, output);
             }
             catch (MessagePackSerializationException e)
             {
@@ -154,7 +153,7 @@ internal static class PoolWorkerLoop
         {
             try
             {
-                target.Fast.Run(ref reader, ref writer, calls, options);
+                target.Fast.Run(ref reader, ref writer, calls);
             }
             catch (MessagePackSerializationException e)
             {
@@ -163,6 +162,7 @@ internal static class PoolWorkerLoop
             writer.Flush();
             return PoolWire.Results;
         }
+        MessagePackSerializerOptions options = PlexusSerializer.Options;
         object?[] args = new object?[target.Parameters.Length];
         Type returnType = method.ReturnType;
         for (int c = 0; c < calls; c++)
