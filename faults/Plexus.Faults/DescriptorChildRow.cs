@@ -25,7 +25,9 @@ internal sealed class DescriptorChildRow : Row
             ManagedDictionary counters = manager.CreateDictionary();
             counters["n"] = 0L;
             int server = manager.ServerPid!.Value;
-            Sys.SetSoftLimit(server, Sys.RlimitNoFile, (ulong)(ProcFs.FdCount(server) + random.Next(9)));
+            int spare = random.Next(9);
+            string limit = $"limit: open + {spare}";
+            Sys.SetSoftLimit(server, Sys.RlimitNoFile, (ulong)(ProcFs.FdCount(server) + spare));
             for (int i = 0; i < 24; i++)
             {
                 var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
@@ -36,7 +38,7 @@ internal sealed class DescriptorChildRow : Row
             long expected = 1;
             using (ChildProcess during = ChildProcess.Create(Bump, counters).Start())
             {
-                Check.That(during.Join(TimeSpan.FromSeconds(20)), "a new client hung on the full manager (no error within 20 s)");
+                Check.That(during.Join(TimeSpan.FromSeconds(20)), $"a new client hung on the full manager (no error within 20 s; {limit})");
                 if (during.ExitCode == 0)
                 {
                     expected += 10;
@@ -44,7 +46,7 @@ internal sealed class DescriptorChildRow : Row
                 else
                 {
                     Check.That(during.Error is not null, $"new client exit {during.ExitCode} without an error");
-                    Check.Clear(during.Error!, "new client of a full manager");
+                    Check.Clear(during.Error!, $"new client of a full manager ({limit})");
                 }
             }
             foreach (Socket socket in raw)
@@ -54,12 +56,12 @@ internal sealed class DescriptorChildRow : Row
             raw.Clear();
             using (ChildProcess after = ChildProcess.Create(Bump, counters).Start())
             {
-                Check.That(after.Join(TimeSpan.FromSeconds(20)), "a new client hung after the manager's descriptors were freed");
-                Check.That(after.ExitCode == 0, $"a new client failed after the manager's descriptors were freed: {after.Error?.Message}");
+                Check.That(after.Join(TimeSpan.FromSeconds(20)), $"a new client hung after the manager's descriptors were freed ({limit})");
+                Check.That(after.ExitCode == 0, $"a new client failed after the manager's descriptors were freed ({limit}): {after.Error?.Message}");
             }
             expected += 10;
             long n = counters.Get<long>("n");
-            Check.That(n == expected, $"counter {n}, expected {expected}");
+            Check.That(n == expected, $"counter {n}, expected {expected} ({limit})");
         }
         finally
         {

@@ -55,18 +55,25 @@ internal sealed class LabServer : IDisposable
     public bool HasExited => _process.HasExited;
 
     /// <summary>
-    /// Descriptors open in the server and every process under it, leaving out assemblies (the runtime
-    /// maps a .dll the first time code needs it, once: not a leak).
+    /// Descriptors open in the server and every process under it, leaving out assemblies and their symbol
+    /// files: the runtime maps a .dll the first time code needs it, and opens its .pdb the first time it
+    /// formats a stack trace with file information through it, keeping both for the life of the process
+    /// (one each per assembly: not a leak). .NET's sockets do the latter for the first error an awaited
+    /// operation reports (a peer's reset, at a trial no one can choose), so counting a .pdb would fail a
+    /// trial for a descriptor no connection holds.
     /// </summary>
     public int Descriptors()
     {
         int total = 0;
         foreach (int pid in ProcFs.Descendants(Pid).Append(Pid))
         {
-            total += ProcFs.FdTargets(pid).Values.Count(target => !target.EndsWith(".dll", StringComparison.Ordinal));
+            total += ProcFs.FdTargets(pid).Values.Count(target => !IsAssemblyFile(target));
         }
         return total;
     }
+
+    private static bool IsAssemblyFile(string target) =>
+        target.EndsWith(".dll", StringComparison.Ordinal) || target.EndsWith(".pdb", StringComparison.Ordinal);
 
     public Socket Connect()
     {

@@ -1,4 +1,5 @@
 using System.Net.Sockets;
+using Plexus.Native;
 using Plexus.Processes.Serialization;
 using Ops = Plexus.Processes.ManagerOperations;
 
@@ -59,7 +60,7 @@ internal sealed class ManagerServer
         {
             using Socket listener = ProcessAddress.Listen(address, 512, out actual);
             listening(actual);
-            AcceptThread.Start(listener, "plexus-manager-accept", server.OnClient);
+            AcceptThread.StartGuarded(listener, "plexus-manager-accept", server.OnClient, server.TurnAway);
             using (cancellationToken.Register(() => server._stop.TrySetResult()))
             {
                 server._stop.Task.Wait(CancellationToken.None);
@@ -76,7 +77,8 @@ internal sealed class ManagerServer
         }
     }
 
-    private void OnClient(Socket client)
+    /// <summary>Starts the thread that serves <paramref name="client"/>; false when no thread could be started (the socket stays open).</summary>
+    private bool OnClient(Socket client)
     {
         if (client.AddressFamily is AddressFamily.InterNetwork or AddressFamily.InterNetworkV6)
         {
@@ -88,25 +90,34 @@ internal sealed class ManagerServer
             if (Stopping)
             {
                 client.Dispose();
-                return;
+                return true;
             }
             _sessions.Add(session);
         }
         try
         {
             new Thread(() => session.Serve(this, _authKey)) { IsBackground = true, Name = "plexus-manager-client" }.Start();
+            return true;
         }
         catch (OutOfMemoryException)
         {
-            // .NET reports a thread it cannot create (at the descriptor or thread limit) as out of memory:
-            // refuse this one client, keep serving the others.
+            // .NET reports a thread it cannot create (at the descriptor or thread limit) as out of memory: the
+            // accept thread tries again as descriptors free up, then turns the client away.
             lock (_sessions)
             {
                 _sessions.Remove(session);
             }
-            client.Dispose();
-            PlexusLog.ManagerClientRefused(_log, "no thread could be started for it (out of descriptors or threads)");
+            return false;
         }
+    }
+
+    /// <summary>Tells a client the manager cannot serve it now (out of descriptors or threads), and logs it.</summary>
+    private void TurnAway(Socket client)
+    {
+        string reason = $"it is out of descriptors or threads (pid {Environment.ProcessId}, RLIMIT_NOFILE {FileDescriptorLimit.Soft}); "
+            + "close some of its connections or raise its limit (ulimit -n), then connect again";
+        ManagerWire.TurnAway(client, reason);
+        PlexusLog.ManagerClientRefused(_log, reason);
     }
 
     /// <summary>Runs one request frame of <paramref name="session"/>; false when it is malformed (the client is then dropped).</summary>

@@ -30,17 +30,28 @@ internal static class ManagerWire
     /// <summary>Server side: challenges the client; true when it proved it knows the key.</summary>
     public static bool DeliverChallenge(Socket socket, byte[] authKey) => AuthChallenge.Deliver(socket, authKey);
 
-    /// <summary>Client side: answers the server's challenge; throws <see cref="AuthenticationException"/> when refused.</summary>
+    /// <summary>Server side: tells a client it will not be served, and why, instead of challenging it.</summary>
+    public static void TurnAway(Socket socket, string reason) => AuthChallenge.Refuse(socket, reason);
+
+    /// <summary>
+    /// Client side: answers the server's challenge; throws <see cref="AuthenticationException"/> when refused,
+    /// <see cref="ManagerConnectionException"/> when the manager turned the connection away (<see cref="TurnAway"/>).
+    /// </summary>
     public static void AnswerChallenge(Socket socket, byte[] authKey, string address)
     {
         string? refused;
+        bool turnedAway = false;
         try
         {
-            refused = AuthChallenge.Answer(socket, authKey);
+            refused = AuthChallenge.Answer(socket, authKey, out turnedAway);
         }
         catch (Exception e) when (e is SocketException or InvalidDataException)
         {
             refused = e.Message;
+        }
+        if (turnedAway)
+        {
+            throw new ManagerConnectionException($"the manager at {address} turned this connection away: {refused}");
         }
         if (refused is not null)
         {

@@ -67,7 +67,7 @@ public sealed class ProcessManager : IDisposable, IAsyncDisposable
     /// on a connection of its own that <see cref="Shutdown"/> closes.
     /// </summary>
     /// <exception cref="System.Security.Authentication.AuthenticationException">The key is wrong or missing.</exception>
-    /// <exception cref="ManagerConnectionException">Nothing listens at <paramref name="address"/>.</exception>
+    /// <exception cref="ManagerConnectionException">Nothing listens at <paramref name="address"/>, or the manager is out of descriptors and turned the connection away.</exception>
     public static ProcessManager Connect(string address, byte[] authKey)
     {
         ArgumentException.ThrowIfNullOrEmpty(address);

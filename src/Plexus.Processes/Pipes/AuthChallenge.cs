@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using System.Net.Sockets;
 using System.Security.Cryptography;
+using System.Text;
 
 namespace Plexus.Processes;
 
@@ -24,6 +25,7 @@ internal static class AuthChallenge
     private const int ChallengeSize = 32;
     private static readonly byte[] s_welcome = "#WELCOME"u8.ToArray();
     private static readonly byte[] s_failure = "#FAILURE"u8.ToArray();
+    private static readonly byte[] s_refused = "#REFUSED "u8.ToArray();
 
     /// <summary>Challenges the peer; true when it proved it knows <paramref name="authKey"/> (it is told either way).</summary>
     /// <exception cref="SocketException">The socket failed or its receive timeout passed.</exception>
@@ -38,14 +40,48 @@ internal static class AuthChallenge
         return ok;
     }
 
+    /// <summary>
+    /// Sends, in place of the challenge, why the peer will not be served (a server out of descriptors);
+    /// its <see cref="Answer(Socket, byte[], out bool)"/> reports that reason. Best effort: a peer that
+    /// already left is not told.
+    /// </summary>
+    public static void Refuse(Socket socket, string reason)
+    {
+        byte[] text = Encoding.UTF8.GetBytes(reason);
+        byte[] payload = [.. s_refused, .. text.AsSpan(0, Math.Min(text.Length, MaxFrame - s_refused.Length))];
+        try
+        {
+            Send(socket, payload);
+        }
+        catch (SocketException)
+        {
+        }
+    }
+
     /// <summary>Answers the peer's challenge: null when the peer accepted the answer, otherwise why not.</summary>
     /// <exception cref="SocketException">The socket failed or its receive timeout passed.</exception>
     /// <exception cref="InvalidDataException">The peer sent a frame over <see cref="MaxFrame"/>.</exception>
-    public static string? Answer(Socket socket, byte[] authKey)
+    public static string? Answer(Socket socket, byte[] authKey) => Answer(socket, authKey, out _);
+
+    /// <summary>
+    /// Answers the peer's challenge: null when the peer accepted the answer, otherwise why not;
+    /// <paramref name="turnedAway"/> is true when the peer sent <see cref="Refuse"/>'s reason instead of a
+    /// challenge (no key was tried).
+    /// </summary>
+    /// <exception cref="SocketException">The socket failed or its receive timeout passed.</exception>
+    /// <exception cref="InvalidDataException">The peer sent a frame over <see cref="MaxFrame"/>.</exception>
+    public static string? Answer(Socket socket, byte[] authKey, out bool turnedAway)
     {
+        turnedAway = false;
         if (Receive(socket) is not { } challenge)
         {
             return "it closed the connection before the challenge";
+        }
+        // A challenge is random bytes: one that starts with these 9 bytes comes once in 2^72.
+        if (challenge.AsSpan().StartsWith(s_refused))
+        {
+            turnedAway = true;
+            return Encoding.UTF8.GetString(challenge.AsSpan(s_refused.Length));
         }
         Send(socket, HMACSHA256.HashData(authKey, challenge));
         return Receive(socket) is { } verdict && verdict.AsSpan().SequenceEqual(s_welcome) ? null : "the authentication key is wrong or missing";
