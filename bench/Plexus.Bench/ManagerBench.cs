@@ -16,38 +16,28 @@ internal static class ManagerBench
     private const double BlockingTarget = 5.0;
 
     /// <summary>
-    /// Arguments: <c>[n] [--runs R] [--blocking-only]</c>. Each run measures Python and Plexus afresh
-    /// and prints whether the blocking target was met; the last line counts the runs that met it.
-    /// <c>--blocking-only</c> measures just that row (for profiling the round trip).
+    /// Arguments: <c>[n] [--blocking-only]</c>. Measures Python and Plexus afresh and prints whether the
+    /// blocking target was met; <c>-- manager --runs R</c> (<see cref="BenchRuns"/>) repeats that in fresh
+    /// processes and counts the runs that met it. <c>--blocking-only</c> measures just that row (for
+    /// profiling the round trip).
     /// </summary>
     public static int Run(string[] args)
     {
-        int runs = 1;
         bool blockingOnly = false;
         int n = 20_000;
-        for (int i = 0; i < args.Length; i++)
+        foreach (string arg in args)
         {
-            switch (args[i])
+            if (arg == "--blocking-only")
             {
-                case "--runs":
-                    runs = int.Parse(args[++i], CultureInfo.InvariantCulture);
-                    break;
-                case "--blocking-only":
-                    blockingOnly = true;
-                    break;
-                default:
-                    n = int.Parse(args[i], CultureInfo.InvariantCulture);
-                    break;
+                blockingOnly = true;
+            }
+            else
+            {
+                n = int.Parse(arg, CultureInfo.InvariantCulture);
             }
         }
-        int met = 0;
-        for (int run = 1; run <= runs; run++)
-        {
-            Console.WriteLine($"run {run} of {runs} (load average {LoadAverage()})");
-            met += RunOnce(n, blockingOnly) ? 1 : 0;
-        }
-        Console.WriteLine($"target dict set+get, 1 client, blocking >= {BlockingTarget:F1}x Python: met in {met} of {runs} runs" +
-            (met == runs ? "" : " (NOT MET)"));
+        Console.WriteLine($"load average {BenchRuns.LoadAverage()}");
+        RunOnce(n, blockingOnly);
         return 0;
     }
 
@@ -134,9 +124,6 @@ internal static class ManagerBench
         }
     }
 
-    private static string LoadAverage() =>
-        File.Exists("/proc/loadavg") ? string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3)) : "?";
-
     /// <summary>One run; true when the blocking target was met.</summary>
     private static bool RunOnce(int n, bool blockingOnly)
     {
@@ -149,8 +136,9 @@ internal static class ManagerBench
         Console.WriteLine($"{"measure",-42} {"Plexus ops/s",14} {"Python ops/s",14} {"ratio",8}");
         Row("dict set+get, 1 client, blocking (interleaved)", blocking, pyBlocking);
         bool met = blocking / pyBlocking >= BlockingTarget;
+        string verdict = Verdict.Of("manager: dict set+get, 1 client, blocking", blocking / pyBlocking, met);
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"target >= {BlockingTarget:F1}x for blocking dict set+get, 1 client: {(met ? "met" : "NOT MET")} ({blocking / pyBlocking:F1}x)"));
+            $"target >= {BlockingTarget:F1}x for blocking dict set+get, 1 client: {verdict} ({blocking / pyBlocking:F1}x)"));
         if (!blockingOnly)
         {
             Row("dict set+get, 1 client, blocking, one stretch", 2.0 * n / Time(() => SetGetBlocking(d, 0, n)), py["dict1"]);

@@ -25,20 +25,27 @@ internal static class RowRunner
             for (int i = 0; i <= repeat; i++)
             {
                 var random = new Random(seed * 7919 + i);
-                int fdsBefore = i == 0 ? 0 : Settle(self, int.MaxValue);
+                if (i > 0)
+                {
+                    Settle(self, int.MaxValue);
+                }
+                // The count and the listing come from one snapshot: a descriptor opened between two reads of
+                // /proc (a thread's start, a timer) would otherwise count as left open by the trial.
                 Dictionary<int, string> linksBefore = ProcFs.FdTargets(self);
+                int fdsBefore = linksBefore.Count;
                 var clock = Stopwatch.StartNew();
                 string? failure = RunTrial(row, random);
                 double ms = clock.Elapsed.TotalMilliseconds;
                 failure ??= LeftProcesses(self, baselinePids);
                 if (failure is null && i > 0)
                 {
-                    int fdsAfter = Settle(self, fdsBefore);
+                    Settle(self, fdsBefore);
+                    Dictionary<int, string> linksAfter = ProcFs.FdTargets(self);
                     // The runtime maps an assembly the first time some code needs it (a .dll descriptor): not a leak.
-                    fdsAfter -= ProcFs.FdTargets(self).Count(kv => kv.Value.EndsWith(".dll", StringComparison.Ordinal) && !linksBefore.ContainsValue(kv.Value));
+                    int fdsAfter = linksAfter.Count - linksAfter.Count(kv => kv.Value.EndsWith(".dll", StringComparison.Ordinal) && !linksBefore.ContainsValue(kv.Value));
                     if (fdsAfter > fdsBefore)
                     {
-                        IEnumerable<string> added = ProcFs.FdTargets(self)
+                        IEnumerable<string> added = linksAfter
                             .Where(kv => !linksBefore.TryGetValue(kv.Key, out string? was) || was != kv.Value)
                             .Select(kv => $"{kv.Key}->{kv.Value}");
                         failure = $"{fdsAfter - fdsBefore} descriptor(s) left open ({fdsBefore} before, {fdsAfter} after: {string.Join(' ', added)})";
