@@ -25,17 +25,19 @@ internal static class ChildHost
         }
         string? hint = Environment.GetEnvironmentVariable(HostSpawner.WarmVariable);
         Environment.SetEnvironmentVariable(HostSpawner.WarmVariable, null);
+        _ = int.TryParse(Environment.GetEnvironmentVariable(HostSpawner.ParentVariable), System.Globalization.CultureInfo.InvariantCulture, out int parent);
+        Environment.SetEnvironmentVariable(HostSpawner.ParentVariable, null);
         // Processes this child starts by ordinary means must not become hosts themselves.
         Environment.SetEnvironmentVariable(HostSpawner.ControlVariable, null);
         Environment.SetEnvironmentVariable(HostSpawner.TokenVariable, null);
         Environment.SetEnvironmentVariable(HostSpawner.HooksVariable, null);
-        Environment.Exit(Run(path, token, hint));
+        Environment.Exit(Run(path, token, hint, parent));
     }
 
     /// <summary>The exit code of a child whose target never ran (<c>EX_SOFTWARE</c>).</summary>
     internal const int StartFailureExitCode = 70;
 
-    private static int Run(string path, string token, string? hint)
+    private static int Run(string path, string token, string? hint, int parent)
     {
         try
         {
@@ -46,7 +48,7 @@ internal static class ChildHost
             {
                 ThreadPool.UnsafeQueueUserWorkItem(static hint => Rehearse(hint), hint, preferLocal: false);
             }
-            s_channel = new ControlChannel(Descriptors.ConnectUnix(path));
+            s_channel = new ControlChannel(ConnectToParent(path, parent));
             s_channel.Send(new HelloMessage { Token = token, Pid = Environment.ProcessId });
         }
         catch (Exception e)
@@ -125,6 +127,32 @@ internal static class ChildHost
         {
             Console.Out.Flush();
             Console.Error.Flush();
+        }
+    }
+
+    /// <summary>How long a child waits for its parent's control socket to appear (the parent makes it after the spawn).</summary>
+    private static readonly TimeSpan s_socketWait = TimeSpan.FromSeconds(10);
+
+    /// <summary>
+    /// Connects to the parent's control socket. A program's first child is spawned before that socket
+    /// exists (making it overlaps the child's runtime start), so a missing or not yet listening socket is
+    /// waited for, briefly, and only while <paramref name="parent"/> is still this process's parent: a
+    /// parent that died first never makes it, and its child must end at once.
+    /// </summary>
+    private static SafeFd ConnectToParent(string path, int parent)
+    {
+        long start = System.Diagnostics.Stopwatch.GetTimestamp();
+        while (true)
+        {
+            try
+            {
+                return Descriptors.ConnectUnix(path);
+            }
+            catch (ErrnoException e) when (e.Errno is Errnos.ENOENT or Errnos.ECONNREFUSED && ProcessIds.Parent() == parent
+                && System.Diagnostics.Stopwatch.GetElapsedTime(start) < s_socketWait)
+            {
+                Thread.Sleep(1);
+            }
         }
     }
 

@@ -18,6 +18,7 @@ internal static class HostSpawner
     internal const string TokenVariable = "PLEXUS_TOKEN";
     internal const string HooksVariable = "DOTNET_STARTUP_HOOKS";
     internal const string WarmVariable = "PLEXUS_WARM";
+    internal const string ParentVariable = "PLEXUS_PARENT";
 
     private static readonly Lock s_gate = new();
     private static readonly ConcurrentDictionary<string, Host> s_pending = new();
@@ -95,7 +96,7 @@ internal static class HostSpawner
     public static Host Spawn(bool idle = false)
     {
         PublishMode.EnsureChildrenCanStart();
-        string path = EnsureListening();
+        string path = ControlPath();
         string token = Convert.ToHexString(SecureRandom.GetBytes(24));
         var info = new ProcessStartInfo(Environment.ProcessPath!) { UseShellExecute = false };
         foreach (string arg in s_commandLine.Value.Skip(1))
@@ -104,6 +105,7 @@ internal static class HostSpawner
         }
         info.Environment[ControlVariable] = path;
         info.Environment[TokenVariable] = token;
+        info.Environment[ParentVariable] = Environment.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture);
         // Single-file, trimmed and NativeAOT apps have no hook to run; their Main calls ChildProcess.RunIfChild() instead.
         if (PublishMode.UsesStartupHook)
         {
@@ -122,6 +124,18 @@ internal static class HostSpawner
         catch
         {
             s_pending.TryRemove(token, out _);
+            throw;
+        }
+        try
+        {
+            // After the spawn: the child needs tens of milliseconds to reach its connect (and waits for the
+            // socket if it is early), so a program's first start makes the socket meanwhile.
+            EnsureListening();
+        }
+        catch
+        {
+            Abandon(host);
+            ProcessIds.Signal(host.Process.Id, ProcessIds.SigKill);
             throw;
         }
         return host;
@@ -237,26 +251,38 @@ internal static class HostSpawner
     private static readonly Lazy<string[]> s_commandLine = new(() =>
         File.ReadAllText("/proc/self/cmdline").TrimEnd('\0').Split('\0'));
 
-    private static string EnsureListening()
+    /// <summary>Where hosts connect: a socket in a private directory, both made by <see cref="EnsureListening"/>.</summary>
+    private static string ControlPath()
     {
         lock (s_gate)
         {
-            if (s_socketPath is not null)
+            if (s_socketPath is null)
             {
-                return s_socketPath;
+                if (!Platform.IsSupported) throw Platform.NotSupported();
+                s_directory = Path.Combine(Path.GetTempPath(), $"plexus-{Environment.ProcessId}-{Convert.ToHexString(SecureRandom.GetBytes(8))}");
+                s_socketPath = Path.Combine(s_directory, "control.sock");
             }
+            return s_socketPath;
+        }
+    }
+
+    private static void EnsureListening()
+    {
+        lock (s_gate)
+        {
+            if (s_listener is not null)
+            {
+                return;
+            }
+            if (!Platform.IsSupported) throw Platform.NotSupported(); // ControlPath checked; the analyzer sees this one
             // Owner-only (0700): nobody but this user can reach the socket, and the token proves which child is calling.
-            s_directory = Path.Combine(Path.GetTempPath(), $"plexus-{Environment.ProcessId}-{Convert.ToHexString(SecureRandom.GetBytes(8))}");
-            if (!Platform.IsSupported) throw Platform.NotSupported();
-            Directory.CreateDirectory(s_directory, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
-            string path = Path.Combine(s_directory, "control.sock");
+            Directory.CreateDirectory(s_directory!, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
             // Plain system calls, not System.Net.Sockets: a program's first start pays for whatever it brings up.
-            SafeFd listener = Descriptors.ListenUnix(path, 512);
+            File.Delete(s_socketPath!); // left by an attempt whose listen failed
+            SafeFd listener = Descriptors.ListenUnix(s_socketPath!, 512);
             s_listener = listener;
-            s_socketPath = path;
             AcceptThread.Start(listener, "plexus-control-accept", OnClient);
             AppDomain.CurrentDomain.ProcessExit += (_, _) => Cleanup();
-            return path;
         }
     }
 
