@@ -25,24 +25,19 @@ internal static class RowRunner
             for (int i = 0; i <= repeat; i++)
             {
                 var random = new Random(seed * 7919 + i);
-                if (i > 0)
-                {
-                    Settle(self, int.MaxValue);
-                }
-                // The count and the listing come from one snapshot: a descriptor opened between two reads of
-                // /proc (a thread's start, a timer) would otherwise count as left open by the trial.
-                Dictionary<int, string> linksBefore = ProcFs.FdTargets(self);
-                int fdsBefore = linksBefore.Count;
+                // Counts and listings come from one snapshot each, taken once the count has settled: a
+                // descriptor opened between two reads of /proc, or for a moment (a thread's start opens a
+                // pipe), would otherwise count as left open by the trial.
+                Dictionary<int, string> linksBefore = i > 0 ? Settled(self, int.MaxValue) : ProcFs.FdTargets(self);
+                int fdsBefore = NotAssemblies(linksBefore);
                 var clock = Stopwatch.StartNew();
                 string? failure = RunTrial(row, random);
                 double ms = clock.Elapsed.TotalMilliseconds;
                 failure ??= LeftProcesses(self, baselinePids);
                 if (failure is null && i > 0)
                 {
-                    Settle(self, fdsBefore);
-                    Dictionary<int, string> linksAfter = ProcFs.FdTargets(self);
-                    // The runtime maps an assembly the first time some code needs it (a .dll descriptor): not a leak.
-                    int fdsAfter = linksAfter.Count - linksAfter.Count(kv => kv.Value.EndsWith(".dll", StringComparison.Ordinal) && !linksBefore.ContainsValue(kv.Value));
+                    Dictionary<int, string> linksAfter = Settled(self, fdsBefore);
+                    int fdsAfter = NotAssemblies(linksAfter);
                     if (fdsAfter > fdsBefore)
                     {
                         IEnumerable<string> added = linksAfter
@@ -149,19 +144,26 @@ internal static class RowRunner
     }
 
     /// <summary>This process's descriptor count once finalizers ran, waiting up to the settle bound to reach <paramref name="target"/>.</summary>
-    private static int Settle(int self, int target)
+    /// <summary>
+    /// The descriptors once at most <paramref name="target"/> of them are not assemblies (or after
+    /// <see cref="s_settle"/>): closing ones finish closing, finalizers run.
+    /// </summary>
+    private static Dictionary<int, string> Settled(int self, int target)
     {
         var clock = Stopwatch.StartNew();
         while (true)
         {
             GC.Collect();
             GC.WaitForPendingFinalizers();
-            int count = ProcFs.FdCount(self);
-            if (count <= target || clock.Elapsed > s_settle)
+            Dictionary<int, string> links = ProcFs.FdTargets(self);
+            if (NotAssemblies(links) <= target || clock.Elapsed > s_settle)
             {
-                return count;
+                return links;
             }
             Thread.Sleep(20);
         }
     }
+
+    /// <summary>Descriptors other than assemblies: the runtime maps one the first time code needs it and keeps it (not a leak).</summary>
+    private static int NotAssemblies(Dictionary<int, string> links) => links.Values.Count(t => !t.EndsWith(".dll", StringComparison.Ordinal));
 }
