@@ -13,17 +13,7 @@ public class HostConnectTests
         string directory = Path.Combine(Path.GetTempPath(), $"plexus-test-{Guid.NewGuid():N}");
         string path = Path.Combine(directory, "control.sock");
         const string Token = "0123456789ABCDEF";
-        // This test program started again as a host, as the spawner does (same command line, the startup hook).
-        var info = new ProcessStartInfo(Environment.ProcessPath!) { UseShellExecute = false, RedirectStandardError = true };
-        foreach (string arg in File.ReadAllText("/proc/self/cmdline").TrimEnd('\0').Split('\0').Skip(1))
-        {
-            info.ArgumentList.Add(arg);
-        }
-        info.Environment["PLEXUS_CONTROL"] = path;
-        info.Environment["PLEXUS_TOKEN"] = Token;
-        info.Environment["PLEXUS_PARENT"] = Environment.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture);
-        info.Environment["DOTNET_STARTUP_HOOKS"] = typeof(ChildProcess).Assembly.Location;
-        using Process host = Process.Start(info)!;
+        using Process host = Process.Start(HostStart(path, Token, Environment.ProcessId))!;
         try
         {
             Thread.Sleep(300); // the host's runtime is up and finds no socket
@@ -47,22 +37,29 @@ public class HostConnectTests
     public void A_host_whose_parent_is_not_its_parent_any_more_does_not_wait_for_the_socket()
     {
         // As when the parent died before making its socket: the host must end at once, not wait.
-        var info = new ProcessStartInfo(Environment.ProcessPath!) { UseShellExecute = false, RedirectStandardError = true };
-        foreach (string arg in File.ReadAllText("/proc/self/cmdline").TrimEnd('\0').Split('\0').Skip(1))
-        {
-            info.ArgumentList.Add(arg);
-        }
-        info.Environment["PLEXUS_CONTROL"] = Path.Combine(Path.GetTempPath(), $"plexus-test-{Guid.NewGuid():N}", "control.sock");
-        info.Environment["PLEXUS_TOKEN"] = "0123456789ABCDEF";
-        info.Environment["PLEXUS_PARENT"] = "1"; // not this host's parent
-        info.Environment["DOTNET_STARTUP_HOOKS"] = typeof(ChildProcess).Assembly.Location;
         var clock = Stopwatch.StartNew();
-        using Process host = Process.Start(info)!;
+        string path = Path.Combine(Path.GetTempPath(), $"plexus-test-{Guid.NewGuid():N}", "control.sock");
+        using Process host = Process.Start(HostStart(path, "0123456789ABCDEF", parent: 1))!; // 1: not this host's parent
         string error = host.StandardError.ReadToEnd();
         Assert.True(host.WaitForExit(30_000));
         Assert.True(clock.Elapsed < TimeSpan.FromSeconds(5), $"the host waited {clock.Elapsed.TotalSeconds:F1} s for a parent that is gone");
         Assert.Equal(70, host.ExitCode);
         Assert.Contains("could not reach its parent", error);
+    }
+
+    /// <summary>This test program started again as a host, as the spawner does (same command line, the startup hook).</summary>
+    private static ProcessStartInfo HostStart(string control, string token, int parent)
+    {
+        var info = new ProcessStartInfo(Environment.ProcessPath!) { UseShellExecute = false, RedirectStandardError = true };
+        foreach (string arg in File.ReadAllText("/proc/self/cmdline").TrimEnd('\0').Split('\0').Skip(1))
+        {
+            info.ArgumentList.Add(arg);
+        }
+        info.Environment["PLEXUS_CONTROL"] = control;
+        info.Environment["PLEXUS_TOKEN"] = token;
+        info.Environment["PLEXUS_PARENT"] = parent.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        info.Environment["DOTNET_STARTUP_HOOKS"] = typeof(ChildProcess).Assembly.Location;
+        return info;
     }
 
     private static byte[] ReadFrame(int fd)
