@@ -167,6 +167,7 @@ public sealed partial class ChildProcess : IDisposable
                 _host = host;
                 _pid = host.Process.Id;
                 host.WhenConnected(h => Attach(h, launch, handles));
+                HostSpawner.Replenish();
             }
             catch
             {

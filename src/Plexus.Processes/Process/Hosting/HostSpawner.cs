@@ -183,14 +183,11 @@ internal static class HostSpawner
         }
     }
 
-    /// <summary>An idle host (connected or still starting), or <c>null</c>; the warm pool is refilled at once.</summary>
+    /// <summary>An idle host (connected or still starting), or <c>null</c>. The caller calls <see cref="Replenish"/> once it has handed the host its work.</summary>
     public static Host? TakeIdle()
     {
         while (s_idle.TryDequeue(out Host? host))
         {
-            // The replacement starts now, so that a program starting children one after another finds
-            // the next host well on its way.
-            ThreadPool.UnsafeQueueUserWorkItem(static _ => Refill(), (object?)null, preferLocal: false);
             if (!host.Process.HasExited)
             {
                 return host;
@@ -200,6 +197,19 @@ internal static class HostSpawner
             host.Process.Dispose();
         }
         return null;
+    }
+
+    /// <summary>
+    /// Starts replacements for idle hosts taken, on the thread pool: right after a host got its launch,
+    /// so that a program starting children one after another finds the next host well on its way, but not
+    /// before, as a <c>Process.Start</c> beside the hand-over doubled its time (2.3 to 4.7 ms).
+    /// </summary>
+    public static void Replenish()
+    {
+        if (WarmTarget > 0)
+        {
+            ThreadPool.UnsafeQueueUserWorkItem(static _ => Refill(), (object?)null, preferLocal: false);
+        }
     }
 
     /// <summary>Keeps <paramref name="count"/> hosts started and waiting, so a start skips the runtime's start-up.</summary>
