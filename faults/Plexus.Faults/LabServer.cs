@@ -62,14 +62,19 @@ internal sealed class LabServer : IDisposable
     /// operation reports (a peer's reset, at a trial no one can choose), so counting a .pdb would fail a
     /// trial for a descriptor no connection holds.
     /// </summary>
-    public int Descriptors()
+    public int Descriptors() => DescriptorTargets().Count;
+
+    /// <summary>What <see cref="Descriptors"/> counts, as "whose kind" lines (a socket's or pipe's number left out), for telling what a trial left.</summary>
+    public List<string> DescriptorTargets()
     {
-        int total = 0;
+        var targets = new List<string>();
         foreach (int pid in ProcFs.Descendants(Pid).Append(Pid))
         {
-            total += ProcFs.FdTargets(pid).Values.Count(target => !IsAssemblyFile(target));
+            string who = pid == Pid ? "server" : "a child"; // children come and go between trials: their kinds compare
+            targets.AddRange(ProcFs.FdTargets(pid).Values.Where(target => !IsAssemblyFile(target))
+                .Select(target => $"{who} {(target.Contains(":[", StringComparison.Ordinal) ? target[..target.IndexOf(":[", StringComparison.Ordinal)] : target)}"));
         }
-        return total;
+        return targets;
     }
 
     private static bool IsAssemblyFile(string target) =>

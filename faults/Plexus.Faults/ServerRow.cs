@@ -9,6 +9,7 @@ internal abstract class ServerRow(string model) : Row
 {
     private LabServer? _server;
     private int _baseline = -1;
+    private List<string> _baselineTargets = [];
 
     protected string Model => model;
 
@@ -34,6 +35,7 @@ internal abstract class ServerRow(string model) : Row
         if (_baseline < 0)
         {
             _baseline = Steady(); // the warm-up trial: later trials must come back to this
+            _baselineTargets = Server.DescriptorTargets();
             return;
         }
         try
@@ -42,7 +44,14 @@ internal abstract class ServerRow(string model) : Row
         }
         catch (FaultCheckException e)
         {
-            throw new FaultCheckException($"{e.Message} (now {Server.Descriptors()})");
+            // What is open now beyond the warm-up's (by process and kind), so a failure says what was left.
+            List<string> now = Server.DescriptorTargets();
+            List<string> extra = [.. now];
+            foreach (string target in _baselineTargets)
+            {
+                extra.Remove(target);
+            }
+            throw new FaultCheckException($"{e.Message} (now {now.Count}; beyond the warm-up's: {string.Join(", ", extra.GroupBy(t => t).Select(g => $"{g.Count()}x {g.Key}"))})");
         }
     }
 
