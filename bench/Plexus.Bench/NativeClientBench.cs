@@ -226,12 +226,7 @@ internal static unsafe partial class NativeClientBench
 
     internal static string FindPlexus()
     {
-        var dir = new DirectoryInfo(AppContext.BaseDirectory);
-        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "Plexus.slnx")))
-        {
-            dir = dir.Parent;
-        }
-        string dll = Path.Combine(dir?.FullName ?? ".", "src", "Plexus.Lab", "bin", "Release", "net10.0", "plexus.dll");
+        string dll = Path.Combine(Repository.Root, "src", "Plexus.Lab", "bin", "Release", "net10.0", "plexus.dll");
         return File.Exists(dll) ? dll : throw new FileNotFoundException($"build src/Plexus.Lab in Release first: {dll}");
     }
 }

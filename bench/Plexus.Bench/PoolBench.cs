@@ -113,7 +113,7 @@ internal static class PoolBench
 
     private static Dictionary<string, double> RunPython()
     {
-        string script = FindScript();
+        string script = Path.Combine(Repository.Root, "bench/python/pool_bench.py");
         var info = new ProcessStartInfo("python3", [script]) { RedirectStandardOutput = true };
         using Process process = Process.Start(info)!;
         string output = process.StandardOutput.ReadToEnd();
@@ -121,15 +121,5 @@ internal static class PoolBench
         return output.Split('\n', StringSplitOptions.RemoveEmptyEntries)
             .Select(l => l.Split(' '))
             .ToDictionary(p => p[0], p => double.Parse(p[1], CultureInfo.InvariantCulture));
-    }
-
-    private static string FindScript()
-    {
-        string? dir = AppContext.BaseDirectory;
-        while (dir is not null && !File.Exists(Path.Combine(dir, "Plexus.slnx")))
-        {
-            dir = Path.GetDirectoryName(dir);
-        }
-        return Path.Combine(dir ?? throw new InvalidOperationException("run from inside the repository"), "bench/python/pool_bench.py");
     }
 }

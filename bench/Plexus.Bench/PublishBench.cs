@@ -89,7 +89,7 @@ internal static class PublishBench
     public static int Run(string[] args)
     {
         int starts = args.Length > 0 ? int.Parse(args[0], CultureInfo.InvariantCulture) : 20;
-        string tool = args.Length > 1 ? args[1] : Path.Combine(RepositoryRoot(), "src", "Plexus.Lab", "bin", "Release", "net10.0", "plexus");
+        string tool = args.Length > 1 ? args[1] : Path.Combine(Repository.Root, "src", "Plexus.Lab", "bin", "Release", "net10.0", "plexus");
         Console.WriteLine($"Plexus publish-mode start-up benchmark ({Environment.ProcessorCount} cores, {starts} starts each, medians)");
 
         string work = Directory.CreateTempSubdirectory("plexus-publish-bench-").FullName;
@@ -131,7 +131,7 @@ internal static class PublishBench
     {
         string app = Path.Combine(work, "app");
         Directory.CreateDirectory(app);
-        string processes = Path.Combine(RepositoryRoot(), "src", "Plexus.Processes", "Plexus.Processes.csproj");
+        string processes = Path.Combine(Repository.Root, "src", "Plexus.Processes", "Plexus.Processes.csproj");
         // Warnings are not errors here: the trim and AOT analysis of the libraries is reported, not this app's concern.
         File.WriteAllText(Path.Combine(app, "app.csproj"), $"""
             <Project Sdk="Microsoft.NET.Sdk">
@@ -191,15 +191,5 @@ internal static class PublishBench
             throw new InvalidOperationException($"{file} {string.Join(' ', args)} exited {p.ExitCode}: {stdout}{stderr.Result}");
         }
         return stdout.Trim();
-    }
-
-    private static string RepositoryRoot()
-    {
-        string? dir = AppContext.BaseDirectory;
-        while (dir is not null && !File.Exists(Path.Combine(dir, "Plexus.slnx")))
-        {
-            dir = Path.GetDirectoryName(dir.TrimEnd('/'));
-        }
-        return dir ?? throw new InvalidOperationException("run from the repository: Plexus.slnx was not found above the benchmark");
     }
 }

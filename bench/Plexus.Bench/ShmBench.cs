@@ -98,7 +98,7 @@ internal static class ShmBench
 
     private static double RunPython()
     {
-        string script = Path.Combine(FindRoot(), "bench/python/shm_bench.py");
+        string script = Path.Combine(Repository.Root, "bench/python/shm_bench.py");
         var info = new ProcessStartInfo("python3") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         info.ArgumentList.Add(script);
         info.ArgumentList.Add(Attaches.ToString(CultureInfo.InvariantCulture));
@@ -117,15 +117,5 @@ internal static class ShmBench
         process.WaitForExit();
         stderr.Wait();
         return result;
-    }
-
-    private static string FindRoot()
-    {
-        string dir = AppContext.BaseDirectory;
-        while (!File.Exists(Path.Combine(dir, "Plexus.slnx")))
-        {
-            dir = Path.GetDirectoryName(dir) ?? throw new InvalidOperationException("run from inside the Plexus repository");
-        }
-        return dir;
     }
 }

@@ -97,7 +97,7 @@ internal static class SyncBench
 
     private static Dictionary<string, double> RunPython()
     {
-        string script = Path.Combine(FindRoot(), "bench/python/sync_bench.py");
+        string script = Path.Combine(Repository.Root, "bench/python/sync_bench.py");
         var info = new ProcessStartInfo("python3") { RedirectStandardOutput = true, UseShellExecute = false };
         info.ArgumentList.Add(script);
         using Process process = Process.Start(info)!;
@@ -109,16 +109,6 @@ internal static class SyncBench
         }
         process.WaitForExit();
         return result;
-    }
-
-    private static string FindRoot()
-    {
-        string dir = AppContext.BaseDirectory;
-        while (!File.Exists(Path.Combine(dir, "Plexus.slnx")))
-        {
-            dir = Path.GetDirectoryName(dir) ?? throw new InvalidOperationException("run from inside the Plexus repository");
-        }
-        return dir;
     }
 
     private static double QueueRate<T>(T item, int n, Action<ProcessQueue<T>, int, ProcessQueue<long>> consume)

@@ -22,6 +22,30 @@ internal sealed class ManagedLockOwnership(string kind, int id)
     /// <summary>True when <paramref name="caller"/>'s thread <paramref name="thread"/> holds the lock.</summary>
     public bool IsHeldBy(DeferredCall caller, long thread) => _connection == caller.Session.Connection && _thread == thread && _depth > 0;
 
+    /// <summary>
+    /// Runs <paramref name="operation"/> when it is one of the lock's own (acquire, try-acquire, release),
+    /// as an RLock and a condition serve them alike; false for any other operation.
+    /// </summary>
+    public bool TryInvoke(string operation, DeferredCall caller, long thread, out object? result)
+    {
+        switch (operation)
+        {
+            case Ops.Acquire:
+                result = Acquire(caller, thread);
+                return true;
+            case Ops.TryAcquire:
+                result = TryAcquire(caller, thread);
+                return true;
+            case Ops.Release:
+                Release(caller, thread);
+                result = null;
+                return true;
+            default:
+                result = null;
+                return false;
+        }
+    }
+
     /// <summary>Takes the lock (again) or queues the call; true, or <see cref="DeferredCall.Pending"/>.</summary>
     public object Acquire(DeferredCall caller, long thread)
     {

@@ -2,7 +2,8 @@ namespace Plexus.Processes;
 
 /// <summary>
 /// A manager could not be reached: its process ended, was killed or shut down, the connection
-/// broke, or (on connecting) the manager was out of descriptors and turned the connection away. Every call on a proxy of that manager fails with this at once rather than waiting.
+/// broke, or (on connecting) the manager was out of descriptors and turned the connection away.
+/// Every call on a proxy of that manager fails with this at once rather than waiting.
 /// </summary>
 public sealed class ManagerConnectionException : IOException
 {

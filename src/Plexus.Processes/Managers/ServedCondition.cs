@@ -24,15 +24,12 @@ internal sealed class ServedCondition(int id) : IServedObject
     public object? Invoke(string operation, object?[] args, DeferredCall caller)
     {
         long thread = CallerThread(args, operation);
+        if (_lock.TryInvoke(operation, caller, thread, out object? result))
+        {
+            return result;
+        }
         switch (operation)
         {
-            case Ops.Acquire:
-                return _lock.Acquire(caller, thread);
-            case Ops.TryAcquire:
-                return _lock.TryAcquire(caller, thread);
-            case Ops.Release:
-                _lock.Release(caller, thread);
-                return null;
             case Ops.Wait:
                 int depth = _lock.ReleaseAll(caller, thread);
                 return _sleepers.Wait(caller, new Sleeper(thread, depth));

@@ -1,5 +1,4 @@
 using static Plexus.Processes.OperationArgs;
-using Ops = Plexus.Processes.ManagerOperations;
 
 namespace Plexus.Processes;
 
@@ -18,19 +17,7 @@ internal sealed class ServedRLock(int id) : IServedObject
 
     public object? Invoke(string operation, object?[] args, DeferredCall caller)
     {
-        long thread = CallerThread(args, operation);
-        switch (operation)
-        {
-            case Ops.Acquire:
-                return _lock.Acquire(caller, thread);
-            case Ops.TryAcquire:
-                return _lock.TryAcquire(caller, thread);
-            case Ops.Release:
-                _lock.Release(caller, thread);
-                return null;
-            default:
-                throw NoOperation(Kind, operation);
-        }
+        return _lock.TryInvoke(operation, caller, CallerThread(args, operation), out object? result) ? result : throw NoOperation(Kind, operation);
     }
 
     public bool Cancel(DeferredCall caller) => _lock.Cancel(caller);

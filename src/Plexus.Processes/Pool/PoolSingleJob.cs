@@ -1,4 +1,3 @@
-
 namespace Plexus.Processes;
 
 /// <summary>One call (apply, apply_async, submit): its result, and the callbacks that run before it is ready.</summary>

@@ -1,4 +1,3 @@
-
 namespace Plexus.Processes;
 
 // Single tasks: apply, apply_async, and the Task-returning submit.

@@ -1,4 +1,3 @@
-
 namespace Plexus.Processes;
 
 // Handing jobs to workers: the queue, the choice of worker, and the writes to its pipe.

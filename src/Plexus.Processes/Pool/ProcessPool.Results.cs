@@ -191,7 +191,7 @@ public sealed partial class ProcessPool
             FailPending();
         }
         Pump();
-        if (Volatile.Read(ref _heldBackClaimed) == 0)
+        if (Volatile.Read(ref _heldBack) > 0 && Volatile.Read(ref _heldBackClaimed) == 0)
         {
             ThreadPool.UnsafeQueueUserWorkItem(static pool => pool.StartHeldBack(), this, preferLocal: false);
         }

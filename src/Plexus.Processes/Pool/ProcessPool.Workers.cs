@@ -29,8 +29,9 @@ public sealed partial class ProcessPool
     private static readonly TimeSpan s_heldBackLimit = TimeSpan.FromSeconds(1);
 
     // Workers not started yet (under the lock): the first start report (OnStartReport; with an initializer,
-    // the first host's connection) or s_heldBackLimit starts them, once (_heldBackClaimed). Meanwhile a worker takes one task at a time, so that tasks
-    // queued early wait for them instead of queueing up on the first worker.
+    // the first host's connection) or s_heldBackLimit starts them, once (_heldBackClaimed). Meanwhile a
+    // worker takes one task at a time, so that tasks queued early wait for them instead of queueing up on
+    // the first worker.
     private int _heldBack;
     private int _heldBackClaimed;
 

@@ -217,7 +217,7 @@ internal static class AcceptThread
                 {
                     onClient(new SafeFd(fd));
                 }
-                else if (-fd is Errnos.EMFILE or Errnos.ENFILE or Errnos.ENOBUFS or Errnos.ENOMEM or Errnos.ECONNABORTED)
+                else if (IsPassing(-fd))
                 {
                     Thread.Sleep(s_retryPause); // as above: the connection waits in the queue
                 }
@@ -234,4 +234,8 @@ internal static class AcceptThread
     /// </summary>
     private static bool IsPassing(SocketError error) =>
         error is SocketError.TooManyOpenSockets or SocketError.NoBufferSpaceAvailable or SocketError.ConnectionAborted;
+
+    /// <summary>The same, by errno (a raw <see cref="Sockets.Accept"/>).</summary>
+    private static bool IsPassing(int errno) =>
+        errno is Errnos.EMFILE or Errnos.ENFILE or Errnos.ENOBUFS or Errnos.ENOMEM or Errnos.ECONNABORTED;
 }
