@@ -16,19 +16,22 @@ internal sealed class PoolFastRunner<T1, TResult>(Func<T1, TResult> func) : Pool
     // MessagePack's formatters of primitives and strings never read the options, so a worker whose tasks
     // take and return only those never builds them: their first use costs a new process ~5 ms (MessagePack's
     // security settings load the cryptography assembly for a hash seed), on the first task's path.
-    private static readonly bool s_plain = PrimitiveFormatters.For(typeof(T1)) is not null && PrimitiveFormatters.For(typeof(TResult)) is not null;
+    // Looked up once per type pair, not per frame (a frame is often one task).
+    private static readonly IMessagePackFormatter<T1>? s_plainIn = PrimitiveFormatters.For(typeof(T1)) as IMessagePackFormatter<T1>;
+    private static readonly IMessagePackFormatter<TResult>? s_plainOut = PrimitiveFormatters.For(typeof(TResult)) as IMessagePackFormatter<TResult>;
 
-    private static MessagePackSerializerOptions? Options => s_plain ? null : PlexusSerializer.Options;
+    private static MessagePackSerializerOptions? Options => s_plainIn is not null && s_plainOut is not null ? null : PlexusSerializer.Options;
 
-    /// <summary>The formatter the serializer's resolver would give (the plain ones first, as it does), without the options where it is plain.</summary>
-    private static IMessagePackFormatter<T> FormatterOf<T>(MessagePackSerializerOptions? options)
-        => PrimitiveFormatters.For(typeof(T)) as IMessagePackFormatter<T> ?? options!.Resolver.GetFormatterWithVerify<T>();
+    /// <summary>The formatters the serializer's resolver would give (the plain ones first, as it does), without the options where they are plain.</summary>
+    private static IMessagePackFormatter<T1> InputFormatter(MessagePackSerializerOptions? options) => s_plainIn ?? options!.Resolver.GetFormatterWithVerify<T1>();
+
+    private static IMessagePackFormatter<TResult> OutputFormatter(MessagePackSerializerOptions? options) => s_plainOut ?? options!.Resolver.GetFormatterWithVerify<TResult>();
 
     public override void Run(ref MessagePackReader reader, ref MessagePackWriter writer, int calls)
     {
         MessagePackSerializerOptions? options = Options;
-        IMessagePackFormatter<T1> input = FormatterOf<T1>(options);
-        IMessagePackFormatter<TResult> output = FormatterOf<TResult>(options);
+        IMessagePackFormatter<T1> input = InputFormatter(options);
+        IMessagePackFormatter<TResult> output = OutputFormatter(options);
         for (int c = 0; c < calls; c++)
         {
             if (reader.ReadArrayHeader() != 1)
@@ -72,7 +75,7 @@ internal sealed class PoolFastRunner<T1, TResult>(Func<T1, TResult> func) : Pool
     {
         var reader = new MessagePackReader(payload);
         var items = new T1[reader.ReadArrayHeader()];
-        IMessagePackFormatter<T1> input = FormatterOf<T1>(options);
+        IMessagePackFormatter<T1> input = InputFormatter(options);
         try
         {
             for (int i = 0; i < items.Length; i++)
@@ -106,7 +109,7 @@ internal sealed class PoolFastRunner<T1, TResult>(Func<T1, TResult> func) : Pool
             return PoolWire.RawResults;
         }
         var writer = new MessagePackWriter(output);
-        IMessagePackFormatter<TResult> formatter = FormatterOf<TResult>(options);
+        IMessagePackFormatter<TResult> formatter = OutputFormatter(options);
         writer.WriteArrayHeader(count);
         for (int i = 0; i < count; i++)
         {
